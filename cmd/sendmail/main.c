@@ -1,0 +1,786 @@
+/*
+ * sendmail: the drop-in submission command.
+ *
+ * Thin by design: parse the command line the way sendmail 8 does, call
+ * lib/ to read the message into the queue and to deliver it, and map
+ * the outcome to a sysexits(3) status in one place (exit_for()).
+ *
+ * Exit 0 means the message is on disk: both spool files and the
+ * directory fsynced.  Every failure before that removes what was
+ * written, so the caller still holds the only copy and knows it.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "conf.h"
+#include "deliver.h"
+#include "log.h"
+#include "mail.h"
+#include "queue.h"
+#include "util.h"
+
+#ifndef SENDQ_CONF_PATH
+#define SENDQ_CONF_PATH CONF_DEFAULT_PATH
+#endif
+
+enum mode {
+	MODE_SEND,		/* -bm */
+	MODE_QUEUE_RUN,		/* -q */
+};
+
+struct opts {
+	enum mode	 mode;
+	bool		 extract;	/* -t */
+	bool		 ignore_dots;	/* -i, -oi */
+	bool		 verbose;	/* -v */
+	bool		 quiet;		/* -oeq */
+	const char	*from;		/* -f, -r */
+	const char	*fullname;	/* -F */
+	const char	*config;	/* -C */
+	int		 delivery;	/* -od*: -1 = from the config */
+	const char	*q_id, *q_rcpt, *q_sender;
+	long		 q_interval;	/* -q30m: seconds; 0 = once */
+	bool		 q_foreground;
+	char	       **rcpts;
+	int		 nrcpts;
+};
+
+static const char	*progname = "sendmail";
+static bool		 quiet;
+
+static void
+errx_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+errx_msg(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (quiet)
+		return;
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage(const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
+
+static void
+usage(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (fmt != NULL) {
+		fprintf(stderr, "%s: ", progname);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+	}
+	fprintf(stderr, "usage: %s [-t] [-i] [-f sender] [-F name] "
+	    "[-od{b|i|q}] [-v] [-C file] [recipient ...]\n"
+	    "       %s -q[interval]\n", progname, progname);
+	exit(EX_USAGE);
+}
+
+/* "30m", "1h", "45" (seconds). */
+static long
+parse_interval(const char *s)
+{
+	char		*end;
+	long		 v, mul = 1;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || v <= 0)
+		return -1;
+	switch (*end) {
+	case '\0':
+	case 's':
+		break;
+	case 'm':
+		mul = 60;
+		break;
+	case 'h':
+		mul = 3600;
+		break;
+	case 'd':
+		mul = 86400;
+		break;
+	default:
+		return -1;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		return -1;
+	if (v > 86400L * 365 / mul)
+		return -1;
+	return v * mul;
+}
+
+/* Options that take a value, attached or as the next argument. */
+static bool
+takes_value(char c)
+{
+	return strchr("fFrhLXNRVBCOe", c) != NULL;
+}
+
+static void
+option_value(struct opts *o, char c, const char *v)
+{
+	switch (c) {
+	case 'f':
+	case 'r':
+		/* Never let a value be an option (PHPMailer CVE-2016-10033
+		 * class): "-f -oQ/tmp" must not become two options. */
+		if (v[0] == '-')
+			usage("sender \"%s\" begins with '-'", v);
+		o->from = v;
+		break;
+	case 'F':
+		o->fullname = v;
+		break;
+	case 'C':
+		o->config = v;
+		break;
+	case 'B':
+		if (strcasecmp(v, "7BIT") != 0 && strcasecmp(v, "8BITMIME") != 0)
+			usage("-B %s: not 7BIT or 8BITMIME", v);
+		break;
+	case 'N':
+	case 'R':
+	case 'V':
+	case 'h':
+	case 'L':
+	case 'X':
+	case 'O':
+	case 'e':
+		break;	/* accepted; DSN options act in a later version */
+	}
+}
+
+static void
+option_b(struct opts *o, const char *rest)
+{
+	if (strcmp(rest, "m") == 0) {
+		o->mode = MODE_SEND;
+		return;
+	}
+	if (strcmp(rest, "d") == 0 || strcmp(rest, "D") == 0 ||
+	    strcmp(rest, "t") == 0 || strcmp(rest, "h") == 0 ||
+	    strcmp(rest, "H") == 0)
+		usage("-b%s: not supported (sendq has no daemon, address "
+		    "test or host status modes)", rest);
+	usage("-b%s: not supported by this version", rest);
+}
+
+static void
+option_o(struct opts *o, const char *rest)
+{
+	if (strcmp(rest, "i") == 0)
+		o->ignore_dots = true;
+	else if (rest[0] == 'd') {
+		if (strcmp(rest, "db") == 0)
+			o->delivery = CONF_DELIVERY_BACKGROUND;
+		else if (strcmp(rest, "di") == 0)
+			o->delivery = CONF_DELIVERY_INTERACTIVE;
+		else if (strcmp(rest, "dq") == 0 || strcmp(rest, "dd") == 0)
+			o->delivery = CONF_DELIVERY_QUEUE;
+		else
+			usage("-o%s: unknown delivery mode", rest);
+	} else if (strcmp(rest, "eq") == 0)
+		o->quiet = quiet = true;
+	/* Every other -o option is accepted and ignored. */
+}
+
+static void
+option_q(struct opts *o, const char *rest)
+{
+	o->mode = MODE_QUEUE_RUN;
+	if (rest[0] == 'f') {
+		o->q_foreground = true;
+		rest++;
+	}
+	switch (rest[0]) {
+	case '\0':
+		return;
+	case 'I':
+		o->q_id = rest + 1;
+		return;
+	case 'R':
+		o->q_rcpt = rest + 1;
+		return;
+	case 'S':
+		o->q_sender = rest + 1;
+		return;
+	}
+	if ((o->q_interval = parse_interval(rest)) == -1)
+		usage("-q%s: bad interval", rest);
+}
+
+static void
+parse_args(struct opts *o, int argc, char **argv)
+{
+	int	 i;
+	char	*a, c;
+
+	for (i = 1; i < argc; i++) {
+		a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (a[0] != '-' || a[1] == '\0')
+			break;
+		/* Whole-word options that carry their rest. */
+		switch (a[1]) {
+		case 'b':
+			option_b(o, a + 2);
+			continue;
+		case 'o':
+			option_o(o, a + 2);
+			continue;
+		case 'q':
+			option_q(o, a + 2);
+			continue;
+		case 'A':	/* -Am, -Ac */
+		case 'd':	/* -d debug categories */
+			continue;
+		}
+		for (a++; (c = *a) != '\0'; a++) {
+			if (takes_value(c)) {
+				const char *v = a[1] != '\0' ? a + 1 : argv[++i];
+
+				if (v == NULL)
+					usage("option -%c needs a value", c);
+				option_value(o, c, v);
+				break;
+			}
+			switch (c) {
+			case 't':
+				o->extract = true;
+				break;
+			case 'i':
+				o->ignore_dots = true;
+				break;
+			case 'v':
+				o->verbose = true;
+				break;
+			case 'n':
+			case 'm':
+			case 's':
+			case 'G':
+			case 'U':
+				break;	/* accepted and ignored */
+			default:
+				usage("unknown option -%c", c);
+			}
+		}
+	}
+	o->rcpts = argv + i;
+	o->nrcpts = argc - i;
+}
+
+/* --- submission ------------------------------------------------- */
+
+struct told_ctx {
+	int	 fd;	/* socket to the waiting parent, -1 when none */
+};
+
+/* The single place where an outcome becomes an exit status. */
+static int
+exit_for(enum mail_status st)
+{
+	switch (st) {
+	case MAIL_OK:
+		return EX_OK;
+	case MAIL_ERR_SIZE:
+	case MAIL_ERR_HEADERS:
+		return EX_DATAERR;
+	case MAIL_ERR_ADDRESS:
+		return EX_NOUSER;
+	case MAIL_ERR_READ:
+		return EX_IOERR;
+	case MAIL_ERR_WRITE:
+		return errno == ENOSPC || errno == EDQUOT || errno == EIO ?
+		    EX_IOERR : EX_CANTCREAT;
+	case MAIL_ERR_NOMEM:
+		return EX_TEMPFAIL;
+	}
+	return EX_SOFTWARE;
+}
+
+static int
+exit_for_report(const struct deliver_report *rep)
+{
+	switch (rep->outcome) {
+	case DELIVER_FAILED:
+		return rep->rcpt_refused ? EX_NOUSER : EX_UNAVAILABLE;
+	default:
+		return EX_OK;
+	}
+}
+
+/* -odi: the parent learns the outcome and answers, so the child knows
+ * the caller was told before it drops the message without a bounce. */
+static bool
+told_parent(void *arg, const struct deliver_report *rep)
+{
+	struct told_ctx	*t = arg;
+	struct pollfd	 pfd;
+	char		 ack;
+	unsigned char	 code = (unsigned char)exit_for_report(rep);
+
+	if (t->fd == -1)
+		return false;
+	if (send(t->fd, &code, 1, MSG_NOSIGNAL) != 1)
+		return false;
+	pfd.fd = t->fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 5000) != 1 || read(t->fd, &ack, 1) != 1)
+		return false;
+	return true;
+}
+
+static void
+detach_stdio(void)
+{
+	int	 fd;
+
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		return;
+	(void)dup2(fd, STDIN_FILENO);
+	(void)dup2(fd, STDOUT_FILENO);
+	(void)dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+static void
+deliver_now(const struct conf *conf, struct queue_msg *m,
+    struct told_ctx *told)
+{
+	struct deliver		*d;
+	struct deliver_report	 rep;
+
+	if ((d = deliver_new(conf)) == NULL) {
+		queue_msg_free(m);
+		return;
+	}
+	if (told != NULL)
+		deliver_set_told(d, told_parent, told);
+	(void)deliver_msg(d, m, &rep);
+	deliver_free(d);
+	if (told != NULL && told->fd != -1) {
+		unsigned char code = (unsigned char)exit_for_report(&rep);
+
+		if (rep.outcome != DELIVER_FAILED)
+			(void)send(told->fd, &code, 1, MSG_NOSIGNAL);
+	}
+}
+
+/* Background: the caller has its exit 0; a detached child delivers. */
+static void
+deliver_background(const struct conf *conf, struct queue_msg *m)
+{
+	pid_t	 pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == -1) {
+		/* The message is queued; the next queue run sends it. */
+		log_warn("%s: fork for background delivery",
+		    queue_msg_env(m)->id);
+		queue_msg_free(m);
+		return;
+	}
+	if (pid > 0) {
+		/* Our copy of the descriptor goes; the child's keeps the
+		 * lock. */
+		queue_msg_free(m);
+		return;
+	}
+	(void)setsid();
+	detach_stdio();
+	deliver_now(conf, m, NULL);
+	_exit(0);
+}
+
+/* Interactive: wait up to interactive_timeout for the child's verdict. */
+static int
+deliver_interactive(const struct conf *conf, struct queue_msg *m)
+{
+	struct told_ctx	 told;
+	struct pollfd	 pfd;
+	unsigned char	 code;
+	int		 sv[2];
+	pid_t		 pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		deliver_background(conf, m);
+		return EX_OK;
+	}
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		close(sv[0]);
+		close(sv[1]);
+		deliver_background(conf, m);
+		return EX_OK;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		(void)setsid();
+		if (!log_tracing())
+			detach_stdio();
+		told.fd = sv[1];
+		deliver_now(conf, m, &told);
+		_exit(0);
+	}
+	close(sv[1]);
+	queue_msg_free(m);
+	pfd.fd = sv[0];
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, (int)(conf->interactive_timeout > 3600 ? 3600 :
+	    conf->interactive_timeout) * 1000) != 1 ||
+	    read(sv[0], &code, 1) != 1) {
+		close(sv[0]);	/* timeout: the queue carries on */
+		return EX_OK;
+	}
+	(void)!write(sv[0], "A", 1);
+	close(sv[0]);
+	if (log_tracing())	/* let the child finish the dialogue */
+		(void)waitpid(pid, NULL, 0);
+	return code;
+}
+
+static char *
+login_name(uid_t uid, struct passwd *pw)
+{
+	char	 buf[32];
+
+	if (pw != NULL && pw->pw_name[0] != '\0')
+		return strdup(pw->pw_name);
+	snprintf(buf, sizeof buf, "uid%lu", (unsigned long)uid);
+	return strdup(buf);
+}
+
+/* The passwd full name: the GECOS field up to the first ','; '&' is
+ * the login name, capitalised (BSD tradition). */
+static char *
+gecos_name(struct passwd *pw)
+{
+	struct buf	 b;
+	const char	*p;
+
+	if (pw == NULL || pw->pw_gecos == NULL || pw->pw_gecos[0] == '\0')
+		return NULL;
+	buf_init(&b, 256);
+	for (p = pw->pw_gecos; *p != '\0' && *p != ','; p++) {
+		if (*p == '&') {
+			(void)buf_addch(&b, (char)(pw->pw_name[0] >= 'a' &&
+			    pw->pw_name[0] <= 'z' ? pw->pw_name[0] - 32 :
+			    pw->pw_name[0]));
+			if (pw->pw_name[0] != '\0')
+				(void)buf_addstr(&b, pw->pw_name + 1);
+		} else
+			(void)buf_addch(&b, *p);
+	}
+	return buf_detach(&b);
+}
+
+static int
+add_rcpts(struct addr_list *l, const char *arg, const char *domain)
+{
+	struct addr_list	 tmp;
+	char			 err[512], *q;
+	size_t			 i;
+	int			 r = 0;
+
+	addr_list_init(&tmp);
+	if (addr_parse_list(arg, strlen(arg), &tmp, err, sizeof err) == -1) {
+		errx_msg("bad recipient address: %s", err);
+		return -1;
+	}
+	for (i = 0; i < tmp.n && r == 0; i++) {
+		if ((q = addr_qualify(tmp.v[i], domain)) == NULL ||
+		    addr_list_add(l, q) == -1)
+			r = -2;
+		free(q);
+	}
+	addr_list_free(&tmp);
+	return r;
+}
+
+static int
+do_send(const struct opts *o, const struct conf *conf)
+{
+	struct mail_params	 mp;
+	struct mail_result	 mr;
+	struct queue_env	 env;
+	struct queue_sub	*qs;
+	struct queue_msg	*m;
+	struct addr_list	 rcpts;
+	struct passwd		*pw;
+	const struct conf_account *acct;
+	char			 err[1024], *login, *gecos, *sender = NULL;
+	uid_t			 uid = getuid();
+	enum mail_status	 st;
+	size_t			 i;
+	int			 delivery, r, ex = EX_OK;
+
+	memset(&env, 0, sizeof env);
+	addr_list_init(&rcpts);
+	pw = getpwuid(uid);
+	if ((login = login_name(uid, pw)) == NULL)
+		return EX_TEMPFAIL;
+	gecos = gecos_name(pw);
+
+	/* The envelope sender: -f (when allowed), else the caller. */
+	if (o->from != NULL && !conf->allow_from_override && uid != 0) {
+		errx_msg("-f %s: not allowed (allow_from_override = false)",
+		    o->from);
+		ex = EX_NOPERM;
+		goto out;
+	}
+	if (o->from != NULL && (o->from[0] == '\0' ||
+	    strcmp(o->from, "<>") == 0))
+		sender = strdup("");
+	else if (o->from != NULL) {
+		char *a = addr_parse_one(o->from, err, sizeof err);
+
+		if (a == NULL) {
+			errx_msg("bad sender address: %s", err);
+			ex = EX_NOUSER;
+			goto out;
+		}
+		sender = addr_qualify(a, conf->domain);
+		free(a);
+	} else
+		sender = addr_qualify(login, conf->domain);
+	if (sender == NULL) {
+		ex = EX_TEMPFAIL;
+		goto out;
+	}
+	acct = conf_account_for(conf, sender);
+	if (acct->from != NULL && sender[0] != '\0') {
+		free(sender);
+		if ((sender = strdup(acct->from)) == NULL) {
+			ex = EX_TEMPFAIL;
+			goto out;
+		}
+	}
+
+	for (i = 0; i < (size_t)o->nrcpts; i++)
+		if ((r = add_rcpts(&rcpts, o->rcpts[i], conf->domain)) != 0) {
+			ex = r == -1 ? EX_NOUSER : EX_TEMPFAIL;
+			goto out;
+		}
+	if (!o->extract && rcpts.n == 0) {
+		errx_msg("no recipients (give addresses or -t)");
+		ex = EX_USAGE;
+		goto out;
+	}
+
+	if ((qs = queue_sub_new(conf->queue_dir, err, sizeof err)) == NULL) {
+		errx_msg("cannot queue the message: %s", err);
+		ex = errno == ENOSPC || errno == EIO ? EX_IOERR : EX_CANTCREAT;
+		goto out;
+	}
+	memset(&mp, 0, sizeof mp);
+	mp.hostname = conf->hostname;
+	mp.queue_id = queue_sub_id(qs);
+	mp.now = time(NULL);
+	mp.uid = uid;
+	mp.from_addr = sender[0] != '\0' ? sender : login;
+	mp.fullname = o->fullname != NULL ? o->fullname : gecos;
+	mp.extract_rcpts = o->extract;
+	mp.dot_ends = !o->ignore_dots;
+	mp.max_size = conf->max_message_size;
+	st = mail_read(STDIN_FILENO, &mp, qs, &mr, err, sizeof err);
+	if (st != MAIL_OK) {
+		errx_msg("%s", err);
+		ex = exit_for(st);
+		mail_result_free(&mr);
+		queue_sub_free(qs);
+		goto out;
+	}
+	for (i = 0; i < mr.rcpts.n; i++) {
+		char *q = addr_qualify(mr.rcpts.v[i], conf->domain);
+
+		if (q == NULL || addr_list_add(&rcpts, q) == -1) {
+			free(q);
+			ex = EX_TEMPFAIL;
+			break;
+		}
+		free(q);
+	}
+	if (ex == EX_OK && rcpts.n == 0) {
+		errx_msg("no recipients found in the message");
+		ex = EX_DATAERR;
+	}
+	env.arrival = mp.now;
+	env.uid = uid;
+	env.eight_bit = mr.eight_bit;
+	mail_result_free(&mr);
+	if (ex == EX_OK && ((env.sender = strdup(sender)) == NULL ||
+	    (env.account = strdup(acct->name)) == NULL))
+		ex = EX_TEMPFAIL;
+	for (i = 0; ex == EX_OK && i < rcpts.n; i++)
+		if (queue_env_add_rcpt(&env, rcpts.v[i]) == -1)
+			ex = EX_TEMPFAIL;
+	if (ex != EX_OK) {
+		queue_sub_free(qs);
+		goto out;
+	}
+	if (queue_sub_commit(qs, &env, err, sizeof err) == -1) {
+		errx_msg("cannot queue the message: %s", err);
+		ex = errno == ENOSPC || errno == EIO || errno == EDQUOT ?
+		    EX_IOERR : EX_CANTCREAT;
+		queue_sub_free(qs);
+		goto out;
+	}
+	log_info("%s: from=<%s>, size=%lld, nrcpt=%zu, uid=%lu", env.id,
+	    env.sender, (long long)env.size, env.nrcpts, (unsigned long)uid);
+
+	/* From here the message is safe on disk: exit 0 whatever comes. */
+	m = queue_sub_msg(qs, &env);
+	delivery = o->delivery >= 0 ? o->delivery : (int)conf->delivery;
+	if (o->verbose && delivery == CONF_DELIVERY_BACKGROUND)
+		delivery = CONF_DELIVERY_INTERACTIVE;
+	if (m == NULL)
+		;	/* out of memory: the queue run sends it */
+	else if (delivery == CONF_DELIVERY_QUEUE)
+		queue_msg_free(m);
+	else if (delivery == CONF_DELIVERY_INTERACTIVE)
+		ex = deliver_interactive(conf, m);
+	else
+		deliver_background(conf, m);
+out:
+	queue_env_clear(&env);
+	addr_list_free(&rcpts);
+	free(sender);
+	free(login);
+	free(gecos);
+	return ex;
+}
+
+static volatile sig_atomic_t stop;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int
+do_queue_run(const struct opts *o, const struct conf *conf)
+{
+	struct deliver_filter	 f;
+	struct deliver		*d;
+	struct sigaction	 sa;
+
+	if (getuid() != 0 && o->config == NULL) {
+		errx_msg("only root may run the queue");
+		return EX_NOPERM;
+	}
+	memset(&f, 0, sizeof f);
+	f.force = o->q_interval == 0;
+	f.id_sub = o->q_id;
+	f.rcpt_sub = o->q_rcpt;
+	f.sender_sub = o->q_sender;
+	if (o->q_interval > 0) {
+		if (!o->q_foreground && daemon(0, 0) == -1) {
+			errx_msg("daemon: %s", strerror(errno));
+			return EX_OSERR;
+		}
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_term;
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
+	do {
+		if ((d = deliver_new(conf)) == NULL)
+			return EX_TEMPFAIL;
+		if (deliver_run(d, &f) == -1) {
+			errx_msg("%s: cannot read the queue: %s",
+			    conf->queue_dir, strerror(errno));
+			deliver_free(d);
+			return EX_IOERR;
+		}
+		deliver_free(d);
+		if (o->q_interval > 0 && !stop)
+			sleep((unsigned)o->q_interval);
+	} while (o->q_interval > 0 && !stop);
+	return EX_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts	 o;
+	struct conf	*conf;
+	char		 err[1024], *base;
+	const char	*path;
+	int		 ex;
+
+	if (argc > 0 && argv[0] != NULL && (base = strrchr(argv[0], '/')))
+		progname = base + 1;
+	else if (argc > 0 && argv[0] != NULL && argv[0][0] != '\0')
+		progname = argv[0];
+	if (strcmp(progname, "sendmail") != 0)
+		progname = strcmp(progname, "mailq") == 0 ? "mailq" :
+		    strcmp(progname, "newaliases") == 0 ? "newaliases" :
+		    "sendmail";
+	memset(&o, 0, sizeof o);
+	o.delivery = -1;
+	parse_args(&o, argc, argv);
+	if (strcmp(progname, "sendmail") != 0)
+		usage("the %s mode is not supported by this version",
+		    progname);
+
+	path = o.config != NULL ? o.config : SENDQ_CONF_PATH;
+	if (conf_load(path, &conf, err, sizeof err) == -1) {
+		errx_msg("%s", err);
+		return EX_CONFIG;
+	}
+	if (conf->log == CONF_LOG_FILE)
+		(void)log_open("sendq", LOG_DEST_FILE, conf->log_file);
+	else
+		log_open("sendq", conf->log == CONF_LOG_STDERR ?
+		    LOG_DEST_STDERR : LOG_DEST_SYSLOG, NULL);
+	log_set_trace(o.verbose);
+
+	switch (o.mode) {
+	case MODE_QUEUE_RUN:
+		ex = do_queue_run(&o, conf);
+		break;
+	default:
+		ex = do_send(&o, conf);
+		break;
+	}
+	conf_free(conf);
+	log_close();
+	return ex;
+}

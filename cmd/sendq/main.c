@@ -1,0 +1,196 @@
+/*
+ * sendq: administration of the queue and the configuration.
+ *
+ *   sendq [-C file] [-v] version | check | flush [ID...] | run [--every D]
+ *
+ * Thin: each command is a call into lib/ and a sysexits(3) status.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "deliver.h"
+#include "log.h"
+#include "queue.h"
+
+#ifndef SENDQ_CONF_PATH
+#define SENDQ_CONF_PATH CONF_DEFAULT_PATH
+#endif
+#ifndef SENDQ_VERSION
+#define SENDQ_VERSION "unknown"
+#endif
+
+static volatile sig_atomic_t stop;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: sendq [-C file] [-v] command\n"
+	    "  version             print the version\n"
+	    "  check               validate the configuration\n"
+	    "  flush [ID ...]      attempt queued messages now\n"
+	    "  run [--every D]     run the queue (repeatedly, every D)\n");
+	exit(EX_USAGE);
+}
+
+/* "30s", "5m", "1h", "1d" or seconds. */
+static long
+parse_duration(const char *s)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || v <= 0 || v > 86400L * 365)
+		return -1;
+	if (*end == '\0' || strcmp(end, "s") == 0)
+		return v;
+	if (strcmp(end, "m") == 0 && v <= 525600)
+		return v * 60;
+	if (strcmp(end, "h") == 0 && v <= 8760)
+		return v * 3600;
+	if (strcmp(end, "d") == 0 && v <= 365)
+		return v * 86400;
+	return -1;
+}
+
+static int
+cmd_check(const struct conf *conf)
+{
+	size_t	 i, h;
+
+	printf("%s: ok (%s)\n", conf->path, conf->from_file ? "read" :
+	    "missing: built-in defaults");
+	printf("hostname %s, domain %s, queue %s\n", conf->hostname,
+	    conf->domain, conf->queue_dir);
+	for (i = 0; i < conf->naccounts; i++) {
+		const struct conf_account *a = &conf->accounts[i];
+
+		printf("account %s: tls %s%s, auth %s, hosts", a->name,
+		    conf_tls_name(a->tls), a->tls_verify ? "" :
+		    " (not verified)", conf_auth_name(a->auth));
+		for (h = 0; h < a->nhosts; h++)
+			printf(" %s:%s", a->hosts[h].name, a->hosts[h].port);
+		printf("\n");
+	}
+	return EX_OK;
+}
+
+static int
+cmd_run(const struct conf *conf, bool force, char **ids, size_t nids,
+    long every)
+{
+	struct deliver_filter	 f;
+	struct deliver		*d;
+	struct sigaction	 sa;
+	unsigned		 left;
+
+	memset(&f, 0, sizeof f);
+	f.force = force;
+	f.ids = ids;
+	f.nids = nids;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	do {
+		if ((d = deliver_new(conf)) == NULL)
+			return EX_TEMPFAIL;
+		if (deliver_run(d, &f) == -1) {
+			fprintf(stderr, "sendq: %s: %s\n", conf->queue_dir,
+			    strerror(errno));
+			deliver_free(d);
+			return EX_IOERR;
+		}
+		deliver_free(d);
+		/* sleep() returns early on SIGTERM: stop at once. */
+		for (left = (unsigned)every; every > 0 && left > 0 && !stop;)
+			left = sleep(left);
+	} while (every > 0 && !stop);
+	return EX_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct conf	*conf;
+	const char	*path = SENDQ_CONF_PATH, *cmd;
+	char		 err[1024];
+	long		 every = 0;
+	int		 i = 1, ex;
+	bool		 verbose = false;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "-C") == 0 && i + 1 < argc)
+			path = argv[++i];
+		else if (strcmp(argv[i], "-v") == 0)
+			verbose = true;
+		else
+			usage();
+	}
+	if (i >= argc)
+		usage();
+	cmd = argv[i++];
+	if (strcmp(cmd, "version") == 0) {
+		printf("sendq %s\n", SENDQ_VERSION);
+		return EX_OK;
+	}
+	if (conf_load(path, &conf, err, sizeof err) == -1) {
+		fprintf(stderr, "sendq: %s\n", err);
+		return EX_CONFIG;
+	}
+	if (conf->log == CONF_LOG_FILE)
+		(void)log_open("sendq", LOG_DEST_FILE, conf->log_file);
+	else
+		log_open("sendq", conf->log == CONF_LOG_STDERR ?
+		    LOG_DEST_STDERR : LOG_DEST_SYSLOG, NULL);
+	log_set_trace(verbose);
+
+	if (strcmp(cmd, "check") == 0 && i == argc)
+		ex = cmd_check(conf);
+	else if (strcmp(cmd, "flush") == 0) {
+		for (int k = i; k < argc; k++)
+			if (!queue_id_valid(argv[k])) {
+				fprintf(stderr, "sendq: %s: not a queue ID\n",
+				    argv[k]);
+				conf_free(conf);
+				return EX_USAGE;
+			}
+		ex = cmd_run(conf, true, argv + i, (size_t)(argc - i), 0);
+	} else if (strcmp(cmd, "run") == 0) {
+		if (i < argc && strcmp(argv[i], "--every") == 0 &&
+		    i + 2 == argc) {
+			if ((every = parse_duration(argv[i + 1])) == -1) {
+				fprintf(stderr, "sendq: --every %s: bad "
+				    "duration\n", argv[i + 1]);
+				conf_free(conf);
+				return EX_USAGE;
+			}
+		} else if (i != argc) {
+			conf_free(conf);
+			usage();
+		}
+		ex = cmd_run(conf, false, NULL, 0, every);
+	} else {
+		conf_free(conf);
+		usage();
+	}
+	conf_free(conf);
+	log_close();
+	return ex;
+}

@@ -1,0 +1,156 @@
+/*
+ * conf: /etc/sendq.conf, read with libconfuse into a validated,
+ * read-only struct conf.
+ *
+ * Invariants: after conf_load() succeeds every field holds a valid value
+ * (enumerations decoded, durations in seconds, sizes in bytes, every
+ * account has at least one host, fingerprints decoded to 32 bytes); the
+ * struct is then only read.  conf.c is the only file that includes
+ * <confuse.h>.
+ *
+ * Security: the struct may hold a password.  conf_free() wipes it before
+ * freeing.  No error message ever quotes the value of password,
+ * password_file contents or password_command.
+ */
+#ifndef SENDQ_CONF_H
+#define SENDQ_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONF_DEFAULT_PATH "/etc/sendq.conf"
+
+enum conf_delivery {
+	CONF_DELIVERY_BACKGROUND,
+	CONF_DELIVERY_INTERACTIVE,
+	CONF_DELIVERY_QUEUE,
+};
+
+enum conf_bounce {
+	CONF_BOUNCE_SENDER,
+	CONF_BOUNCE_POSTMASTER,
+	CONF_BOUNCE_NONE,
+};
+
+enum conf_log {
+	CONF_LOG_SYSLOG,
+	CONF_LOG_STDERR,
+	CONF_LOG_FILE,		/* conf.log_file names it */
+};
+
+enum conf_tls {
+	CONF_TLS_STARTTLS,
+	CONF_TLS_IMPLICIT,
+	CONF_TLS_OPPORTUNISTIC,
+	CONF_TLS_NONE,
+};
+
+enum conf_auth {
+	CONF_AUTH_AUTO,
+	CONF_AUTH_NONE,
+	CONF_AUTH_PLAIN,
+	CONF_AUTH_LOGIN,
+	CONF_AUTH_CRAM_MD5,
+	CONF_AUTH_SCRAM_SHA_1,
+	CONF_AUTH_SCRAM_SHA_256,
+	CONF_AUTH_XOAUTH2,
+	CONF_AUTH_OAUTHBEARER,
+	CONF_AUTH_EXTERNAL,
+};
+
+/* One entry of an account's host list: "name", "name:port",
+ * "[v6addr]" or "[v6addr]:port".  Without a port: 465 for
+ * tls = implicit, else 25. */
+struct conf_host {
+	char		*name;		/* host name or IP literal, no brackets */
+	char		*port;		/* decimal port number as a string */
+};
+
+struct conf_account {
+	char		*name;
+	struct conf_host *hosts;
+	size_t		 nhosts;	/* >= 1 */
+	enum conf_tls	 tls;
+	bool		 tls_verify;
+	char		*tls_ca_file;	/* NULL: the system store */
+	bool		 has_fingerprint;
+	unsigned char	 tls_fingerprint[32];	/* SHA-256, when has_fingerprint */
+	char		*tls_cert_file;	/* NULL when unset */
+	char		*tls_key_file;	/* NULL when unset */
+	int		 tls_min_version;	/* 10, 11, 12 or 13 (TLS 1.x) */
+	enum conf_auth	 auth;
+	char		*user;		/* NULL when unset */
+	char		*password;	/* NULL when unset; secret */
+	char		*password_file;	/* NULL when unset */
+	char		*password_command;	/* NULL when unset */
+	char	       **senders;	/* glob patterns, fnmatch(3) */
+	size_t		 nsenders;
+	char		*from;		/* NULL when unset */
+	bool		 rewrite_header_from;
+	unsigned	 timeout;	/* seconds, > 0 */
+	unsigned	 line;		/* line of the account section, for messages */
+};
+
+struct conf_alias {
+	char		*name;
+	char	       **to;
+	size_t		 nto;		/* >= 1 */
+};
+
+struct conf {
+	char		*path;		/* the file read, or the path that was missing */
+	bool		 from_file;	/* false: built-in defaults (file missing) */
+	char		*hostname;	/* never NULL after conf_load */
+	char		*domain;	/* never NULL after conf_load */
+	char		*queue_dir;
+	enum conf_delivery delivery;
+	unsigned	 interactive_timeout;	/* seconds */
+	unsigned	 retry_min;	/* seconds */
+	unsigned	 retry_max;	/* seconds, >= retry_min */
+	unsigned	 max_queue_time;	/* seconds */
+	uint64_t	 max_message_size;	/* bytes; 0 = no limit */
+	enum conf_bounce bounce;
+	char		*postmaster;
+	bool		 allow_from_override;
+	unsigned	 rate_limit_count;	/* 0 = no limit */
+	unsigned	 rate_limit_period;	/* seconds: 60, 3600 or 86400 */
+	char		*aliases_file;	/* NULL for "" */
+	struct conf_alias *aliases;
+	size_t		 naliases;
+	enum conf_log	 log;
+	char		*log_file;	/* when log == CONF_LOG_FILE */
+	struct conf_account *accounts;
+	size_t		 naccounts;	/* >= 1: built-in "default" when none */
+};
+
+/*
+ * Read and validate the configuration at path.  A missing file (ENOENT)
+ * yields the built-in defaults: one account "default" delivering to
+ * localhost:25 with tls = opportunistic and auth = none.
+ *
+ * On success returns 0 and stores a new struct in *out (free it with
+ * conf_free).  On failure returns -1 and writes a one-line message into
+ * err (at most errlen bytes, NUL-terminated) of the form
+ * "FILE:LINE: KEY: what is wrong" (or "FILE: what is wrong" when no line
+ * applies, e.g. an unreadable file); *out is untouched.
+ */
+int	conf_load(const char *path, struct conf **out, char *err, size_t errlen);
+
+/* Wipes secrets and frees.  Accepts NULL. */
+void	conf_free(struct conf *conf);
+
+/* Account choice (SPEC.md): the first account whose senders match
+ * sender, else the one named "default", else the first.  Never NULL. */
+const struct conf_account *conf_account_for(const struct conf *conf,
+	    const char *sender);
+
+/* The account with that name, or NULL. */
+const struct conf_account *conf_account_by_name(const struct conf *conf,
+	    const char *name);
+
+/* Names for messages: "starttls", "plain", ... */
+const char	*conf_tls_name(enum conf_tls);
+const char	*conf_auth_name(enum conf_auth);
+
+#endif

@@ -1,0 +1,457 @@
+/*
+ * deliver: queue runs and the policy of outcomes.  See deliver.h.
+ *
+ * Only deliver_judge() turns an SMTP result into a decision.  A reply is
+ * never reduced to less than it says: 2xx sent, 4xx later, 5xx never;
+ * without a reply (connection, TLS, AUTH, timeout) the class decides,
+ * and only a need the server cannot meet (size) is permanent.
+ *
+ * Secrets: the account's password is read when a session is opened and
+ * wiped when it is closed; it goes to the SMTP client and nowhere else.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "deliver.h"
+#include "log.h"
+#include "smtp.h"
+#include "tls.h"
+#include "util.h"
+
+#define DELIVER_SECRET_MAX	8192
+
+enum action {
+	ACT_SENT,
+	ACT_RETRY,
+	ACT_FAIL,
+};
+
+struct session {
+	const struct conf_account *acct;
+	struct smtp_params	 params;
+	struct smtp_client	*client;
+	char			*secret;
+	bool			 down;		/* every host failed this run */
+	char			 why[1400];	/* ... and why */
+};
+
+struct deliver {
+	const struct conf	*conf;
+	struct session		*s;		/* one per account */
+	deliver_told_fn		 told;
+	void			*told_arg;
+};
+
+static enum action
+deliver_judge(const struct smtp_result *res, const struct smtp_reply *r)
+{
+	if (r->code >= 200 && r->code < 300)
+		return ACT_SENT;
+	if (r->code >= 500)
+		return ACT_FAIL;
+	if (r->code >= 400)
+		return ACT_RETRY;
+	return res->cls == SMTP_ERR_EXTENSION ? ACT_FAIL : ACT_RETRY;
+}
+
+unsigned
+deliver_backoff(const struct conf *conf, unsigned attempts)
+{
+	unsigned long long	 w = conf->retry_min;
+
+	while (attempts-- > 1 && w < conf->retry_max)
+		w *= 2;
+	return w > conf->retry_max ? conf->retry_max : (unsigned)w;
+}
+
+struct deliver *
+deliver_new(const struct conf *conf)
+{
+	struct deliver	*d;
+
+	if ((d = calloc(1, sizeof *d)) == NULL)
+		return NULL;
+	if ((d->s = calloc(conf->naccounts, sizeof *d->s)) == NULL) {
+		free(d);
+		return NULL;
+	}
+	d->conf = conf;
+	return d;
+}
+
+static void
+session_close(struct session *s)
+{
+	smtp_client_free(s->client);
+	s->client = NULL;
+	if (s->secret != NULL) {
+		tls_cleanse(s->secret, strlen(s->secret));
+		free(s->secret);
+		s->secret = NULL;
+	}
+}
+
+void
+deliver_free(struct deliver *d)
+{
+	size_t	 i;
+
+	if (d == NULL)
+		return;
+	for (i = 0; i < d->conf->naccounts; i++)
+		session_close(&d->s[i]);
+	free(d->s);
+	free(d);
+}
+
+void
+deliver_set_told(struct deliver *d, deliver_told_fn fn, void *arg)
+{
+	d->told = fn;
+	d->told_arg = arg;
+}
+
+/* The first line of password_file; never quoted in a message. */
+static char *
+deliver_read_secret_file(const char *path, char *err, size_t errlen)
+{
+	struct buf	 b;
+	char		 chunk[1024];
+	ssize_t		 n;
+	size_t		 eol;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		snprintf(err, errlen, "password_file %s: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	buf_init(&b, DELIVER_SECRET_MAX);
+	while ((n = read(fd, chunk, sizeof chunk)) > 0)
+		if (buf_add(&b, chunk, (size_t)n) == -1)
+			break;
+	tls_cleanse(chunk, sizeof chunk);
+	close(fd);
+	if (n != 0) {
+		snprintf(err, errlen, "password_file %s: %s", path,
+		    n == -1 ? strerror(errno) : "too large");
+		buf_wipe(&b);
+		return NULL;
+	}
+	eol = strcspn(buf_str(&b), "\r\n");
+	if (b.data == NULL || eol == 0) {
+		snprintf(err, errlen, "password_file %s: empty", path);
+		buf_wipe(&b);
+		return NULL;
+	}
+	b.data[eol] = '\0';
+	return buf_detach(&b);
+}
+
+static int
+session_secret(struct session *s, char *err, size_t errlen)
+{
+	const struct conf_account *a = s->acct;
+
+	if (a->password != NULL)
+		s->secret = strdup(a->password);
+	else if (a->password_file != NULL)
+		s->secret = deliver_read_secret_file(a->password_file, err,
+		    errlen);
+	else if (a->password_command != NULL) {
+		snprintf(err, errlen, "password_command is not available in "
+		    "this version");
+		return -1;
+	} else
+		return 0;
+	if (s->secret == NULL && err[0] == '\0')
+		snprintf(err, errlen, "out of memory");
+	return s->secret == NULL ? -1 : 0;
+}
+
+static struct session *
+deliver_session(struct deliver *d, const char *account)
+{
+	size_t	 i;
+
+	for (i = 0; i < d->conf->naccounts; i++)
+		if (strcmp(d->conf->accounts[i].name, account) == 0)
+			break;
+	if (i == d->conf->naccounts)
+		return NULL;
+	d->s[i].acct = &d->conf->accounts[i];
+	return &d->s[i];
+}
+
+/* An open session for the account, or NULL with res filled. */
+static struct smtp_client *
+deliver_connect(struct deliver *d, struct session *s,
+    struct smtp_result *res)
+{
+	char	 err[512] = "";
+
+	if (s->client != NULL && smtp_is_open(s->client))
+		return s->client;
+	if (s->down) {
+		res->cls = SMTP_ERR_CONNECT;
+		memset(&res->reply, 0, sizeof res->reply);
+		snprintf(res->what, sizeof res->what, "%s", s->why);
+		return NULL;
+	}
+	if (s->client == NULL) {
+		if (s->secret == NULL && session_secret(s, err,
+		    sizeof err) == -1) {
+			res->cls = SMTP_ERR_AUTH;
+			memset(&res->reply, 0, sizeof res->reply);
+			snprintf(res->what, sizeof res->what, "account %s: %s",
+			    s->acct->name, err);
+			goto down;
+		}
+		s->params.account = s->acct;
+		s->params.helo = d->conf->hostname;
+		s->params.secret = s->secret;
+		if ((s->client = smtp_client_new(&s->params)) == NULL) {
+			res->cls = SMTP_ERR_INTERNAL;
+			snprintf(res->what, sizeof res->what, "out of memory");
+			return NULL;
+		}
+	}
+	if (smtp_open(s->client, res) == 0)
+		return s->client;
+down:
+	s->down = true;
+	snprintf(s->why, sizeof s->why, "%s", res->what);
+	return NULL;
+}
+
+static void
+deliver_log(const struct queue_env *env, const struct queue_rcpt *r,
+    const char *relay, const char *status, const char *reason)
+{
+	long long	 delay = (long long)(time(NULL) - env->arrival);
+
+	log_info("%s: to=<%s>, relay=%s, delay=%lld, tries=%u, status=%s "
+	    "(%s)", env->id, r->addr, relay, delay < 0 ? 0 : delay,
+	    env->attempts, status, reason);
+}
+
+static void
+deliver_reason(char **dst, const char *text)
+{
+	char	*n;
+
+	if ((n = strdup(text)) == NULL)
+		return;		/* keep the older reason */
+	free(*dst);
+	*dst = n;
+}
+
+static void
+deliver_reply_text(char *dst, size_t len, const struct smtp_reply *r,
+    const struct smtp_result *res)
+{
+	if (r->code != 0)
+		snprintf(dst, len, "%d%s%s %s", r->code, r->enh[0] ? " " : "",
+		    r->enh, r->text);
+	else
+		snprintf(dst, len, "%s", res->what);
+}
+
+enum deliver_outcome
+deliver_msg(struct deliver *d, struct queue_msg *m,
+    struct deliver_report *rep)
+{
+	struct queue_env	*env = queue_msg_env(m);
+	struct session		*s;
+	struct smtp_client	*c;
+	struct smtp_result	 res;
+	struct smtp_msg		 msg;
+	struct smtp_rcpt	*rc = NULL;
+	struct smtp_reply	 none;
+	size_t			 i, k, npend = 0, nfail = 0, nrefused = 0;
+	char			 text[1400], err[512];
+	const char		*relay = "none";
+	time_t			 now = time(NULL);
+	enum action		 act;
+	bool			 expired;
+
+	memset(rep, 0, sizeof *rep);
+	memset(&res, 0, sizeof res);
+	memset(&none, 0, sizeof none);
+	env->attempts++;
+	if ((s = deliver_session(d, env->account)) == NULL &&
+	    (s = deliver_session(d, conf_account_for(d->conf,
+	    env->sender)->name)) == NULL) {
+		rep->outcome = DELIVER_ERROR;
+		queue_msg_free(m);
+		return DELIVER_ERROR;
+	}
+	for (i = 0; i < env->nrcpts; i++)
+		npend += env->rcpts[i].state == QUEUE_RCPT_PENDING;
+	if (npend > 0 && (rc = calloc(npend, sizeof *rc)) == NULL) {
+		rep->outcome = DELIVER_ERROR;
+		queue_msg_free(m);
+		return DELIVER_ERROR;
+	}
+	for (i = k = 0; i < env->nrcpts; i++)
+		if (env->rcpts[i].state == QUEUE_RCPT_PENDING)
+			rc[k++].addr = env->rcpts[i].addr;
+
+	c = npend > 0 ? deliver_connect(d, s, &res) : NULL;
+	if (c != NULL) {
+		relay = smtp_peer(c);
+		memset(&msg, 0, sizeof msg);
+		msg.sender = env->sender;
+		msg.rcpts = rc;
+		msg.nrcpts = npend;
+		msg.fd = queue_msg_fd(m);
+		msg.size = env->size;
+		msg.eight_bit = env->eight_bit;
+		if (smtp_send(c, &msg, &res) == -1)
+			relay = smtp_peer(c);
+	}
+
+	/* Settle each pending recipient. */
+	expired = now - env->arrival >= (time_t)d->conf->max_queue_time;
+	npend = 0;
+	for (i = k = 0; i < env->nrcpts; i++) {
+		struct queue_rcpt *r = &env->rcpts[i];
+		const struct smtp_reply *rp;
+
+		if (r->state != QUEUE_RCPT_PENDING)
+			continue;
+		rp = rc != NULL ? &rc[k++].reply : &none;
+		deliver_reply_text(text, sizeof text, rp, &res);
+		act = deliver_judge(&res, rp);
+		if (act == ACT_RETRY && expired) {
+			act = ACT_FAIL;
+			snprintf(err, sizeof err, "message expired after %u "
+			    "seconds in the queue; last error: %.400s",
+			    d->conf->max_queue_time, text);
+			snprintf(text, sizeof text, "%s", err);
+		}
+		switch (act) {
+		case ACT_SENT:
+			r->state = QUEUE_RCPT_SENT;
+			deliver_log(env, r, relay, "sent", text);
+			break;
+		case ACT_RETRY:
+			npend++;
+			deliver_reason(&r->reason, text);
+			deliver_reason(&env->last_error, text);
+			deliver_log(env, r, relay, "deferred", text);
+			break;
+		case ACT_FAIL:
+			nfail++;
+			r->state = QUEUE_RCPT_FAILED;
+			deliver_reason(&r->reason, text);
+			deliver_reason(&env->last_error, text);
+			if (rc != NULL && rc[k - 1].at_rcpt)
+				nrefused++;
+			deliver_log(env, r, relay, "bounced", text);
+			break;
+		}
+	}
+	free(rc);
+
+	snprintf(rep->reason, sizeof rep->reason, "%s",
+	    env->last_error != NULL ? env->last_error : "");
+	if (npend > 0) {
+		rep->outcome = DELIVER_DEFERRED;
+		env->next_attempt = now + deliver_backoff(d->conf,
+		    env->attempts);
+		if (queue_update(m, err, sizeof err) == -1)
+			log_warnx("%s: %s", env->id, err);
+	} else if (nfail == 0) {
+		rep->outcome = DELIVER_SENT;
+		if (queue_remove(m, err, sizeof err) == -1)
+			log_warnx("%s: %s", env->id, err);
+		else
+			log_info("%s: removed", env->id);
+	} else {
+		rep->outcome = DELIVER_FAILED;
+		rep->rcpt_refused = nrefused == nfail;
+		if (d->told != NULL && d->told(d->told_arg, rep)) {
+			if (queue_remove(m, err, sizeof err) == -1)
+				log_warnx("%s: %s", env->id, err);
+			else
+				log_info("%s: removed (the submitter was "
+				    "told)", env->id);
+		} else if (queue_move_failed(m, err, sizeof err) == -1)
+			log_warnx("%s: %s", env->id, err);
+		else
+			log_warnx("%s: undeliverable, kept in failed/",
+			    env->id);
+	}
+	queue_msg_free(m);
+	return rep->outcome;
+}
+
+static bool
+deliver_match(const struct deliver_filter *f, const struct queue_env *env)
+{
+	size_t	 i;
+	bool	 any;
+
+	if (f->nids > 0) {
+		for (i = 0; i < f->nids; i++)
+			if (strcmp(f->ids[i], env->id) == 0)
+				break;
+		if (i == f->nids)
+			return false;
+	}
+	if (f->id_sub != NULL && strcasestr(env->id, f->id_sub) == NULL)
+		return false;
+	if (f->sender_sub != NULL &&
+	    strcasestr(env->sender, f->sender_sub) == NULL)
+		return false;
+	if (f->rcpt_sub != NULL) {
+		for (i = 0, any = false; i < env->nrcpts && !any; i++)
+			any = env->rcpts[i].state == QUEUE_RCPT_PENDING &&
+			    strcasestr(env->rcpts[i].addr, f->rcpt_sub) != NULL;
+		if (!any)
+			return false;
+	}
+	return f->force || env->next_attempt <= time(NULL);
+}
+
+int
+deliver_run(struct deliver *d, const struct deliver_filter *f)
+{
+	struct deliver_report	 rep;
+	struct queue_msg	*m;
+	char			**ids, err[512];
+	size_t			  n, i;
+	int			  done = 0, r;
+
+	queue_clean(d->conf->queue_dir);
+	if (queue_list(d->conf->queue_dir, &ids, &n) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		r = queue_open(d->conf->queue_dir, ids[i], &m, err,
+		    sizeof err);
+		if (r == 1)
+			continue;	/* busy or gone */
+		if (r == -1) {
+			log_warnx("%s", err);
+			continue;
+		}
+		if (!deliver_match(f, queue_msg_env(m))) {
+			queue_msg_free(m);
+			continue;
+		}
+		(void)deliver_msg(d, m, &rep);
+		done++;
+	}
+	queue_ids_free(ids, n);
+	return done;
+}

@@ -1,0 +1,73 @@
+/*
+ * deliver: what happens to queued messages.  Mechanism comes from smtp
+ * and queue; the policy is here, in deliver_judge() alone: which replies
+ * mean "sent", "try again later" or "give up", and how long to wait.
+ *
+ * A struct deliver keeps one SMTP session per account open across the
+ * messages of a run, so a backlog goes over one connection, and
+ * remembers an account whose hosts all failed so that the rest of its
+ * messages are deferred without knocking again in the same run.
+ */
+#ifndef SENDQ_DELIVER_H
+#define SENDQ_DELIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf.h"
+#include "queue.h"
+
+enum deliver_outcome {
+	DELIVER_SENT,		/* every recipient accepted */
+	DELIVER_DEFERRED,	/* some recipient waits for a retry */
+	DELIVER_FAILED,		/* done, some recipient refused for good */
+	DELIVER_ERROR,		/* local trouble: spool, memory */
+};
+
+/* What the last attempt came to, for sendmail -odi. */
+struct deliver_report {
+	enum deliver_outcome outcome;
+	bool		 rcpt_refused;	/* the failures came at RCPT */
+	char		 reason[512];
+};
+
+/*
+ * Called when an attempt leaves recipients refused for good, before the
+ * message is bounced: returning true means the submitter was told (its
+ * exit status says so), and the message leaves the queue without a
+ * bounce.
+ */
+typedef bool (*deliver_told_fn)(void *arg, const struct deliver_report *);
+
+struct deliver;
+
+struct deliver	*deliver_new(const struct conf *conf);
+/* Closes every session (QUIT).  Accepts NULL. */
+void		 deliver_free(struct deliver *d);
+void		 deliver_set_told(struct deliver *d, deliver_told_fn fn,
+		    void *arg);
+
+/* One attempt at a locked message; the message is updated, removed or
+ * moved to failed/, and freed. */
+enum deliver_outcome deliver_msg(struct deliver *d, struct queue_msg *m,
+		    struct deliver_report *rep);
+
+struct deliver_filter {
+	bool		 force;		/* ignore the backoff */
+	const char	*id_sub;	/* -qI */
+	const char	*rcpt_sub;	/* -qR */
+	const char	*sender_sub;	/* -qS */
+	char * const	*ids;		/* only these IDs, when nids > 0 */
+	size_t		 nids;
+};
+
+/* One pass over the queue.  Returns the number of messages attempted,
+ * or -1 when the queue cannot be read. */
+int		 deliver_run(struct deliver *d,
+		    const struct deliver_filter *f);
+
+/* The wait before attempt number attempts+1: retry_min doubled each
+ * time, at most retry_max. */
+unsigned	 deliver_backoff(const struct conf *conf, unsigned attempts);
+
+#endif

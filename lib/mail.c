@@ -1,0 +1,525 @@
+/*
+ * mail: message intake.  See mail.h for what is changed and why.
+ *
+ * The reader hands out fragments of at most MAIL_LINE_MAX octets, each
+ * either a whole line (its end seen) or a piece of a longer one, with NUL
+ * bytes already dropped and the line ending stripped.  The header phase
+ * joins pieces into whole lines (bounded by MAIL_HEADER_MAX); the body
+ * phase writes each fragment as a line of its own, which is how long
+ * lines get broken.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "mail.h"
+#include "tls.h"
+#include "util.h"
+
+#define MAIL_LINE_MAX	998
+#define MAIL_IBUF	65536
+
+struct reader {
+	int		 fd;
+	char		 buf[MAIL_IBUF];
+	size_t		 pos, len;
+	bool		 eof;
+	bool		 error;
+};
+
+/* Fills the buffer; false at end of input or on error. */
+static bool
+reader_fill(struct reader *r)
+{
+	ssize_t	 n;
+
+	if (r->eof)
+		return false;
+	if (r->pos > 0) {
+		memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+		r->len -= r->pos;
+		r->pos = 0;
+	}
+	if (r->len == sizeof r->buf)
+		return true;
+	do
+		n = read(r->fd, r->buf + r->len, sizeof r->buf - r->len);
+	while (n == -1 && errno == EINTR);
+	if (n <= 0) {
+		r->eof = true;
+		r->error = n == -1;
+		return false;
+	}
+	r->len += (size_t)n;
+	return true;
+}
+
+/*
+ * Next fragment into out (at most MAIL_LINE_MAX octets).  Returns 1 with
+ * *eol set when the line's end was seen, 0 at end of input with nothing
+ * read, -1 on a read error.
+ */
+static int
+reader_next(struct reader *r, char *out, size_t *outlen, bool *eol)
+{
+	size_t	 n = 0;
+	char	 c;
+
+	*eol = false;
+	for (;;) {
+		if (r->pos == r->len && !reader_fill(r)) {
+			if (r->error)
+				return -1;
+			*outlen = n;
+			return n > 0 ? 1 : 0;
+		}
+		c = r->buf[r->pos];
+		if (c == '\n') {
+			r->pos++;
+			*eol = true;
+			break;
+		}
+		if (c == '\r') {
+			r->pos++;
+			/* CRLF, or a lone CR: both end the line. */
+			if (r->pos == r->len)
+				(void)reader_fill(r);
+			if (r->pos < r->len && r->buf[r->pos] == '\n')
+				r->pos++;
+			*eol = true;
+			break;
+		}
+		if (n == MAIL_LINE_MAX)
+			break;
+		r->pos++;
+		if (c != '\0')
+			out[n++] = c;
+	}
+	*outlen = n;
+	return 1;
+}
+
+/* --- header section ------------------------------------------------ */
+
+struct field {
+	size_t	 off, len;	/* in the header buffer, CRLF-joined */
+	size_t	 namelen;
+};
+
+struct headers {
+	struct buf	 text;
+	struct field	*f;
+	size_t		 n;
+};
+
+static bool
+hdr_name_char(unsigned char c)
+{
+	return c >= 33 && c <= 126 && c != ':';
+}
+
+/* Length of the field name when line starts a field, else 0. */
+static size_t
+hdr_field_start(const char *line, size_t len)
+{
+	size_t	 i = 0;
+
+	while (i < len && hdr_name_char((unsigned char)line[i]))
+		i++;
+	/* Tolerate blanks before the colon (obsolete syntax). */
+	while (i > 0 && i < len && (line[i] == ' ' || line[i] == '\t') &&
+	    i + 1 < len && (line[i + 1] == ' ' || line[i + 1] == '\t' ||
+	    line[i + 1] == ':'))
+		i++;
+	if (i == 0 || i >= len || line[i] != ':')
+		return 0;
+	while (i > 0 && (line[i - 1] == ' ' || line[i - 1] == '\t'))
+		i--;
+	return i;
+}
+
+static const struct field *
+hdr_find(const struct headers *h, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < h->n; i++)
+		if (util_strieq_n(h->text.data + h->f[i].off, h->f[i].namelen,
+		    name))
+			return &h->f[i];
+	return NULL;
+}
+
+static bool
+hdr_has_prefix(const struct headers *h, const char *prefix)
+{
+	size_t	 i, pl = strlen(prefix);
+
+	for (i = 0; i < h->n; i++)
+		if (h->f[i].namelen > pl && strncasecmp(h->text.data +
+		    h->f[i].off, prefix, pl) == 0)
+			return true;
+	return false;
+}
+
+/* --- output ---------------------------------------------------------- */
+
+struct out {
+	struct queue_sub	*qs;
+	uint64_t		 max;
+	enum mail_status	 st;
+};
+
+static void
+out_put(struct out *o, const char *p, size_t len)
+{
+	if (o->st != MAIL_OK)
+		return;
+	if (queue_sub_write(o->qs, p, len) == -1)
+		o->st = MAIL_ERR_WRITE;
+	else if (o->max > 0 && (uint64_t)queue_sub_size(o->qs) > o->max)
+		o->st = MAIL_ERR_SIZE;
+}
+
+static void
+out_line(struct out *o, const char *p, size_t len)
+{
+	out_put(o, p, len);
+	out_put(o, "\r\n", 2);
+}
+
+/* One physical header line, folded before MAIL_LINE_MAX octets. */
+static void
+out_header_line(struct out *o, const char *p, size_t len)
+{
+	size_t	 cut, i;
+
+	while (len > MAIL_LINE_MAX) {
+		cut = 0;
+		for (i = MAIL_LINE_MAX; i > 1; i--)
+			if (p[i - 1] == ' ' || p[i - 1] == '\t') {
+				cut = i - 1;	/* the blank starts the next */
+				break;
+			}
+		if (cut == 0) {
+			out_line(o, p, MAIL_LINE_MAX - 1);
+			out_put(o, " ", 1);
+			p += MAIL_LINE_MAX - 1;
+			len -= MAIL_LINE_MAX - 1;
+			continue;
+		}
+		out_line(o, p, cut);
+		p += cut;
+		len -= cut;
+	}
+	out_line(o, p, len);
+}
+
+/* A field, physical line by physical line. */
+static void
+out_field(struct out *o, const struct headers *h, const struct field *f)
+{
+	const char	*p = h->text.data + f->off, *end = p + f->len, *nl;
+
+	for (;;) {
+		nl = memmem(p, (size_t)(end - p), "\r\n", 2);
+		out_header_line(o, p, nl ? (size_t)(nl - p) : (size_t)(end - p));
+		if (nl == NULL)
+			break;
+		p = nl + 2;
+	}
+}
+
+int
+mail_phrase(struct buf *out, const char *name)
+{
+	const unsigned char	*p;
+	bool			 atoms = true, eight = false;
+
+	for (p = (const unsigned char *)name; *p != '\0'; p++) {
+		if (*p >= 0x80)
+			eight = true;
+		else if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+		    || (*p >= '0' && *p <= '9') || *p == ' ' ||
+		    strchr("!#$%&'*+-/=?^_`{|}~", *p) != NULL))
+			atoms = false;
+	}
+	if (eight)
+		return buf_addstr(out, "=?UTF-8?B?") == -1 ||
+		    tls_base64_encode(out, name, strlen(name)) == -1 ||
+		    buf_addstr(out, "?=") == -1 ? -1 : 0;
+	if (atoms && name[0] != ' ' && name[0] != '\0')
+		return buf_addstr(out, name);
+	if (buf_addch(out, '"') == -1)
+		return -1;
+	for (p = (const unsigned char *)name; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			continue;	/* no control characters in a header */
+		if ((*p == '"' || *p == '\\') && buf_addch(out, '\\') == -1)
+			return -1;
+		if (buf_addch(out, (char)*p) == -1)
+			return -1;
+	}
+	return buf_addch(out, '"');
+}
+
+static enum mail_status
+mail_fixups(struct out *o, const struct mail_params *p,
+    const struct headers *h, struct mail_result *res)
+{
+	struct buf	 b;
+	char		 date[64], stamp[32];
+	struct tm	 tm;
+	size_t		 i;
+
+	buf_init(&b, 0);
+	util_rfc5322_date(p->now, date, sizeof date);
+	if (buf_printf(&b, "Received: by %s (sendq, from userid %lu) "
+	    "id %s; %s", p->hostname, (unsigned long)p->uid, p->queue_id,
+	    date) == -1)
+		goto nomem;
+	out_line(o, b.data, b.len);
+	for (i = 0; i < h->n; i++) {
+		const char *name = h->text.data + h->f[i].off;
+
+		if (util_strieq_n(name, h->f[i].namelen, "Bcc") ||
+		    util_strieq_n(name, h->f[i].namelen, "Resent-Bcc"))
+			continue;
+		out_field(o, h, &h->f[i]);
+	}
+	if (hdr_find(h, "From") == NULL) {
+		buf_reset(&b);
+		if (buf_addstr(&b, "From: ") == -1 || (p->fullname != NULL &&
+		    p->fullname[0] != '\0' && (mail_phrase(&b, p->fullname) ==
+		    -1 || buf_addch(&b, ' ') == -1)) ||
+		    buf_printf(&b, "<%s>", p->from_addr) == -1)
+			goto nomem;
+		out_header_line(o, b.data, b.len);
+	}
+	if (hdr_find(h, "Date") == NULL) {
+		out_put(o, "Date: ", 6);
+		out_line(o, date, strlen(date));
+	}
+	if (hdr_find(h, "Message-ID") == NULL) {
+		if (localtime_r(&p->now, &tm) == NULL ||
+		    strftime(stamp, sizeof stamp, "%Y%m%d%H%M%S", &tm) == 0)
+			stamp[0] = '\0';
+		buf_reset(&b);
+		if (buf_printf(&b, "%s.%s@%s", stamp, p->queue_id,
+		    p->hostname) == -1 ||
+		    (res->message_id = strdup(b.data)) == NULL)
+			goto nomem;
+		buf_reset(&b);
+		if (buf_printf(&b, "Message-ID: <%s>", res->message_id) == -1)
+			goto nomem;
+		out_line(o, b.data, b.len);
+	}
+	out_line(o, "", 0);
+	buf_free(&b);
+	return o->st;
+nomem:
+	buf_free(&b);
+	return MAIL_ERR_NOMEM;
+}
+
+/* With -t: the recipients of To/Cc/Bcc, or of the Resent- set. */
+static enum mail_status
+mail_extract(const struct headers *h, struct mail_result *res, char *err,
+    size_t errlen)
+{
+	static const char *const plain[] = { "To", "Cc", "Bcc" };
+	static const char *const resent[] = {
+		"Resent-To", "Resent-Cc", "Resent-Bcc"
+	};
+	const char *const	*names;
+	const struct field	*f;
+	char			 perr[400];
+	size_t			 i, k, vo;
+
+	names = hdr_has_prefix(h, "Resent-") ? resent : plain;
+	for (i = 0; i < h->n; i++) {
+		f = &h->f[i];
+		for (k = 0; k < 3; k++)
+			if (util_strieq_n(h->text.data + f->off, f->namelen,
+			    names[k]))
+				break;
+		if (k == 3)
+			continue;
+		vo = f->namelen;
+		while (vo < f->len && h->text.data[f->off + vo] != ':')
+			vo++;
+		vo++;
+		if (addr_parse_list(h->text.data + f->off + vo, f->len - vo,
+		    &res->rcpts, perr, sizeof perr) == -1) {
+			snprintf(err, errlen, "%s: header: %s", names[k], perr);
+			return MAIL_ERR_ADDRESS;
+		}
+	}
+	return MAIL_OK;
+}
+
+static bool
+mail_8bit(const char *p, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)p[i] >= 0x80)
+			return true;
+	return false;
+}
+
+enum mail_status
+mail_read(int fd, const struct mail_params *p, struct queue_sub *qs,
+    struct mail_result *res, char *err, size_t errlen)
+{
+	struct reader	*r;
+	struct headers	 h;
+	struct out	 o = { qs, p->max_size, MAIL_OK };
+	struct field	*nf;
+	char		 frag[MAIL_LINE_MAX];
+	size_t		 len = 0, nl;
+	bool		 eol, bol = true, first = true, in_line = false;
+	bool		 done = false, in_hdr = true;
+	enum mail_status st = MAIL_OK;
+	int		 n;
+
+	memset(res, 0, sizeof *res);
+	addr_list_init(&res->rcpts);
+	if ((r = calloc(1, sizeof *r)) == NULL)
+		return MAIL_ERR_NOMEM;
+	r->fd = fd;
+	memset(&h, 0, sizeof h);
+	buf_init(&h.text, MAIL_HEADER_MAX);
+
+	/* The header section: whole lines, joined into fields. */
+	while (in_hdr) {
+		n = reader_next(r, frag, &len, &eol);
+		if (n == -1) {
+			st = MAIL_ERR_READ;
+			goto out;
+		}
+		if (n == 0) {
+			done = true;
+			break;
+		}
+		if (mail_8bit(frag, len))
+			res->eight_bit = true;
+		if (in_line) {	/* a piece of a long header line */
+			if (buf_add(&h.text, frag, len) == -1)
+				goto toobig;
+			h.f[h.n - 1].len += len;
+			in_line = !eol;
+			continue;
+		}
+		if (eol && p->dot_ends && len == 1 && frag[0] == '.') {
+			done = true;
+			break;
+		}
+		if (first && len >= 5 && memcmp(frag, "From ", 5) == 0) {
+			/* An mbox separator, not a header. */
+			first = false;
+			while (!eol && (n = reader_next(r, frag, &len,
+			    &eol)) == 1)
+				;
+			continue;
+		}
+		first = false;
+		if (len == 0 && eol)
+			break;		/* the blank line */
+		if ((frag[0] == ' ' || frag[0] == '\t') && h.n > 0) {
+			if (buf_add(&h.text, "\r\n", 2) == -1 ||
+			    buf_add(&h.text, frag, len) == -1)
+				goto toobig;
+			h.f[h.n - 1].len += 2 + len;
+			in_line = !eol;
+			continue;
+		}
+		if ((nl = hdr_field_start(frag, len)) == 0) {
+			/* Not a header: the body starts here. */
+			in_hdr = false;
+			bol = eol;
+			break;
+		}
+		if ((nf = reallocarray(h.f, h.n + 1, sizeof *h.f)) == NULL) {
+			st = MAIL_ERR_NOMEM;
+			goto out;
+		}
+		h.f = nf;
+		h.f[h.n].off = h.text.len;
+		h.f[h.n].len = len;
+		h.f[h.n].namelen = nl;
+		h.n++;
+		if (buf_add(&h.text, frag, len) == -1)
+			goto toobig;
+		in_line = !eol;
+	}
+	if (p->extract_rcpts &&
+	    (st = mail_extract(&h, res, err, errlen)) != MAIL_OK)
+		goto out;
+	if ((st = mail_fixups(&o, p, &h, res)) != MAIL_OK)
+		goto out;
+	if (!in_hdr) {
+		/* The line that ended the header section is body. */
+		out_put(&o, frag, len);
+		if (eol)
+			out_put(&o, "\r\n", 2);
+	}
+
+	/* The body, streamed. */
+	while (!done && o.st == MAIL_OK) {
+		n = reader_next(r, frag, &len, &eol);
+		if (n == -1) {
+			st = MAIL_ERR_READ;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (bol && eol && p->dot_ends && len == 1 && frag[0] == '.')
+			break;
+		if (!res->eight_bit && mail_8bit(frag, len))
+			res->eight_bit = true;
+		if (!bol)	/* the rest of a broken line */
+			out_put(&o, "\r\n", 2);
+		out_put(&o, frag, len);
+		if (eol)
+			out_put(&o, "\r\n", 2);
+		bol = eol;
+	}
+	if (!bol)
+		out_put(&o, "\r\n", 2);
+	st = o.st;
+	goto out;
+toobig:
+	st = MAIL_ERR_HEADERS;
+	snprintf(err, errlen, "header section larger than %d bytes",
+	    MAIL_HEADER_MAX);
+out:
+	if (st == MAIL_ERR_SIZE)
+		snprintf(err, errlen, "message larger than max_message_size "
+		    "(%llu bytes)", (unsigned long long)p->max_size);
+	else if (st == MAIL_ERR_WRITE)
+		snprintf(err, errlen, "writing the queue file: %s",
+		    strerror(errno));
+	else if (st == MAIL_ERR_READ)
+		snprintf(err, errlen, "reading the message: %s",
+		    strerror(errno));
+	else if (st == MAIL_ERR_NOMEM)
+		snprintf(err, errlen, "out of memory");
+	buf_free(&h.text);
+	free(h.f);
+	free(r);
+	return st;
+}
+
+void
+mail_result_free(struct mail_result *res)
+{
+	addr_list_free(&res->rcpts);
+	free(res->message_id);
+	res->message_id = NULL;
+}

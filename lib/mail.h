@@ -1,0 +1,70 @@
+/*
+ * mail: turns what a local program writes into a canonical message in
+ * the spool.
+ *
+ * Input may end its lines in LF, CRLF or a lone CR; what is written ends
+ * every line in CRLF.  NUL bytes are removed.  Lines longer than 998
+ * octets are broken: header lines are folded at the last blank before
+ * the limit (or with an inserted blank where there is none), body lines
+ * get a line break after 998 octets.  Without -i a line holding a single
+ * "." ends the input, as in sendmail.  Lines are never un-stuffed.
+ *
+ * The header section is held in memory (up to MAIL_HEADER_MAX); the body
+ * is streamed, so memory does not grow with the message.  Fix-ups: a
+ * Received: line on top; From:, Date: and Message-ID: when missing; Bcc:
+ * and Resent-Bcc: removed.  Every other header is written byte for byte
+ * (but for its line ending).
+ */
+#ifndef SENDQ_MAIL_H
+#define SENDQ_MAIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "addr.h"
+#include "queue.h"
+
+#define MAIL_HEADER_MAX	(1024 * 1024)
+
+struct mail_params {
+	const char	*hostname;	/* Received:, Message-ID: */
+	const char	*queue_id;
+	time_t		 now;
+	uid_t		 uid;
+	const char	*from_addr;	/* for a generated From: */
+	const char	*fullname;	/* its display name, or NULL */
+	bool		 extract_rcpts;	/* -t */
+	bool		 dot_ends;	/* no -i */
+	uint64_t	 max_size;	/* 0: no limit */
+};
+
+struct mail_result {
+	struct addr_list rcpts;		/* from the headers, with -t */
+	bool		 eight_bit;
+	char		*message_id;	/* as written, without <>; free it */
+};
+
+enum mail_status {
+	MAIL_OK,
+	MAIL_ERR_READ,		/* reading the input failed */
+	MAIL_ERR_WRITE,		/* writing the spool failed (errno) */
+	MAIL_ERR_SIZE,		/* over max_size */
+	MAIL_ERR_HEADERS,	/* header section over MAIL_HEADER_MAX */
+	MAIL_ERR_ADDRESS,	/* -t: a malformed address header */
+	MAIL_ERR_NOMEM,
+};
+
+/* Reads fd to its end (or the "." line) into qs.  err names the problem
+ * on failure.  res must be freed with mail_result_free either way. */
+enum mail_status mail_read(int fd, const struct mail_params *p,
+		    struct queue_sub *qs, struct mail_result *res, char *err,
+		    size_t errlen);
+void		 mail_result_free(struct mail_result *res);
+
+/* A display name as a phrase: atoms as they are, otherwise a quoted
+ * string, or an RFC 2047 encoded word when it holds 8-bit octets. */
+int		 mail_phrase(struct buf *out, const char *name);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * queue: the spool.  One immutable data file and one control file per
+ * message in queue_dir; failed/ holds what could be neither delivered nor
+ * bounced.
+ *
+ *   ID.msg   the message, canonical text (CRLF lines), written once
+ *   ID.ctl   the envelope and per-recipient state, replaced atomically
+ *   ID.tmp   a control file being written
+ *
+ * Invariants:
+ * - A message exists (will be delivered or bounced) exactly when ID.ctl
+ *   exists.  ID.ctl is created last (after ID.msg is fsynced) and
+ *   removed first; the directory is fsynced after each change, so exit 0
+ *   from a submitter means both files are on disk.
+ * - Whoever works on a message holds flock(LOCK_EX) on ID.msg, which is
+ *   never replaced, so the lock outlives every rewrite of ID.ctl.  A
+ *   submitter holds it from creation, so a runner never sees a message
+ *   half made; a background delivery inherits it across fork().
+ * - An ID.msg without ID.ctl that nobody has locked is debris from a
+ *   killed submitter; queue_clean() removes it, and any ID.tmp.
+ *
+ * Errors: functions return -1 with errno set and, where they take one, a
+ * message in err naming the file.
+ */
+#ifndef SENDQ_QUEUE_H
+#define SENDQ_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "buf.h"
+
+#define QUEUE_ID_LEN	12
+
+enum queue_rcpt_state {
+	QUEUE_RCPT_PENDING,
+	QUEUE_RCPT_SENT,
+	QUEUE_RCPT_FAILED,
+};
+
+struct queue_rcpt {
+	char			*addr;
+	enum queue_rcpt_state	 state;
+	char			*reason;	/* last diagnostic, or NULL */
+};
+
+/* The control file's contents. */
+struct queue_env {
+	char		 id[QUEUE_ID_LEN + 1];
+	time_t		 arrival;
+	uid_t		 uid;
+	char		*sender;	/* "" for the null sender */
+	char		*account;
+	off_t		 size;
+	bool		 eight_bit;
+	unsigned	 attempts;
+	time_t		 next_attempt;	/* 0: now */
+	char		*last_error;	/* or NULL */
+	struct queue_rcpt *rcpts;
+	size_t		 nrcpts;
+};
+
+/* Frees what the fields point to and zeroes env. */
+void	queue_env_clear(struct queue_env *env);
+/* Appends a recipient (copied) in state PENDING.  -1 on ENOMEM. */
+int	queue_env_add_rcpt(struct queue_env *env, const char *addr);
+/* Control file text; pure, for tests too. */
+int	queue_env_format(const struct queue_env *env, struct buf *out);
+int	queue_env_parse(const char *text, size_t len, struct queue_env *env,
+	    char *err, size_t errlen);
+
+/* True when s is a well-formed queue ID. */
+bool	queue_id_valid(const char *s);
+
+/* --- submission --------------------------------------------------- */
+
+struct queue_sub;
+
+/* Creates queue_dir (0770) if needed and a new, locked ID.msg. */
+struct queue_sub *queue_sub_new(const char *queue_dir, char *err,
+	    size_t errlen);
+const char	*queue_sub_id(const struct queue_sub *qs);
+/* Buffered append to ID.msg. */
+int		 queue_sub_write(struct queue_sub *qs, const void *data,
+		    size_t len);
+off_t		 queue_sub_size(const struct queue_sub *qs);
+/* Flushes and fsyncs ID.msg, writes ID.ctl from env (its id and size
+ * are set here), fsyncs the directory.  On failure everything written is
+ * removed.  On success the submission holds the still-locked message:
+ * take it with queue_sub_msg() or free it. */
+int		 queue_sub_commit(struct queue_sub *qs, struct queue_env *env,
+		    char *err, size_t errlen);
+/* Removes whatever was written (unless committed) and frees. NULL ok. */
+void		 queue_sub_free(struct queue_sub *qs);
+
+/* --- messages ----------------------------------------------------- */
+
+struct queue_msg;
+
+/* After a successful commit: the locked message, taking env's contents
+ * (env is cleared).  The submission is freed. */
+struct queue_msg *queue_sub_msg(struct queue_sub *qs, struct queue_env *env);
+
+/* Locks and reads message id.  0: *out set; 1: busy (locked by someone
+ * else) or gone; -1: error (err says which file and why). */
+int		 queue_open(const char *queue_dir, const char *id,
+		    struct queue_msg **out, char *err, size_t errlen);
+struct queue_env *queue_msg_env(struct queue_msg *m);
+int		 queue_msg_fd(const struct queue_msg *m);
+/* Rewrites ID.ctl from the env, atomically and durably. */
+int		 queue_update(struct queue_msg *m, char *err, size_t errlen);
+/* Removes the message (control file first). */
+int		 queue_remove(struct queue_msg *m, char *err, size_t errlen);
+/* Moves the message into failed/. */
+int		 queue_move_failed(struct queue_msg *m, char *err,
+		    size_t errlen);
+/* Unlocks and frees.  Accepts NULL. */
+void		 queue_msg_free(struct queue_msg *m);
+
+/* The IDs of the messages in the queue, oldest first (IDs sort by
+ * time).  *ids is an array of *n strings; free with queue_ids_free. */
+int		 queue_list(const char *queue_dir, char ***ids, size_t *n);
+void		 queue_ids_free(char **ids, size_t n);
+/* Removes debris of killed submitters and runners. */
+void		 queue_clean(const char *queue_dir);
+
+#endif

@@ -1,0 +1,203 @@
+/*
+ * util: generic helpers.  See util.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "util.h"
+
+int
+util_write_all(int fd, const void *data, size_t len)
+{
+	const char	*p = data;
+	ssize_t		 n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+util_fsync_dir(const char *dir)
+{
+	int	 fd, r, saved;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	r = fsync(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return r;
+}
+
+int
+util_parse_ll(const char *s, long long min, long long max, long long *out)
+{
+	char		*end;
+	long long	 v;
+
+	if (s == NULL || *s == '\0' || *s == ' ' || *s == '\t' || *s == '+') {
+		errno = EINVAL;
+		return -1;
+	}
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end != '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	if (errno == ERANGE || v < min || v > max) {
+		errno = ERANGE;
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+const char *
+util_rfc5322_date(time_t t, char *dst, size_t len)
+{
+	static const char *const days[] = {
+		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
+	};
+	static const char *const months[] = {
+		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+	};
+	struct tm	 tm;
+	long		 off;
+	char		 sign;
+
+	/* strftime's %a/%b follow the locale; RFC 5322 wants English. */
+	if (localtime_r(&t, &tm) == NULL || tm.tm_wday < 0 ||
+	    tm.tm_wday > 6 || tm.tm_mon < 0 || tm.tm_mon > 11) {
+		snprintf(dst, len, "Thu, 01 Jan 1970 00:00:00 +0000");
+		return dst;
+	}
+	off = tm.tm_gmtoff / 60;
+	sign = off < 0 ? '-' : '+';
+	if (off < 0)
+		off = -off;
+	snprintf(dst, len, "%s, %02d %s %04d %02d:%02d:%02d %c%02ld%02ld",
+	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, sign,
+	    off / 60, off % 60);
+	return dst;
+}
+
+const char *
+util_rfc3339_date(time_t t, char *dst, size_t len)
+{
+	struct tm	 tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(dst, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(dst, len, "1970-01-01T00:00:00Z");
+	return dst;
+}
+
+int
+util_random(void *buf, size_t len)
+{
+	char	*p = buf;
+	ssize_t	 n;
+
+	while (len > 0) {
+		n = getrandom(p, len, 0);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+util_encode(struct buf *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t		 i;
+	unsigned char	 c;
+
+	if (len == 0)
+		return buf_addch(out, '%');
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		if (c > 0x20 && c < 0x7f && c != '%') {
+			if (buf_addch(out, (char)c) == -1)
+				return -1;
+		} else {
+			char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
+
+			if (buf_add(out, esc, 3) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+util_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+util_decode(struct buf *out, const char *s, size_t len)
+{
+	size_t	 i;
+	int	 hi, lo;
+
+	if (len == 1 && s[0] == '%')
+		return buf_add(out, "", 0);
+	for (i = 0; i < len; i++) {
+		if (s[i] != '%') {
+			if (buf_addch(out, s[i]) == -1)
+				return -1;
+			continue;
+		}
+		if (len - i < 3 || (hi = util_hexval(s[i + 1])) < 0 ||
+		    (lo = util_hexval(s[i + 2])) < 0) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (buf_addch(out, (char)(hi << 4 | lo)) == -1)
+			return -1;
+		i += 2;
+	}
+	return 0;
+}
+
+bool
+util_strieq_n(const char *s, size_t len, const char *lit)
+{
+	return strlen(lit) == len && strncasecmp(s, lit, len) == 0;
+}

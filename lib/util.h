@@ -1,0 +1,50 @@
+/*
+ * util: small helpers with no knowledge of mail: full writes, directory
+ * fsync, number parsing with range checks, dates, random bytes, and the
+ * percent-encoding used in spool records.
+ */
+#ifndef SENDQ_UTIL_H
+#define SENDQ_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "buf.h"
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* write(2) until done; retries EINTR.  -1 with errno on failure. */
+int	util_write_all(int fd, const void *data, size_t len);
+/* fsync the directory holding path (or path itself when is_dir). */
+int	util_fsync_dir(const char *dir);
+
+/* Decimal parsing of the whole string; -1 (errno EINVAL/ERANGE) when s is
+ * not a number in [min, max]. */
+int	util_parse_ll(const char *s, long long min, long long max,
+	    long long *out);
+
+/* RFC 5322 date-time of t in local time, e.g.
+ * "Sun, 22 Nov 2026 10:00:01 +0100".  Returns dst. */
+const char *util_rfc5322_date(time_t t, char *dst, size_t len);
+/* RFC 3339 date-time in UTC, e.g. "2026-11-22T09:00:01Z". */
+const char *util_rfc3339_date(time_t t, char *dst, size_t len);
+
+/* Fills buf with len random bytes from the kernel; -1 on failure. */
+int	util_random(void *buf, size_t len);
+
+/*
+ * Spool encoding: bytes outside 0x21..0x7e and '%' become "%XX", so an
+ * encoded value is one non-empty word ("%" alone stands for "").
+ * util_decode returns -1 (errno EINVAL) on a malformed escape.
+ */
+int	util_encode(struct buf *out, const char *s, size_t len);
+int	util_decode(struct buf *out, const char *s, size_t len);
+
+/* Case-insensitive ASCII comparison of a length-delimited string with a
+ * NUL-terminated one. */
+bool	util_strieq_n(const char *s, size_t len, const char *lit);
+
+#endif

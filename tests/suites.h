@@ -1,0 +1,14 @@
+/* The Check suites that tests/check_main.c runs. */
+#ifndef SENDQ_TEST_SUITES_H
+#define SENDQ_TEST_SUITES_H
+
+#include <check.h>
+
+Suite	*buf_suite(void);
+Suite	*addr_suite(void);
+Suite	*smtp_suite(void);
+Suite	*queue_suite(void);
+Suite	*mail_suite(void);
+Suite	*conf_suite(void);
+
+#endif

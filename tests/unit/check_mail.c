@@ -1,0 +1,315 @@
+/* Unit tests: message intake (line endings, dots, limits, fix-ups). */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "mail.h"
+#include "queue.h"
+#include "suites.h"
+
+static char		 qdir[64];
+static struct mail_result res;
+
+static void
+params(struct mail_params *p)
+{
+	memset(p, 0, sizeof *p);
+	p->hostname = "host.example.com";
+	p->queue_id = "5F3A00C1ABCD";
+	p->now = 1763805601;
+	p->uid = 1000;
+	p->from_addr = "alice@example.com";
+	p->fullname = "Alice Liddell";
+	p->dot_ends = true;
+}
+
+/* Feeds in to mail_read; returns the spool file's text (static). */
+static enum mail_status
+run(const char *in, size_t inlen, struct mail_params *p, struct buf *out)
+{
+	char			 path[128], err[256], chunk[4096];
+	struct queue_sub	*qs;
+	struct queue_env	 env;
+	enum mail_status	 st;
+	ssize_t			 n;
+	int			 fd;
+
+	snprintf(qdir, sizeof qdir, "/tmp/sendq-mail-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(qdir));
+	snprintf(path, sizeof path, "%s/input", qdir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(write(fd, in, inlen), (ssize_t)inlen);
+	lseek(fd, 0, SEEK_SET);
+	qs = queue_sub_new(qdir, err, sizeof err);
+	ck_assert_ptr_nonnull(qs);
+	p->queue_id = queue_sub_id(qs);
+	st = mail_read(fd, p, qs, &res, err, sizeof err);
+	close(fd);
+	unlink(path);
+	if (st == MAIL_OK) {
+		memset(&env, 0, sizeof env);
+		env.sender = strdup("s@x.test");
+		env.account = strdup("default");
+		ck_assert_int_eq(queue_env_add_rcpt(&env, "r@x.test"), 0);
+		ck_assert_int_eq(queue_sub_commit(qs, &env, err, sizeof err), 0);
+		snprintf(path, sizeof path, "%s/%s.msg", qdir, env.id);
+		fd = open(path, O_RDONLY);
+		ck_assert_int_ne(fd, -1);
+		while ((n = read(fd, chunk, sizeof chunk)) > 0)
+			buf_add(out, chunk, (size_t)n);
+		close(fd);
+		unlink(path);
+		snprintf(path, sizeof path, "%s/%s.ctl", qdir, env.id);
+		unlink(path);
+		queue_env_clear(&env);
+	}
+	queue_sub_free(qs);
+	snprintf(path, sizeof path, "%s/failed", qdir);
+	rmdir(path);
+	rmdir(qdir);
+	return st;
+}
+
+/* The text after the header section. */
+static const char *
+body_of(const struct buf *b)
+{
+	const char *p = strstr(buf_str(b), "\r\n\r\n");
+
+	ck_assert_ptr_nonnull(p);
+	return p + 4;
+}
+
+#define IN(s)	(s), sizeof(s) - 1
+
+START_TEST(fixups_and_crlf)
+{
+	struct mail_params	 p;
+	struct buf		 o;
+	const char		*t;
+
+	params(&p);
+	buf_init(&o, 0);
+	ck_assert_int_eq(run(IN("To: bob@example.org\nBcc: hidden@x.test\n"
+	    "Subject: hi\n\nline 1\nline 2\n"), &p, &o), MAIL_OK);
+	t = buf_str(&o);
+	ck_assert_msg(strncmp(t, "Received: by host.example.com (sendq, from "
+	    "userid 1000) id ", 52) == 0, "%s", t);
+	ck_assert_ptr_nonnull(strstr(t, "\r\nTo: bob@example.org\r\n"
+	    "Subject: hi\r\n"));
+	ck_assert_ptr_null(strstr(t, "Bcc"));
+	ck_assert_ptr_null(strstr(t, "hidden"));
+	ck_assert_ptr_nonnull(strstr(t, "\r\nFrom: Alice Liddell "
+	    "<alice@example.com>\r\n"));
+	ck_assert_ptr_nonnull(strstr(t, "\r\nDate: "));
+	ck_assert_ptr_nonnull(strstr(t, "\r\nMessage-ID: <"));
+	ck_assert_str_eq(res.message_id + strlen(res.message_id) -
+	    strlen("@host.example.com"), "@host.example.com");
+	ck_assert_str_eq(body_of(&o), "line 1\r\nline 2\r\n");
+	mail_result_free(&res);
+	buf_free(&o);
+}
+END_TEST
+
+START_TEST(existing_headers_kept)
+{
+	struct mail_params	 p;
+	struct buf		 o;
+	const char		*t;
+
+	params(&p);
+	buf_init(&o, 0);
+	ck_assert_int_eq(run(IN("From: Someone <s@x.test>\r\n"
+	    "Date: Mon, 1 Jan 2024 00:00:00 +0000\r\n"
+	    "Message-ID: <abc@x.test>\r\nX-Folded: a\r\n\tb\r\n\r\nbody"),
+	    &p, &o), MAIL_OK);
+	t = buf_str(&o);
+	ck_assert_ptr_nonnull(strstr(t, "\r\nFrom: Someone <s@x.test>\r\n"
+	    "Date: Mon, 1 Jan 2024 00:00:00 +0000\r\n"
+	    "Message-ID: <abc@x.test>\r\nX-Folded: a\r\n\tb\r\n\r\nbody\r\n"));
+	ck_assert_ptr_null(strstr(t, "Alice"));
+	ck_assert_ptr_null(res.message_id);
+	mail_result_free(&res);
+	buf_free(&o);
+}
+END_TEST
+
+START_TEST(dots)
+{
+	struct mail_params	 p;
+	struct buf		 o;
+
+	params(&p);
+	buf_init(&o, 0);
+	ck_assert_int_eq(run(IN("Subject: d\n\na\n..b\n.\nnot read\n"), &p,
+	    &o), MAIL_OK);
+	ck_assert_str_eq(body_of(&o), "a\r\n..b\r\n");
+	mail_result_free(&res);
+	buf_reset(&o);
+	p.dot_ends = false;
+	ck_assert_int_eq(run(IN("Subject: d\n\na\n..b\n.\nread\n"), &p, &o),
+	    MAIL_OK);
+	ck_assert_str_eq(body_of(&o), "a\r\n..b\r\n.\r\nread\r\n");
+	mail_result_free(&res);
+	buf_free(&o);
+}
+END_TEST
+
+START_TEST(bare_cr_nul_and_no_final_newline)
+{
+	struct mail_params	 p;
+	struct buf		 o;
+
+	params(&p);
+	buf_init(&o, 0);
+	ck_assert_int_eq(run(IN("Subject: c\n\na\rb\r\nc\0d\n\r.\rend"), &p,
+	    &o), MAIL_OK);
+	/* The lone CRs are line ends; with -i absent, "\r.\r" is a "."
+	 * line and ends the input. */
+	ck_assert_str_eq(body_of(&o), "a\r\nb\r\ncd\r\n\r\n");
+	mail_result_free(&res);
+	buf_free(&o);
+}
+END_TEST
+
+START_TEST(long_lines)
+{
+	struct mail_params	 p;
+	struct buf		 in, o;
+	const char		*b, *l;
+	size_t			 i;
+
+	params(&p);
+	buf_init(&in, 0);
+	buf_init(&o, 0);
+	buf_addstr(&in, "Subject:");
+	for (i = 0; i < 300; i++)
+		buf_addstr(&in, " word");
+	buf_addstr(&in, "\n\n");
+	for (i = 0; i < 2500; i++)
+		buf_addch(&in, 'x');
+	buf_addstr(&in, "\n");
+	ck_assert_int_eq(run(in.data, in.len, &p, &o), MAIL_OK);
+	/* No line over 998 octets anywhere. */
+	for (l = buf_str(&o); *l != '\0'; l = strstr(l, "\r\n") + 2) {
+		ck_assert_ptr_nonnull(strstr(l, "\r\n"));
+		ck_assert_int_le(strstr(l, "\r\n") - l, 998);
+	}
+	/* The header was folded at blanks: unfolding gives it back. */
+	ck_assert_ptr_nonnull(strstr(buf_str(&o), " word\r\n word"));
+	b = body_of(&o);
+	ck_assert_uint_eq(strlen(b), 2500 + 3 * 2);
+	ck_assert(b[998] == '\r' && b[999] == '\n');
+	mail_result_free(&res);
+	buf_free(&in);
+	buf_free(&o);
+}
+END_TEST
+
+START_TEST(extract_recipients)
+{
+	struct mail_params	 p;
+	struct buf		 o;
+
+	params(&p);
+	p.extract_rcpts = true;
+	buf_init(&o, 0);
+	ck_assert_int_eq(run(IN("To: A <a@x.test>, b@x.test\nCc: undisclosed"
+	    "-recipients:;\nBcc: c@x.test,\n a@x.test\n\nbody\n"), &p, &o),
+	    MAIL_OK);
+	ck_assert_uint_eq(res.rcpts.n, 3);
+	ck_assert_str_eq(res.rcpts.v[0], "a@x.test");
+	ck_assert_str_eq(res.rcpts.v[1], "b@x.test");
+	ck_assert_str_eq(res.rcpts.v[2], "c@x.test");
+	ck_assert_ptr_null(strstr(buf_str(&o), "c@x.test"));
+	mail_result_free(&res);
+	buf_reset(&o);
+	/* Resent- headers take over. */
+	ck_assert_int_eq(run(IN("To: a@x.test\nResent-To: r@x.test\n"
+	    "Resent-Bcc: rb@x.test\n\nbody\n"), &p, &o), MAIL_OK);
+	ck_assert_uint_eq(res.rcpts.n, 2);
+	ck_assert_str_eq(res.rcpts.v[0], "r@x.test");
+	ck_assert_str_eq(res.rcpts.v[1], "rb@x.test");
+	ck_assert_ptr_null(strstr(buf_str(&o), "rb@x.test"));
+	mail_result_free(&res);
+	buf_reset(&o);
+	ck_assert_int_eq(run(IN("To: Broken Name broken@x.test\n\nb\n"), &p,
+	    &o), MAIL_ERR_ADDRESS);
+	mail_result_free(&res);
+	buf_free(&o);
+}
+END_TEST
+
+START_TEST(limits_and_8bit)
+{
+	struct mail_params	 p;
+	struct buf		 in, o;
+	size_t			 i;
+
+	params(&p);
+	buf_init(&o, 0);
+	ck_assert_int_eq(run(IN("Subject: x\n\ncaf\xc3\xa9\n"), &p, &o),
+	    MAIL_OK);
+	ck_assert(res.eight_bit);
+	mail_result_free(&res);
+	buf_reset(&o);
+	ck_assert_int_eq(run(IN("Subject: x\n\nplain\n"), &p, &o), MAIL_OK);
+	ck_assert(!res.eight_bit);
+	mail_result_free(&res);
+	buf_reset(&o);
+	p.max_size = 1000;
+	buf_init(&in, 0);
+	buf_addstr(&in, "Subject: big\n\n");
+	for (i = 0; i < 200; i++)
+		buf_addstr(&in, "0123456789\n");
+	ck_assert_int_eq(run(in.data, in.len, &p, &o), MAIL_ERR_SIZE);
+	mail_result_free(&res);
+	p.max_size = 0;
+	buf_reset(&in);
+	for (i = 0; i < MAIL_HEADER_MAX / 9 + 10; i++)
+		buf_addstr(&in, "X-A: 1234\n");
+	ck_assert_int_eq(run(in.data, in.len, &p, &o), MAIL_ERR_HEADERS);
+	mail_result_free(&res);
+	buf_free(&in);
+	buf_free(&o);
+}
+END_TEST
+
+START_TEST(phrases)
+{
+	struct buf	 b;
+
+	buf_init(&b, 0);
+	mail_phrase(&b, "Plain Name");
+	ck_assert_str_eq(buf_str(&b), "Plain Name");
+	buf_reset(&b);
+	mail_phrase(&b, "Doe, John \"JD\"");
+	ck_assert_str_eq(buf_str(&b), "\"Doe, John \\\"JD\\\"\"");
+	buf_reset(&b);
+	mail_phrase(&b, "Jos\xc3\xa9");
+	ck_assert_str_eq(buf_str(&b), "=?UTF-8?B?Sm9zw6k=?=");
+	buf_free(&b);
+}
+END_TEST
+
+Suite *
+mail_suite(void)
+{
+	Suite	*s = suite_create("mail");
+	TCase	*tc = tcase_create("core");
+
+	tcase_add_test(tc, fixups_and_crlf);
+	tcase_add_test(tc, existing_headers_kept);
+	tcase_add_test(tc, dots);
+	tcase_add_test(tc, bare_cr_nul_and_no_final_newline);
+	tcase_add_test(tc, long_lines);
+	tcase_add_test(tc, extract_recipients);
+	tcase_add_test(tc, limits_and_8bit);
+	tcase_add_test(tc, phrases);
+	suite_add_tcase(s, tc);
+	return s;
+}
