@@ -113,7 +113,7 @@ struct field {
 struct headers {
 	struct buf	 text;
 	struct field	*f;
-	size_t		 n;
+	size_t		 n, alloc;
 };
 
 static bool
@@ -445,11 +445,16 @@ mail_read(int fd, const struct mail_params *p, struct queue_sub *qs,
 			bol = eol;
 			break;
 		}
-		if ((nf = reallocarray(h.f, h.n + 1, sizeof *h.f)) == NULL) {
-			st = MAIL_ERR_NOMEM;
-			goto out;
+		if (h.n == h.alloc) {
+			size_t na = h.alloc ? h.alloc * 2 : 32;
+
+			if ((nf = reallocarray(h.f, na, sizeof *h.f)) == NULL) {
+				st = MAIL_ERR_NOMEM;
+				goto out;
+			}
+			h.f = nf;
+			h.alloc = na;
 		}
-		h.f = nf;
 		h.f[h.n].off = h.text.len;
 		h.f[h.n].len = len;
 		h.f[h.n].namelen = nl;

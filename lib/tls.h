@@ -40,7 +40,7 @@ struct tls_info {
 	char	 subject[256];
 	char	 issuer[256];
 	char	 not_after[40];
-	char	 fingerprint[100];	/* "sha256:AB:CD:..." */
+	char	 fingerprint[112];	/* "sha256:AB:CD:..." (102 chars) */
 };
 
 struct tls;

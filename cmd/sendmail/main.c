@@ -467,7 +467,7 @@ deliver_interactive(const struct conf *conf, struct queue_msg *m)
 		close(sv[0]);	/* timeout: the queue carries on */
 		return EX_OK;
 	}
-	(void)!write(sv[0], "A", 1);
+	(void)send(sv[0], "A", 1, MSG_NOSIGNAL);
 	close(sv[0]);
 	if (log_tracing())	/* let the child finish the dialogue */
 		(void)waitpid(pid, NULL, 0);
@@ -753,6 +753,9 @@ main(int argc, char **argv)
 		progname = strcmp(progname, "mailq") == 0 ? "mailq" :
 		    strcmp(progname, "newaliases") == 0 ? "newaliases" :
 		    "sendmail";
+	/* Writes to a peer that has gone must fail, not kill us (TLS
+	 * writes go through write(2)). */
+	signal(SIGPIPE, SIG_IGN);
 	memset(&o, 0, sizeof o);
 	o.delivery = -1;
 	parse_args(&o, argc, argv);

@@ -135,6 +135,7 @@ main(int argc, char **argv)
 	int		 i = 1, ex;
 	bool		 verbose = false;
 
+	signal(SIGPIPE, SIG_IGN);
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-C") == 0 && i + 1 < argc)
 			path = argv[++i];
