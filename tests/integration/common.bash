@@ -1,0 +1,67 @@
+# common.bash - sendq-side helpers for integration tests, next to lib.sh
+# (which runs the SMTP fixture).  Source after lib.sh.
+#
+#   SENDMAIL, SENDQ     the built programs ($SENDQ_BUILD, default the tree)
+#   q_conf [KEY=VALUE...]
+#                       write $T/sendq.conf: queue $T/queue, log
+#                       $T/sendq.log, one account "default" at
+#                       localhost:$FPORT with STARTTLS, the test CA and
+#                       AUTH as alice.  Each KEY=VALUE replaces or adds an
+#                       account key (VALUE written as is: quote strings);
+#                       a key prefixed with "global." sets a top-level key.
+#   q_count             number of messages in the queue
+#   q_failed_count      number of messages in failed/
+#   PASSWORD            the account's password (tests grep logs for it)
+
+SENDQ_BUILD=${SENDQ_BUILD:-$TOP}
+SENDMAIL=$SENDQ_BUILD/cmd/sendmail/sendmail
+SENDQ=$SENDQ_BUILD/cmd/sendq/sendq
+PASSWORD='Xy7-secret-Pw9'
+[ -x "$SENDMAIL" ] || fail "$SENDMAIL not built (run make)"
+
+q_conf() {
+	local kv key val
+	declare -A acct=(
+		[host]="{ \"localhost:${FPORT:-25}\" }"
+		[tls]=starttls
+		[tls_ca_file]="\"$CERTS/ca.pem\""
+		[user]='"alice"'
+		[password]="\"$PASSWORD\""
+		[timeout]=10s
+	)
+	declare -A glob=(
+		[hostname]='"client.example.com"'
+		[domain]='"example.com"'
+		[queue_dir]="\"$T/queue\""
+		[log]="\"$T/sendq.log\""
+		[aliases_file]='""'
+		[retry_min]=1s
+		[retry_max]=2s
+	)
+	for kv in "$@"; do
+		key=${kv%%=*}
+		val=${kv#*=}
+		case $key in
+		global.*) glob[${key#global.}]=$val ;;
+		*) acct[$key]=$val ;;
+		esac
+	done
+	{
+		for key in "${!glob[@]}"; do
+			[ "${glob[$key]}" = "-" ] || echo "$key = ${glob[$key]}"
+		done
+		echo 'account "default" {'
+		for key in "${!acct[@]}"; do
+			[ "${acct[$key]}" = "-" ] || echo "    $key = ${acct[$key]}"
+		done
+		echo '}'
+	} >"$T/sendq.conf"
+}
+
+q_count() {
+	find "$T/queue" -maxdepth 1 -name '*.ctl' 2>/dev/null | wc -l
+}
+
+q_failed_count() {
+	find "$T/queue/failed" -maxdepth 1 -name '*.ctl' 2>/dev/null | wc -l
+}

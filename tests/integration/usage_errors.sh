@@ -1,0 +1,26 @@
+#!/bin/bash
+# Bad configuration exits 78 naming file and line; bad command lines
+# exit 64; a message without recipients exits 65; none leaves a file.
+set -eu
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/common.bash"
+t_tmpdir
+t_certs
+q_conf
+printf 'hostname = "h.example.com"\nqueue_dir = "%s"\nbogus_key = 1\n' \
+    "$T/queue" >"$T/bad.conf"
+out=$(echo x | "$SENDMAIL" -C "$T/bad.conf" bob@example.org 2>&1) && rc=0 || rc=$?
+assert_eq 78 "$rc" "exit status for a config error"
+assert_contains "$out" "$T/bad.conf:3: .*bogus_key"
+
+echo x | assert_exit 64 "$SENDMAIL" -C "$T/sendq.conf" -Z bob@example.org
+echo x | assert_exit 64 "$SENDMAIL" -C "$T/sendq.conf" -f -oQ/tmp bob@example.org
+echo x | assert_exit 64 "$SENDMAIL" -C "$T/sendq.conf" -f-oQ/tmp bob@example.org
+echo x | assert_exit 64 "$SENDMAIL" -C "$T/sendq.conf" -bd
+echo x | assert_exit 64 "$SENDMAIL" -C "$T/sendq.conf"
+printf 'Subject: nobody\n\nbody\n' |
+    assert_exit 65 "$SENDMAIL" -C "$T/sendq.conf" -t
+printf 'To: Broken Name broken@example.org\n\nbody\n' |
+    assert_exit 67 "$SENDMAIL" -C "$T/sendq.conf" -t
+assert_eq 0 "$(find "$T/queue" -type f | wc -l)" "files left in the queue"
+echo ok
