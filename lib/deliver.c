@@ -23,11 +23,10 @@
 #include "buf.h"
 #include "deliver.h"
 #include "log.h"
+#include "secret.h"
 #include "smtp.h"
 #include "tls.h"
 #include "util.h"
-
-#define DELIVER_SECRET_MAX	8192
 
 enum action {
 	ACT_SENT,
@@ -93,11 +92,8 @@ session_close(struct session *s)
 {
 	smtp_client_free(s->client);
 	s->client = NULL;
-	if (s->secret != NULL) {
-		tls_cleanse(s->secret, strlen(s->secret));
-		free(s->secret);
-		s->secret = NULL;
-	}
+	secret_free(s->secret);
+	s->secret = NULL;
 }
 
 void
@@ -118,64 +114,6 @@ deliver_set_told(struct deliver *d, deliver_told_fn fn, void *arg)
 {
 	d->told = fn;
 	d->told_arg = arg;
-}
-
-/* The first line of password_file; never quoted in a message. */
-static char *
-deliver_read_secret_file(const char *path, char *err, size_t errlen)
-{
-	struct buf	 b;
-	char		 chunk[1024];
-	ssize_t		 n;
-	size_t		 eol;
-	int		 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		snprintf(err, errlen, "password_file %s: %s", path,
-		    strerror(errno));
-		return NULL;
-	}
-	buf_init(&b, DELIVER_SECRET_MAX);
-	while ((n = read(fd, chunk, sizeof chunk)) > 0)
-		if (buf_add(&b, chunk, (size_t)n) == -1)
-			break;
-	tls_cleanse(chunk, sizeof chunk);
-	close(fd);
-	if (n != 0) {
-		snprintf(err, errlen, "password_file %s: %s", path,
-		    n == -1 ? strerror(errno) : "too large");
-		buf_wipe(&b);
-		return NULL;
-	}
-	eol = strcspn(buf_str(&b), "\r\n");
-	if (b.data == NULL || eol == 0) {
-		snprintf(err, errlen, "password_file %s: empty", path);
-		buf_wipe(&b);
-		return NULL;
-	}
-	b.data[eol] = '\0';
-	return buf_detach(&b);
-}
-
-static int
-session_secret(struct session *s, char *err, size_t errlen)
-{
-	const struct conf_account *a = s->acct;
-
-	if (a->password != NULL)
-		s->secret = strdup(a->password);
-	else if (a->password_file != NULL)
-		s->secret = deliver_read_secret_file(a->password_file, err,
-		    errlen);
-	else if (a->password_command != NULL) {
-		snprintf(err, errlen, "password_command is not available in "
-		    "this version");
-		return -1;
-	} else
-		return 0;
-	if (s->secret == NULL && err[0] == '\0')
-		snprintf(err, errlen, "out of memory");
-	return s->secret == NULL ? -1 : 0;
 }
 
 static struct session *
@@ -208,7 +146,7 @@ deliver_connect(struct deliver *d, struct session *s,
 		return NULL;
 	}
 	if (s->client == NULL) {
-		if (s->secret == NULL && session_secret(s, err,
+		if (s->secret == NULL && secret_get(s->acct, &s->secret, err,
 		    sizeof err) == -1) {
 			res->cls = SMTP_ERR_AUTH;
 			memset(&res->reply, 0, sizeof res->reply);

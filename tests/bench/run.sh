@@ -1,0 +1,72 @@
+#!/bin/bash
+# make bench: figures, not assertions.
+#   1. submission: N messages queued with -odq (each fsynced), per message
+#   2. drain: a backlog of M messages sent by one `sendmail -q`, over one
+#      connection, with and without PIPELINING at the server
+#   3. writes and round trips per message, counted from the server's reads
+#   4. peak RSS queueing and delivering a 50 MB message
+# BENCH_N and BENCH_M change the counts (default 200 and 1000).
+set -eu
+build=${1:-$(pwd)}
+export SENDQ_BUILD=$build
+. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/../integration/common.bash"
+t_tmpdir
+t_certs
+N=${BENCH_N:-200}
+M=${BENCH_M:-1000}
+
+now() { date +%s.%N; }
+ms() { echo "$1 $2" | awk '{ printf "%.1f", ($2 - $1) * 1000 }'; }
+
+msg() { printf 'Subject: bench %s\nMessage-ID: <bench-%s@example.com>\n\n%s\n' "$1" "$1" \
+    "a short body of one line, as cron and monitoring mail are"; }
+
+fixture_start sink --starttls --cert "$CERTS/server.pem" \
+    --key "$CERTS/server.key" --user alice --password "$PASSWORD"
+q_conf
+
+t0=$(now)
+for i in $(seq "$N"); do
+	msg "$i" | "$SENDMAIL" -C "$T/sendq.conf" -odq bob@example.org
+done
+t1=$(now)
+echo "submission: $N messages queued in $(ms "$t0" "$t1") ms," \
+    "$(echo "$t0 $t1 $N" | awk '{ printf "%.2f", ($2 - $1) * 1000 / $3 }') ms each (fsync of data, control file and directory)"
+rm -rf "$T/queue"
+
+drain() {	# NAME [fixture options]
+	local name=$1
+	shift
+	fixture_start "$name" --starttls --cert "$CERTS/server.pem" \
+	    --key "$CERTS/server.key" --user alice --password "$PASSWORD" "$@"
+	q_conf
+	rm -rf "$T/queue"
+	for i in $(seq "$M"); do
+		msg "$i" | "$SENDMAIL" -C "$T/sendq.conf" -odq "r$((i % 3))@example.org"
+	done
+	local a b
+	a=$(now)
+	"$SENDMAIL" -C "$T/sendq.conf" -q
+	b=$(now)
+	[ "$(fixture_msgs "$name")" = "$M" ] || fail "$name: $(fixture_msgs "$name") of $M delivered"
+	"$PYTHON" - "$T/$name/reads.log" "$T/$name/transcript.log" "$M" "$name" "$(ms "$a" "$b")" <<'PY'
+import json, sys
+reads, transcript, m, name, msecs = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], float(sys.argv[5])
+sessions = sum(1 for l in open(transcript) if l.split(" ", 2)[1].startswith("CONNECT"))
+# A client write that the server waits for before replying is a round
+# trip; count reads in the transaction phase (after AUTH) per message.
+chunks = [json.loads(l) for l in open(reads)]
+after_auth, n = False, 0
+for c in chunks:
+    if c["data"].startswith("AUTH"):
+        after_auth = True
+        continue
+    if after_auth and not c["data"].startswith("QUIT"):
+        n += 1
+print("drain (%s): %d messages in %.0f ms over %d connection(s): %.2f ms each, "
+      "%.2f client writes (round trips) per message" % (name, m, msecs, sessions, msecs / m, n / m))
+PY
+}
+drain pipelining
+drain nopipelining --no-pipelining
