@@ -254,6 +254,10 @@ deliver_msg(struct deliver *d, struct queue_msg *m,
 		msg.fd = queue_msg_fd(m);
 		msg.size = env->size;
 		msg.eight_bit = env->eight_bit;
+		msg.smtputf8 = env->smtputf8;
+		msg.dsn_notify = env->dsn_notify;
+		msg.dsn_ret = env->dsn_ret;
+		msg.dsn_envid = env->dsn_envid;
 		if (smtp_send(c, &msg, &res) == -1)
 			relay = smtp_peer(c);
 	}

@@ -82,6 +82,9 @@ queue_env_clear(struct queue_env *env)
 	free(env->sender);
 	free(env->account);
 	free(env->last_error);
+	free(env->dsn_notify);
+	free(env->dsn_ret);
+	free(env->dsn_envid);
 	for (i = 0; i < env->nrcpts; i++) {
 		free(env->rcpts[i].addr);
 		free(env->rcpts[i].reason);
@@ -132,9 +135,14 @@ queue_env_format(const struct queue_env *env, struct buf *out)
 	    env->id, (long long)env->arrival, (unsigned long)env->uid) == -1 ||
 	    queue_field(out, "sender", env->sender) == -1 ||
 	    queue_field(out, "\naccount", env->account) == -1 ||
-	    buf_printf(out, "\nsize %lld\nbody %s\nattempts %u\nnext %lld\n",
+	    buf_printf(out, "\nsize %lld\nbody %s\nsmtputf8 %d\n",
 	    (long long)env->size, env->eight_bit ? "8bit" : "7bit",
-	    env->attempts, (long long)env->next_attempt) == -1 ||
+	    env->smtputf8) == -1 ||
+	    queue_field(out, "notify", env->dsn_notify) == -1 ||
+	    queue_field(out, "\nret", env->dsn_ret) == -1 ||
+	    queue_field(out, "\nenvid", env->dsn_envid) == -1 ||
+	    buf_printf(out, "\nattempts %u\nnext %lld\n", env->attempts,
+	    (long long)env->next_attempt) == -1 ||
 	    queue_field(out, "error", env->last_error) == -1 ||
 	    buf_addch(out, '\n') == -1)
 		return -1;
@@ -171,6 +179,19 @@ queue_word(const char *s, size_t len)
 		return NULL;
 	}
 	return buf_detach(&b);
+}
+
+/* An optional word: "%" (empty) stands for NULL. */
+static int
+queue_optword(const char *s, size_t len, char **out)
+{
+	if ((*out = queue_word(s, len)) == NULL)
+		return -1;
+	if ((*out)[0] == '\0') {
+		free(*out);
+		*out = NULL;
+	}
+	return 0;
 }
 
 static int
@@ -248,6 +269,19 @@ queue_env_parse(const char *text, size_t len, struct queue_env *env,
 				env->eight_bit = true;
 			else if (!(vlen == 4 && memcmp(v, "7bit", 4) == 0))
 				goto bad;
+		} else if (KEY("smtputf8")) {
+			if (vlen != 1 || (v[0] != '0' && v[0] != '1'))
+				goto bad;
+			env->smtputf8 = v[0] == '1';
+		} else if (KEY("notify") && env->dsn_notify == NULL) {
+			if (queue_optword(v, vlen, &env->dsn_notify) == -1)
+				goto bad;
+		} else if (KEY("ret") && env->dsn_ret == NULL) {
+			if (queue_optword(v, vlen, &env->dsn_ret) == -1)
+				goto bad;
+		} else if (KEY("envid") && env->dsn_envid == NULL) {
+			if (queue_optword(v, vlen, &env->dsn_envid) == -1)
+				goto bad;
 		} else if (KEY("attempts")) {
 			if (queue_number(v, vlen, UINT_MAX, &n) == -1)
 				goto bad;
@@ -257,12 +291,8 @@ queue_env_parse(const char *text, size_t len, struct queue_env *env,
 				goto bad;
 			env->next_attempt = (time_t)n;
 		} else if (KEY("error") && env->last_error == NULL) {
-			if ((env->last_error = queue_word(v, vlen)) == NULL)
+			if (queue_optword(v, vlen, &env->last_error) == -1)
 				goto bad;
-			if (env->last_error[0] == '\0') {
-				free(env->last_error);
-				env->last_error = NULL;
-			}
 		} else if (KEY("rcpt")) {
 			/* rcpt STATE ADDR REASON */
 			if ((sp = memchr(v, ' ', vlen)) == NULL)

@@ -55,6 +55,10 @@ struct queue_env {
 	char		*account;
 	off_t		 size;
 	bool		 eight_bit;
+	bool		 smtputf8;	/* an address is not ASCII */
+	char		*dsn_notify;	/* "SUCCESS,FAILURE", "NEVER", or NULL */
+	char		*dsn_ret;	/* "FULL", "HDRS", or NULL */
+	char		*dsn_envid;	/* or NULL */
 	unsigned	 attempts;
 	time_t		 next_attempt;	/* 0: now */
 	char		*last_error;	/* or NULL */

@@ -903,6 +903,34 @@ smtp_rcpts_set(struct smtp_msg *msg, const struct smtp_reply *r)
 	}
 }
 
+/* RFC 3461 xtext: "+XX" for '+', '=' and octets outside 0x21..0x7e. */
+static int
+smtp_xtext(struct buf *out, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p > 0x20 && *p < 0x7f && *p != '+' && *p != '=') {
+			if (buf_addch(out, (char)*p) == -1)
+				return -1;
+		} else if (buf_addch(out, '+') == -1 ||
+		    buf_addch(out, hex[*p >> 4]) == -1 ||
+		    buf_addch(out, hex[*p & 15]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static bool
+smtp_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
 static void
 smtp_rcpt_answered(struct smtp_rcpt *rc, size_t *accepted)
 {
@@ -915,7 +943,7 @@ smtp_send(struct smtp_client *c, struct smtp_msg *msg,
     struct smtp_result *res)
 {
 	struct smtp_reply	 r, mail, data;
-	struct buf		 params;
+	struct buf		 params, rparams;
 	size_t			 i, accepted = 0, nsent = 0, nanswered = 0;
 	bool			 pipe = c->caps.pipelining;
 	int			 ret = -1;
@@ -934,11 +962,32 @@ smtp_send(struct smtp_client *c, struct smtp_msg *msg,
 		    (unsigned long long)c->caps.size_max, c->peer);
 		return -1;
 	}
-	buf_init(&params, 256);
+	if (msg->smtputf8 && !c->caps.smtputf8) {
+		smtp_result_set(res, SMTP_ERR_EXTENSION,
+		    "host %s does not offer SMTPUTF8, which a non-ASCII address "
+		    "of this message needs", c->peer);
+		return -1;
+	}
+	if (msg->eight_bit && !c->caps.eightbitmime) {
+		smtp_result_set(res, SMTP_ERR_EXTENSION,
+		    "host %s does not offer 8BITMIME, which this 8-bit message "
+		    "needs", c->peer);
+		return -1;
+	}
+	buf_init(&params, 2048);
+	buf_init(&rparams, 2048);
 	if (c->caps.size)
 		(void)buf_printf(&params, " SIZE=%lld", (long long)msg->size);
-	if (msg->eight_bit && c->caps.eightbitmime)
+	if (msg->eight_bit)
 		(void)buf_addstr(&params, " BODY=8BITMIME");
+	if (msg->smtputf8)
+		(void)buf_addstr(&params, " SMTPUTF8");
+	if (c->caps.dsn && msg->dsn_ret != NULL)
+		(void)buf_printf(&params, " RET=%s", msg->dsn_ret);
+	if (c->caps.dsn && msg->dsn_envid != NULL) {
+		(void)buf_addstr(&params, " ENVID=");
+		(void)smtp_xtext(&params, msg->dsn_envid);
+	}
 
 	/* MAIL, every RCPT and DATA: one write with PIPELINING. */
 	smtp_set_state(c, SMTP_S_MAIL);
@@ -953,7 +1002,18 @@ smtp_send(struct smtp_client *c, struct smtp_msg *msg,
 		if (!pipe && mail.code != 250)
 			break;
 		smtp_set_state(c, SMTP_S_RCPT);
-		if (smtp_cmd(c, NULL, "RCPT TO:<%s>", msg->rcpts[i].addr) == -1)
+		buf_reset(&rparams);
+		if (c->caps.dsn && msg->dsn_notify != NULL) {
+			(void)buf_printf(&rparams, " NOTIFY=%s",
+			    msg->dsn_notify);
+			/* ORCPT in xtext is for ASCII addresses (RFC 3461);
+			 * others would need RFC 6533's utf-8-addr-xtext. */
+			if (smtp_ascii(msg->rcpts[i].addr) &&
+			    buf_addstr(&rparams, " ORCPT=rfc822;") == 0)
+				(void)smtp_xtext(&rparams, msg->rcpts[i].addr);
+		}
+		if (smtp_cmd(c, NULL, "RCPT TO:<%s>%s", msg->rcpts[i].addr,
+		    buf_str(&rparams)) == -1)
 			goto cmdfail;
 		nsent++;
 		if (!pipe) {
@@ -1073,5 +1133,6 @@ iofail:
 	smtp_disconnect(c);
 out:
 	buf_free(&params);
+	buf_free(&rparams);
 	return ret;
 }

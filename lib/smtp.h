@@ -70,6 +70,10 @@ struct smtp_msg {
 	int		 fd;		/* the message, canonical CRLF text */
 	off_t		 size;
 	bool		 eight_bit;	/* body has octets >= 0x80 */
+	bool		 smtputf8;	/* an address is not ASCII */
+	const char	*dsn_notify;	/* "SUCCESS,DELAY", "NEVER"; or NULL */
+	const char	*dsn_ret;	/* "FULL", "HDRS"; or NULL */
+	const char	*dsn_envid;	/* or NULL */
 };
 
 struct smtp_params {

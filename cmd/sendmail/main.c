@@ -56,6 +56,10 @@ struct opts {
 	const char	*from;		/* -f, -r */
 	const char	*fullname;	/* -F */
 	const char	*config;	/* -C */
+	char		 dsn_notify[32];	/* -N, normalised; "" = none */
+	const char	*dsn_ret;	/* -R: "FULL", "HDRS" */
+	const char	*dsn_envid;	/* -V */
+	bool		 body8;		/* -B 8BITMIME */
 	int		 delivery;	/* -od*: -1 = from the config */
 	const char	*q_id, *q_rcpt, *q_sender;
 	long		 q_interval;	/* -q30m: seconds; 0 = once */
@@ -146,6 +150,57 @@ takes_value(char c)
 	return strchr("fFrhLXNRVBCOe", c) != NULL;
 }
 
+/* -N never, or a list of success, failure, delay (RFC 3461 NOTIFY). */
+static void
+option_notify(struct opts *o, const char *v)
+{
+	static const char *const words[] = { "SUCCESS", "FAILURE", "DELAY" };
+	const char	*p = v, *e;
+	size_t		 len, i;
+	unsigned	 seen = 0;
+
+	if (strcasecmp(v, "never") == 0) {
+		snprintf(o->dsn_notify, sizeof o->dsn_notify, "NEVER");
+		return;
+	}
+	o->dsn_notify[0] = '\0';
+	for (; *p != '\0'; p = *e ? e + 1 : e) {
+		e = p + strcspn(p, ",");
+		len = (size_t)(e - p);
+		for (i = 0; i < 3; i++)
+			if (strlen(words[i]) == len &&
+			    strncasecmp(words[i], p, len) == 0)
+				break;
+		if (i == 3)
+			usage("-N %s: not never or a list of success, failure "
+			    "and delay", v);
+		seen |= 1u << i;
+	}
+	for (i = 0; i < 3; i++)
+		if (seen & (1u << i)) {
+			size_t l = strlen(o->dsn_notify);
+
+			snprintf(o->dsn_notify + l, sizeof o->dsn_notify - l,
+			    "%s%s", l ? "," : "", words[i]);
+		}
+	if (seen == 0)
+		usage("-N %s: empty", v);
+}
+
+/* -V: an ENVID is printable ASCII, at most 100 characters (RFC 3461). */
+static void
+option_envid(struct opts *o, const char *v)
+{
+	const char	*p;
+
+	if (*v == '\0' || strlen(v) > 100)
+		usage("-V: the envelope ID must have 1 to 100 characters");
+	for (p = v; *p != '\0'; p++)
+		if (*p < 0x21 || *p > 0x7e)
+			usage("-V: the envelope ID must be printable ASCII");
+	o->dsn_envid = v;
+}
+
 static void
 option_value(struct opts *o, char c, const char *v)
 {
@@ -165,18 +220,33 @@ option_value(struct opts *o, char c, const char *v)
 		o->config = v;
 		break;
 	case 'B':
-		if (strcasecmp(v, "7BIT") != 0 && strcasecmp(v, "8BITMIME") != 0)
+		if (strcasecmp(v, "8BITMIME") == 0)
+			o->body8 = true;
+		else if (strcasecmp(v, "7BIT") == 0)
+			o->body8 = false;
+		else
 			usage("-B %s: not 7BIT or 8BITMIME", v);
 		break;
 	case 'N':
+		option_notify(o, v);
+		break;
 	case 'R':
+		if (strcasecmp(v, "full") == 0)
+			o->dsn_ret = "FULL";
+		else if (strcasecmp(v, "hdrs") == 0)
+			o->dsn_ret = "HDRS";
+		else
+			usage("-R %s: not full or hdrs", v);
+		break;
 	case 'V':
+		option_envid(o, v);
+		break;
 	case 'h':
 	case 'L':
 	case 'X':
 	case 'O':
 	case 'e':
-		break;	/* accepted; DSN options act in a later version */
+		break;	/* accepted and ignored */
 	}
 }
 
@@ -532,6 +602,15 @@ add_rcpts(struct addr_list *l, const char *arg, const char *domain)
 	return r;
 }
 
+static bool
+ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
 static int
 do_send(const struct opts *o, const struct conf *conf)
 {
@@ -641,7 +720,16 @@ do_send(const struct opts *o, const struct conf *conf)
 	}
 	env.arrival = mp.now;
 	env.uid = uid;
-	env.eight_bit = mr.eight_bit;
+	env.eight_bit = mr.eight_bit || o->body8;
+	env.smtputf8 = !ascii(sender);
+	for (i = 0; i < rcpts.n; i++)
+		env.smtputf8 |= !ascii(rcpts.v[i]);
+	if (ex == EX_OK && ((o->dsn_notify[0] != '\0' &&
+	    (env.dsn_notify = strdup(o->dsn_notify)) == NULL) ||
+	    (o->dsn_ret != NULL && (env.dsn_ret = strdup(o->dsn_ret)) ==
+	    NULL) || (o->dsn_envid != NULL && (env.dsn_envid =
+	    strdup(o->dsn_envid)) == NULL)))
+		ex = EX_TEMPFAIL;
 	mail_result_free(&mr);
 	if (ex == EX_OK && ((env.sender = strdup(sender)) == NULL ||
 	    (env.account = strdup(acct->name)) == NULL))

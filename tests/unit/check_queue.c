@@ -22,6 +22,10 @@ sample_env(struct queue_env *e)
 	e->account = strdup("my account");
 	e->size = 2345;
 	e->eight_bit = true;
+	e->smtputf8 = true;
+	e->dsn_notify = strdup("SUCCESS,FAILURE");
+	e->dsn_ret = strdup("HDRS");
+	e->dsn_envid = strdup("env+id=1");
 	e->attempts = 3;
 	e->next_attempt = 1763809201;
 	e->last_error = strdup("connect to x[192.0.2.1]:587: Connection "
@@ -50,6 +54,10 @@ START_TEST(control_roundtrip)
 	ck_assert_str_eq(b.account, "my account");
 	ck_assert_int_eq(b.size, 2345);
 	ck_assert(b.eight_bit);
+	ck_assert(b.smtputf8);
+	ck_assert_str_eq(b.dsn_notify, "SUCCESS,FAILURE");
+	ck_assert_str_eq(b.dsn_ret, "HDRS");
+	ck_assert_str_eq(b.dsn_envid, "env+id=1");
 	ck_assert_uint_eq(b.attempts, 3);
 	ck_assert_int_eq(b.next_attempt, a.next_attempt);
 	ck_assert_str_eq(b.last_error, a.last_error);
@@ -74,11 +82,18 @@ START_TEST(control_null_sender)
 	sample_env(&a);
 	free(a.sender);
 	a.sender = strdup("");
+	free(a.dsn_notify);
+	free(a.dsn_ret);
+	free(a.dsn_envid);
+	a.dsn_notify = a.dsn_ret = a.dsn_envid = NULL;
 	buf_init(&t, 0);
 	ck_assert_int_eq(queue_env_format(&a, &t), 0);
 	ck_assert_int_eq(queue_env_parse(t.data, t.len, &b, err, sizeof err),
 	    0);
 	ck_assert_str_eq(b.sender, "");
+	ck_assert_ptr_null(b.dsn_notify);
+	ck_assert_ptr_null(b.dsn_ret);
+	ck_assert_ptr_null(b.dsn_envid);
 	queue_env_clear(&a);
 	queue_env_clear(&b);
 	buf_free(&t);
