@@ -93,6 +93,7 @@ struct smtp_client {
 	enum smtp_state		 state;
 	struct stream		*s;
 	struct smtp_caps	 caps;
+	struct smtp_info	 info;
 	bool			 encrypted;
 	bool			 verified;
 	bool			 need_rset;
@@ -397,6 +398,27 @@ smtp_parse_caps(struct smtp_client *c, const struct buf *lines)
 	}
 }
 
+/* The EHLO keywords after the greeting line, for smtp_info. */
+static void
+smtp_caps_text(struct smtp_client *c, const struct buf *lines)
+{
+	const char	*p = strchr(buf_str(lines), '\n');
+	size_t		 o = 0, i;
+
+	c->info.caps[0] = '\0';
+	if (p == NULL)
+		return;
+	for (p++; *p != '\0' && o + 1 < sizeof c->info.caps; p++) {
+		c->info.caps[o++] = *p == '\n' ? ' ' : *p;
+	}
+	while (o > 0 && c->info.caps[o - 1] == ' ')
+		o--;
+	c->info.caps[o] = '\0';
+	for (i = 0; i < o; i++)
+		if ((unsigned char)c->info.caps[i] < 0x20)
+			c->info.caps[i] = '?';
+}
+
 static int
 smtp_ehlo(struct smtp_client *c, struct smtp_result *res)
 {
@@ -408,6 +430,7 @@ smtp_ehlo(struct smtp_client *c, struct smtp_result *res)
 		return -1;
 	if (r.code == 250) {
 		smtp_parse_caps(c, &c->tmp);
+		smtp_caps_text(c, &c->tmp);
 		return 0;
 	}
 	if (r.code == 421 || r.code / 100 == 4) {
@@ -454,13 +477,15 @@ smtp_tls(struct smtp_client *c, struct smtp_result *res)
 	tp.min_version = a->tls_min_version;
 	t = tls_start(stream_fd(c->s), &tp, c->timeout_ms, &info, err,
 	    sizeof err);
+	c->info.tls = info;
+	c->info.tls_tried = true;
 	if (t == NULL) {
 		smtp_result_set(res, SMTP_ERR_TLS, "TLS with %s failed: %s",
 		    c->peer, err);
 		return -1;
 	}
 	stream_set_transport(c->s, &tls_stream_ops, t);
-	c->encrypted = true;
+	c->encrypted = c->info.encrypted = true;
 	c->verified = info.verified;
 	log_debug("smtp %s: %s %s, certificate %s (issuer %s, %s)%s%s",
 	    c->peer, info.version, info.cipher, info.subject, info.issuer,
@@ -648,6 +673,8 @@ smtp_auth(struct smtp_client *c, struct smtp_result *res)
 	for (i = 0; i < ntry; i++) {
 		r = smtp_auth_mech(c, try[i], res);
 		if (r == 0) {
+			snprintf(c->info.auth, sizeof c->info.auth, "%s",
+			    sasl_mech_name(try[i]));
 			log_debug("smtp %s: authenticated as %s with %s",
 			    c->peer, a->user, sasl_mech_name(try[i]));
 			return 0;
@@ -689,6 +716,7 @@ smtp_open_host(struct smtp_client *c, const struct conf_host *h,
 	int			 fd, cto;
 
 	c->host = h->name;
+	memset(&c->info, 0, sizeof c->info);
 	snprintf(c->peer, sizeof c->peer, "%s:%s", h->name, h->port);
 	smtp_set_state(c, SMTP_S_CONNECT);
 	cto = c->timeout_ms < SMTP_CONNECT_MAX_MS ? c->timeout_ms :
@@ -793,6 +821,26 @@ smtp_open(struct smtp_client *c, struct smtp_result *res)
 		log_info("account %s: %s", c->acct->name, res->what);
 	}
 	return -1;
+}
+
+int
+smtp_open_one(struct smtp_client *c, size_t i, struct smtp_result *res)
+{
+	smtp_close(c);
+	if (i >= c->acct->nhosts) {
+		smtp_result_set(res, SMTP_ERR_INTERNAL, "no host %zu", i);
+		return -1;
+	}
+	if (smtp_open_host(c, &c->acct->hosts[i], res) == -1)
+		return -1;
+	smtp_result_set(res, SMTP_OK, "connected to %s", c->peer);
+	return 0;
+}
+
+const struct smtp_info *
+smtp_info(const struct smtp_client *c)
+{
+	return &c->info;
 }
 
 void

@@ -82,6 +82,15 @@ struct smtp_params {
 	const char	*secret;	/* password or token; NULL: none */
 };
 
+/* What a session found out, for `sendq check --connect` and -v. */
+struct smtp_info {
+	bool		 encrypted;
+	bool		 tls_tried;	/* tls is filled in */
+	struct tls_info	 tls;
+	char		 caps[1024];	/* EHLO keywords, space separated */
+	char		 auth[32];	/* mechanism that succeeded, or "" */
+};
+
 struct smtp_client;
 
 /* NULL on ENOMEM.  The params and what they point to must outlive the
@@ -93,7 +102,12 @@ void		 smtp_client_free(struct smtp_client *c);
 /* Connects to the first host that gives a ready session.  0, or -1 with
  * res describing the last host's failure. */
 int		 smtp_open(struct smtp_client *c, struct smtp_result *res);
+/* Connects to the account's host number i only. */
+int		 smtp_open_one(struct smtp_client *c, size_t i,
+		    struct smtp_result *res);
 bool		 smtp_is_open(const struct smtp_client *c);
+/* What the last smtp_open/smtp_open_one learned, even when it failed. */
+const struct smtp_info *smtp_info(const struct smtp_client *c);
 /* "host[ip]:port" of the open session, or "none". */
 const char	*smtp_peer(const struct smtp_client *c);
 

@@ -1,7 +1,8 @@
 /*
  * sendq: administration of the queue and the configuration.
  *
- *   sendq [-C file] [-v] version | check | flush [ID...] | run [--every D]
+ *   sendq [-C file] [-v] version | check [--connect] | flush [ID...] |
+ *       run [--every D]
  *
  * Thin: each command is a call into lib/ and a sysexits(3) status.
  */
@@ -18,6 +19,8 @@
 #include "deliver.h"
 #include "log.h"
 #include "queue.h"
+#include "secret.h"
+#include "smtp.h"
 
 #ifndef SENDQ_CONF_PATH
 #define SENDQ_CONF_PATH CONF_DEFAULT_PATH
@@ -41,7 +44,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: sendq [-C file] [-v] command\n"
 	    "  version             print the version\n"
-	    "  check               validate the configuration\n"
+	    "  check [--connect]   validate the configuration; with --connect,\n"
+	    "                      also try every smarthost (sends nothing)\n"
 	    "  flush [ID ...]      attempt queued messages now\n"
 	    "  run [--every D]     run the queue (repeatedly, every D)\n");
 	exit(EX_USAGE);
@@ -89,6 +93,84 @@ cmd_check(const struct conf *conf)
 		printf("\n");
 	}
 	return EX_OK;
+}
+
+/* One host of one account: connect, TLS, AUTH, QUIT; report each step. */
+static bool
+connect_host(struct smtp_client *c, const struct conf_account *a, size_t i,
+    bool has_secret)
+{
+	const struct smtp_info	*in;
+	struct smtp_result	 res;
+	int			 r;
+
+	printf("account %s, host %s:%s\n", a->name, a->hosts[i].name,
+	    a->hosts[i].port);
+	r = smtp_open_one(c, i, &res);
+	in = smtp_info(c);
+	if (in->tls_tried) {
+		printf("  tls: %s %s\n", in->tls.version[0] ? in->tls.version :
+		    "(no handshake)", in->tls.cipher);
+		if (in->tls.subject[0] != '\0')
+			printf("  certificate: subject %s\n"
+			    "               issuer %s\n"
+			    "               expires %s\n"
+			    "               %s\n", in->tls.subject,
+			    in->tls.issuer, in->tls.not_after,
+			    in->tls.fingerprint);
+		if (in->tls.version[0] != '\0')
+			printf("  verification: %s%s\n", in->tls.verified ?
+			    "ok" : "failed: ", in->tls.verified ? "" :
+			    in->tls.verify_error);
+	} else if (r == 0)
+		printf("  tls: none (the connection is not encrypted)\n");
+	if (in->caps[0] != '\0')
+		printf("  capabilities: %s\n", in->caps);
+	if (in->auth[0] != '\0')
+		printf("  auth: %s as %s: accepted\n", in->auth, a->user);
+	else if (r == 0)
+		printf("  auth: %s\n", has_secret ? "not used" :
+		    "none configured");
+	if (r == -1) {
+		printf("  FAILED: %s\n", res.what);
+		return false;
+	}
+	printf("  ok\n");
+	smtp_close(c);
+	return true;
+}
+
+static int
+cmd_connect(const struct conf *conf)
+{
+	struct smtp_params	 params;
+	struct smtp_client	*c;
+	char			*secret, err[512];
+	size_t			 i, h;
+	int			 bad = 0;
+
+	for (i = 0; i < conf->naccounts; i++) {
+		const struct conf_account *a = &conf->accounts[i];
+
+		if (secret_get(a, &secret, err, sizeof err) == -1) {
+			printf("account %s\n  FAILED: %s\n", a->name, err);
+			bad++;
+			continue;
+		}
+		memset(&params, 0, sizeof params);
+		params.account = a;
+		params.helo = conf->hostname;
+		params.secret = secret;
+		if ((c = smtp_client_new(&params)) == NULL) {
+			secret_free(secret);
+			return EX_TEMPFAIL;
+		}
+		for (h = 0; h < a->nhosts; h++)
+			bad += !connect_host(c, a, h, secret != NULL);
+		smtp_client_free(c);
+		secret_free(secret);
+	}
+	return bad > 0 ? EX_UNAVAILABLE : EX_OK;
 }
 
 static int
@@ -164,6 +246,12 @@ main(int argc, char **argv)
 
 	if (strcmp(cmd, "check") == 0 && i == argc)
 		ex = cmd_check(conf);
+	else if (strcmp(cmd, "check") == 0 && i + 1 == argc &&
+	    strcmp(argv[i], "--connect") == 0) {
+		ex = cmd_check(conf);
+		if (ex == EX_OK)
+			ex = cmd_connect(conf);
+	}
 	else if (strcmp(cmd, "flush") == 0) {
 		for (int k = i; k < argc; k++)
 			if (!queue_id_valid(argv[k])) {
