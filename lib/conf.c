@@ -47,7 +47,6 @@
 #include <unistd.h>
 
 #include <confuse.h>
-#include <openssl/crypto.h>
 
 #define CONF_MAX_FILE	(1024 * 1024)	/* a config file is small */
 #define CONF_MAX_DEPTH	8
@@ -1854,7 +1853,7 @@ wipe_cfg_passwords(cfg_t *cfg)
 	for (i = 0; i < n; i++) {
 		p = cfg_getstr(cfg_getnsec(cfg, "account", i), "password");
 		if (p != NULL)
-			OPENSSL_cleanse(p, strlen(p));
+			explicit_bzero(p, strlen(p));
 	}
 }
 
@@ -1892,7 +1891,7 @@ read_file(const char *path, char **bufp, size_t *lenp, char *err,
 			if (cap > CONF_MAX_FILE + 8192) {
 				close(fd);
 				if (buf != NULL)
-					OPENSSL_cleanse(buf, len);
+					explicit_bzero(buf, len);
 				free(buf);
 				msgf(err, errlen, "%s: larger than %d "
 				    "bytes", path, CONF_MAX_FILE);
@@ -1904,7 +1903,7 @@ read_file(const char *path, char **bufp, size_t *lenp, char *err,
 			}
 			if (buf != NULL) {
 				memcpy(nb, buf, len);
-				OPENSSL_cleanse(buf, len);
+				explicit_bzero(buf, len);
 				free(buf);
 			}
 			buf = nb;
@@ -1922,7 +1921,7 @@ read_file(const char *path, char **bufp, size_t *lenp, char *err,
 	}
 	close(fd);
 	if (len > CONF_MAX_FILE) {
-		OPENSSL_cleanse(buf, len);
+		explicit_bzero(buf, len);
 		free(buf);
 		msgf(err, errlen, "%s: larger than %d bytes", path,
 		    CONF_MAX_FILE);
@@ -1942,7 +1941,7 @@ fail:
 	if (fd != -1)
 		close(fd);
 	if (buf != NULL)
-		OPENSSL_cleanse(buf, len);
+		explicit_bzero(buf, len);
 	free(buf);
 	msgf(err, errlen, "%s: cannot read: %s", path, strerror(e));
 	return -1;
@@ -1952,7 +1951,7 @@ static void
 lctx_free(struct lctx *lc)
 {
 	if (lc->buf != NULL) {
-		OPENSSL_cleanse(lc->buf, lc->len);
+		explicit_bzero(lc->buf, lc->len);
 		free(lc->buf);
 	}
 	free(lc->vals);
@@ -2071,7 +2070,7 @@ conf_free(struct conf *c)
 		struct conf_account *a = &c->accounts[i];
 
 		if (a->password != NULL) {
-			OPENSSL_cleanse(a->password, strlen(a->password));
+			explicit_bzero(a->password, strlen(a->password));
 			free(a->password);
 		}
 		free(a->name);

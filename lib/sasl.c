@@ -5,7 +5,36 @@
  * response, with an empty authzid.  LOGIN (draft-murchison-sasl-login)
  * answers the first challenge with the user name and the second with the
  * password, whatever the prompts say: servers word them differently.
+ *
+ * CRAM-MD5 (RFC 2195) answers the one challenge with "user SP hex", the
+ * lowercase hex of HMAC-MD5 keyed with the password over the challenge.
+ *
+ * SCRAM-SHA-1 (RFC 5802) and SCRAM-SHA-256 (RFC 7677) run without
+ * channel binding (gs2 header "n,,", so "c=biws").  Passwords are used
+ * as their UTF-8 octets, without SASLprep (RFC 4013): for ASCII passwords
+ * that is the same thing; a server that normalises a non-ASCII password
+ * differently will refuse it.  The client nonce is 24 random bytes in
+ * base64, which never holds ','.  The exchange authenticates the server
+ * too: its final message must carry ServerSignature, compared in
+ * constant time, and sasl_complete() stays false until it has.
+ * SaltedPassword and the keys derived from it live on the stack of one
+ * function and are wiped before it returns; only ServerSignature, which
+ * the server sends anyway, is kept.
+ *
+ * XOAUTH2 (Google's and Microsoft's) and OAUTHBEARER (RFC 7628) send an
+ * OAuth 2.0 access token, the secret, in their initial response; an
+ * error challenge is answered with the response that lets the server
+ * finish with 535.  The user name and the token are checked for control
+ * characters, which would split the \x01-separated fields.
+ *
+ * EXTERNAL (RFC 4422 appendix A) sends an empty authorization identity:
+ * the server derives the identity from the TLS client certificate.
+ *
+ * Nothing from the server is trusted: every SCRAM attribute is checked
+ * for form before use, the iteration count is bounded, and the server's
+ * words reach err only as printable ASCII, truncated.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,25 +43,60 @@
 #include "sasl.h"
 #include "tls.h"
 
+#define SCRAM_NONCE_BYTES	24
+#define SCRAM_ITER_MAX		1000000UL
+#define SCRAM_SALT_MAX		1024	/* decoded bytes */
+
 struct sasl {
 	enum sasl_mech	 mech;
 	char		*user;
 	char		*secret;
-	int		 step;
+	int		 step;		/* challenges answered, +1 after IR */
+
+	/* SCRAM */
+	char		*nonce;		/* client nonce */
+	struct buf	 bare;		/* client-first-message-bare */
+	unsigned char	 ssig[TLS_MD_MAX];	/* expected ServerSignature */
+	size_t		 ssiglen;
+	bool		 verified;	/* the server proved itself */
 };
 
 static const struct {
 	const char	*name;
-	bool		 plaintext;
+	bool		 plaintext;	/* sends the password itself */
+	bool		 secret;	/* takes a secret at all */
+	bool		 initial;	/* has an initial response */
+	enum tls_md	 md;		/* SCRAM's hash */
 } sasl_mechs[SASL_NMECH] = {
-	[SASL_PLAIN] = { "PLAIN", true },
-	[SASL_LOGIN] = { "LOGIN", true },
+	[SASL_PLAIN] = { "PLAIN", true, true, true, TLS_MD_SHA1 },
+	[SASL_LOGIN] = { "LOGIN", true, true, false, TLS_MD_SHA1 },
+	[SASL_CRAM_MD5] = { "CRAM-MD5", false, true, false, TLS_MD_MD5 },
+	[SASL_SCRAM_SHA_1] = { "SCRAM-SHA-1", false, true, true,
+	    TLS_MD_SHA1 },
+	[SASL_SCRAM_SHA_256] = { "SCRAM-SHA-256", false, true, true,
+	    TLS_MD_SHA256 },
+	[SASL_XOAUTH2] = { "XOAUTH2", false, true, true, TLS_MD_SHA1 },
+	[SASL_OAUTHBEARER] = { "OAUTHBEARER", false, true, true,
+	    TLS_MD_SHA1 },
+	[SASL_EXTERNAL] = { "EXTERNAL", false, false, true, TLS_MD_SHA1 },
 };
+
+static bool
+sasl_mech_valid(enum sasl_mech m)
+{
+	return (unsigned)m < SASL_NMECH;
+}
+
+static bool
+sasl_is_scram(enum sasl_mech m)
+{
+	return m == SASL_SCRAM_SHA_1 || m == SASL_SCRAM_SHA_256;
+}
 
 const char *
 sasl_mech_name(enum sasl_mech m)
 {
-	return sasl_mechs[m].name;
+	return sasl_mech_valid(m) ? sasl_mechs[m].name : "?";
 }
 
 int
@@ -50,7 +114,13 @@ sasl_mech_from_name(const char *name, size_t len)
 bool
 sasl_mech_plaintext(enum sasl_mech m)
 {
-	return sasl_mechs[m].plaintext;
+	return sasl_mech_valid(m) && sasl_mechs[m].plaintext;
+}
+
+bool
+sasl_mech_needs_secret(enum sasl_mech m)
+{
+	return sasl_mech_valid(m) && sasl_mechs[m].secret;
 }
 
 struct sasl *
@@ -61,6 +131,7 @@ sasl_new(enum sasl_mech mech, const char *user, const char *secret)
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		return NULL;
 	s->mech = mech;
+	buf_init(&s->bare, 4096);
 	s->user = strdup(user != NULL ? user : "");
 	s->secret = strdup(secret != NULL ? secret : "");
 	if (s->user == NULL || s->secret == NULL) {
@@ -80,33 +151,516 @@ sasl_free(struct sasl *s)
 		free(s->secret);
 	}
 	free(s->user);
+	free(s->nonce);
+	buf_wipe(&s->bare);
+	tls_cleanse(s->ssig, sizeof s->ssig);
 	free(s);
+}
+
+int
+sasl_set_nonce(struct sasl *s, const char *nonce)
+{
+	const char	*p;
+	char		*copy;
+
+	if (*nonce == '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	for (p = nonce; *p != '\0'; p++)
+		if (*p < '!' || *p > '~' || *p == ',') {
+			errno = EINVAL;
+			return -1;
+		}
+	if ((copy = strdup(nonce)) == NULL)
+		return -1;
+	free(s->nonce);
+	s->nonce = copy;
+	return 0;
+}
+
+bool
+sasl_complete(const struct sasl *s)
+{
+	return !sasl_is_scram(s->mech) || s->verified;
+}
+
+/* Empties a buffer that may hold a secret. */
+static void
+sasl_clear(struct buf *b)
+{
+	if (b->data != NULL)
+		tls_cleanse(b->data, b->len);
+	buf_reset(b);
+}
+
+/* Copies len bytes of server text into dst as printable ASCII. */
+static void
+sasl_show(char *dst, size_t dstlen, const char *src, size_t len)
+{
+	size_t	 i;
+
+	if (dstlen == 0)
+		return;
+	for (i = 0; i < len && i + 1 < dstlen; i++)
+		dst[i] = src[i] >= ' ' && src[i] <= '~' ? src[i] : '?';
+	dst[i] = '\0';
+}
+
+/* True when s holds no C0 control character and no DEL. */
+static bool
+sasl_no_controls(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < ' ' || *s == '\x7f')
+			return false;
+	return true;
+}
+
+/* RFC 6750's b64token, loosely: printable ASCII, no space. */
+static bool
+sasl_token_ok(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (*s < '!' || *s > '~')
+			return false;
+	return true;
+}
+
+/* A SCRAM saslname or a gs2 authzid: '=' and ',' escaped (RFC 5802). */
+static int
+sasl_add_saslname(struct buf *b, const char *name)
+{
+	const char	*p;
+	int		 r = 0;
+
+	for (p = name; *p != '\0' && r == 0; p++) {
+		if (*p == '=')
+			r = buf_addstr(b, "=3D");
+		else if (*p == ',')
+			r = buf_addstr(b, "=2C");
+		else
+			r = buf_addch(b, *p);
+	}
+	return r;
+}
+
+/* Room for the whole response at once, so that appending the secret
+ * never moves it and leaves a copy in freed memory. */
+static int
+sasl_reserve(const struct sasl *s, struct buf *resp)
+{
+	return buf_reserve(resp, 3 * strlen(s->user) + strlen(s->secret) +
+	    128) == NULL ? -1 : 0;
+}
+
+static int
+sasl_scram_first(struct sasl *s, struct buf *resp, char *err, size_t errlen)
+{
+	unsigned char	 rnd[SCRAM_NONCE_BYTES];
+	struct buf	 b;
+
+	if (s->nonce == NULL) {
+		if (tls_random(rnd, sizeof rnd) == -1) {
+			snprintf(err, errlen, "no random bytes for the nonce");
+			return -1;
+		}
+		buf_init(&b, 0);
+		if (tls_base64_encode(&b, rnd, sizeof rnd) == -1) {
+			buf_free(&b);
+			goto nomem;
+		}
+		s->nonce = buf_detach(&b);
+	}
+	buf_reset(&s->bare);
+	if (buf_addstr(&s->bare, "n=") == -1 ||
+	    sasl_add_saslname(&s->bare, s->user) == -1 ||
+	    buf_printf(&s->bare, ",r=%s", s->nonce) == -1 ||
+	    buf_addstr(resp, "n,,") == -1 ||
+	    buf_add(resp, s->bare.data, s->bare.len) == -1)
+		goto nomem;
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+/*
+ * The initial response of mechanisms that have one: 0, or -1 with err.
+ * The secret goes last into a buffer already big enough.
+ */
+static int
+sasl_first(struct sasl *s, struct buf *resp, char *err, size_t errlen)
+{
+	int	 r = -1;
+
+	sasl_clear(resp);
+	if (sasl_reserve(s, resp) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	switch (s->mech) {
+	case SASL_PLAIN:
+		r = buf_addch(resp, '\0') == 0 &&
+		    buf_addstr(resp, s->user) == 0 &&
+		    buf_addch(resp, '\0') == 0 &&
+		    buf_addstr(resp, s->secret) == 0 ? 0 : -1;
+		break;
+	case SASL_SCRAM_SHA_1:
+	case SASL_SCRAM_SHA_256:
+		if (sasl_scram_first(s, resp, err, errlen) == -1) {
+			sasl_clear(resp);
+			return -1;
+		}
+		r = 0;
+		break;
+	case SASL_XOAUTH2:
+	case SASL_OAUTHBEARER:
+		if (!sasl_no_controls(s->user)) {
+			snprintf(err, errlen,
+			    "control character in the user name");
+			return -1;
+		}
+		if (!sasl_token_ok(s->secret)) {
+			snprintf(err, errlen, "the access token is empty or "
+			    "holds a space or a control character");
+			return -1;
+		}
+		if (s->mech == SASL_XOAUTH2)
+			r = buf_addstr(resp, "user=") == 0 &&
+			    buf_addstr(resp, s->user) == 0 &&
+			    buf_addstr(resp, "\001auth=Bearer ") == 0 &&
+			    buf_addstr(resp, s->secret) == 0 &&
+			    buf_addstr(resp, "\001\001") == 0 ? 0 : -1;
+		else
+			r = buf_addstr(resp, "n,") == 0 &&
+			    (s->user[0] == '\0' ||
+			    (buf_addstr(resp, "a=") == 0 &&
+			    sasl_add_saslname(resp, s->user) == 0)) &&
+			    buf_addstr(resp, ",\001auth=Bearer ") == 0 &&
+			    buf_addstr(resp, s->secret) == 0 &&
+			    buf_addstr(resp, "\001\001") == 0 ? 0 : -1;
+		break;
+	case SASL_EXTERNAL:
+		/* An empty authorization identity: the certificate's. */
+		r = 0;
+		break;
+	default:
+		snprintf(err, errlen, "%s has no initial response",
+		    sasl_mech_name(s->mech));
+		return -1;
+	}
+	if (r == -1) {
+		sasl_clear(resp);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	s->step = 1;
+	return 0;
 }
 
 bool
 sasl_initial(struct sasl *s, struct buf *resp)
 {
+	char	 err[128];
+
 	buf_reset(resp);
-	if (s->mech != SASL_PLAIN)
+	if (!sasl_mech_valid(s->mech) || !sasl_mechs[s->mech].initial)
 		return false;
-	s->step = 1;
-	return buf_addch(resp, '\0') == 0 && buf_addstr(resp, s->user) == 0 &&
-	    buf_addch(resp, '\0') == 0 && buf_addstr(resp, s->secret) == 0;
+	return sasl_first(s, resp, err, sizeof err) == 0;
 }
 
-enum sasl_status
-sasl_step(struct sasl *s, const char *chal, size_t len, struct buf *resp,
+static enum sasl_status
+sasl_cram_md5(struct sasl *s, const char *chal, size_t len,
+    struct buf *resp, char *err, size_t errlen)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	unsigned char		 mac[TLS_MD_MAX];
+	char			*p;
+	size_t			 maclen, i;
+
+	if (s->step > 0) {
+		snprintf(err, errlen, "unexpected second challenge");
+		return SASL_FAIL;
+	}
+	if (len == 0) {
+		snprintf(err, errlen, "empty challenge");
+		return SASL_FAIL;
+	}
+	if (tls_hmac(TLS_MD_MD5, s->secret, strlen(s->secret), chal, len,
+	    mac, &maclen) == -1) {
+		snprintf(err, errlen, "HMAC-MD5 failed (MD5 disabled by the "
+		    "OpenSSL configuration?)");
+		return SASL_FAIL;
+	}
+	if (buf_addstr(resp, s->user) == -1 || buf_addch(resp, ' ') == -1 ||
+	    (p = buf_reserve(resp, 2 * maclen)) == NULL) {
+		tls_cleanse(mac, sizeof mac);
+		snprintf(err, errlen, "out of memory");
+		return SASL_FAIL;
+	}
+	for (i = 0; i < maclen; i++) {
+		p[2 * i] = hex[mac[i] >> 4];
+		p[2 * i + 1] = hex[mac[i] & 0xf];
+	}
+	resp->len += 2 * maclen;
+	resp->data[resp->len] = '\0';
+	tls_cleanse(mac, sizeof mac);
+	s->step = 1;
+	return SASL_CONTINUE;
+}
+
+/* One SCRAM attribute, "x=value". */
+struct scram_attr {
+	char		 name;
+	const char	*val;
+	size_t		 len;
+};
+
+/*
+ * Takes the attribute at *p (before end) and moves *p past it and its
+ * comma.  False when it is malformed: no "x=", an empty value, or a
+ * comma with nothing after it.
+ */
+static bool
+scram_next(const char **p, const char *end, struct scram_attr *a)
+{
+	const char	*q = *p, *comma;
+
+	if (end - q < 3 || !((q[0] >= 'a' && q[0] <= 'z') ||
+	    (q[0] >= 'A' && q[0] <= 'Z')) || q[1] != '=')
+		return false;
+	a->name = q[0];
+	a->val = q + 2;
+	comma = memchr(a->val, ',', (size_t)(end - a->val));
+	a->len = (size_t)((comma != NULL ? comma : end) - a->val);
+	if (a->len == 0 || (comma != NULL && comma + 1 == end))
+		return false;
+	*p = comma != NULL ? comma + 1 : end;
+	return true;
+}
+
+/* The extensions after the attributes that matter: well formed, else
+ * ignored. */
+static bool
+scram_rest_ok(const char *p, const char *end)
+{
+	struct scram_attr	 a;
+
+	while (p < end)
+		if (!scram_next(&p, end, &a))
+			return false;
+	return true;
+}
+
+static bool
+scram_printable(const char *v, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		if (v[i] < '!' || v[i] > '~' || v[i] == ',')
+			return false;
+	return true;
+}
+
+/* "server error: <e= value>" */
+static enum sasl_status
+scram_server_error(const struct scram_attr *a, char *err, size_t errlen)
+{
+	char	 shown[96];
+
+	sasl_show(shown, sizeof shown, a->val, a->len);
+	snprintf(err, errlen, "server error: %s", shown);
+	return SASL_FAIL;
+}
+
+/*
+ * Derives the proof and the expected ServerSignature (RFC 5802 section
+ * 3) and appends ",p=<ClientProof>" to resp, which holds the
+ * client-final message without proof.  The keys never leave this
+ * function unwiped.
+ */
+static int
+scram_proof(struct sasl *s, const unsigned char *salt, size_t saltlen,
+    unsigned long iter, const struct buf *authmsg, struct buf *resp)
+{
+	enum tls_md	 md = sasl_mechs[s->mech].md;
+	size_t		 hlen = tls_md_size(md), n, i;
+	unsigned char	 salted[TLS_MD_MAX], ckey[TLS_MD_MAX];
+	unsigned char	 stored[TLS_MD_MAX], csig[TLS_MD_MAX];
+	unsigned char	 skey[TLS_MD_MAX];
+	int		 r = -1;
+
+	if (tls_pbkdf2(md, s->secret, strlen(s->secret), salt, saltlen,
+	    iter, salted, hlen) == -1 ||
+	    tls_hmac(md, salted, hlen, "Client Key", 10, ckey, &n) == -1 ||
+	    tls_digest(md, ckey, hlen, stored, &n) == -1 ||
+	    tls_hmac(md, stored, hlen, authmsg->data, authmsg->len, csig,
+	    &n) == -1 ||
+	    tls_hmac(md, salted, hlen, "Server Key", 10, skey, &n) == -1 ||
+	    tls_hmac(md, skey, hlen, authmsg->data, authmsg->len, s->ssig,
+	    &s->ssiglen) == -1)
+		goto out;
+	for (i = 0; i < hlen; i++)
+		csig[i] ^= ckey[i];	/* ClientProof */
+	if (buf_addstr(resp, ",p=") == -1 ||
+	    tls_base64_encode(resp, csig, hlen) == -1)
+		goto out;
+	r = 0;
+out:
+	tls_cleanse(salted, sizeof salted);
+	tls_cleanse(ckey, sizeof ckey);
+	tls_cleanse(stored, sizeof stored);
+	tls_cleanse(csig, sizeof csig);
+	tls_cleanse(skey, sizeof skey);
+	return r;
+}
+
+/* server-first-message -> client-final-message. */
+static enum sasl_status
+scram_server_first(struct sasl *s, const char *chal, size_t len,
+    struct buf *resp, char *err, size_t errlen)
+{
+	const char		*p = chal, *end = chal + len;
+	struct scram_attr	 r, a;
+	struct buf		 salt, authmsg;
+	unsigned long		 iter = 0;
+	size_t			 i, cnlen = strlen(s->nonce);
+	enum sasl_status	 st = SASL_FAIL;
+
+	if (memchr(chal, '\0', len) != NULL || !scram_next(&p, end, &r)) {
+		snprintf(err, errlen, "malformed server-first message");
+		return SASL_FAIL;
+	}
+	if (r.name == 'e')
+		return scram_server_error(&r, err, errlen);
+	if (r.name == 'm') {
+		snprintf(err, errlen, "the server requires an extension "
+		    "(m=) this client does not support");
+		return SASL_FAIL;
+	}
+	if (r.name != 'r' || !scram_printable(r.val, r.len)) {
+		snprintf(err, errlen, "malformed server-first message: "
+		    "no nonce (r=)");
+		return SASL_FAIL;
+	}
+	if (r.len <= cnlen || memcmp(r.val, s->nonce, cnlen) != 0) {
+		snprintf(err, errlen, "the server's nonce does not extend "
+		    "ours");
+		return SASL_FAIL;
+	}
+
+	buf_init(&salt, SCRAM_SALT_MAX);
+	buf_init(&authmsg, 0);
+	if (!scram_next(&p, end, &a) || a.name != 's' ||
+	    tls_base64_decode(&salt, a.val, a.len) == -1 || salt.len == 0) {
+		snprintf(err, errlen, "malformed server-first message: "
+		    "no salt (s=)");
+		goto out;
+	}
+	if (!scram_next(&p, end, &a) || a.name != 'i') {
+		snprintf(err, errlen, "malformed server-first message: "
+		    "no iteration count (i=)");
+		goto out;
+	}
+	for (i = 0; i < a.len; i++) {
+		if (a.val[i] < '0' || a.val[i] > '9' ||
+		    (iter = iter * 10 + (unsigned long)(a.val[i] - '0')) >
+		    SCRAM_ITER_MAX) {
+			iter = 0;
+			break;
+		}
+	}
+	if (iter < 1) {
+		char	 shown[24];
+
+		sasl_show(shown, sizeof shown, a.val, a.len);
+		snprintf(err, errlen, "iteration count %s outside 1..%lu",
+		    shown, SCRAM_ITER_MAX);
+		goto out;
+	}
+	if (!scram_rest_ok(p, end)) {
+		snprintf(err, errlen, "malformed server-first message");
+		goto out;
+	}
+
+	/* client-final-message-without-proof, then AuthMessage. */
+	if (sasl_reserve(s, resp) == -1 ||
+	    buf_addstr(resp, "c=biws,r=") == -1 ||
+	    buf_add(resp, r.val, r.len) == -1 ||
+	    buf_add(&authmsg, s->bare.data, s->bare.len) == -1 ||
+	    buf_addch(&authmsg, ',') == -1 ||
+	    buf_add(&authmsg, chal, len) == -1 ||
+	    buf_addch(&authmsg, ',') == -1 ||
+	    buf_add(&authmsg, resp->data, resp->len) == -1) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (scram_proof(s, (const unsigned char *)salt.data, salt.len, iter,
+	    &authmsg, resp) == -1) {
+		snprintf(err, errlen, "%s", errno == EIO ?
+		    "key derivation failed in OpenSSL" : "out of memory");
+		goto out;
+	}
+	s->step = 2;
+	st = SASL_CONTINUE;
+out:
+	buf_free(&salt);
+	buf_free(&authmsg);
+	return st;
+}
+
+/* server-final-message: verify ServerSignature. */
+static enum sasl_status
+scram_server_final(struct sasl *s, const char *chal, size_t len,
     char *err, size_t errlen)
 {
-	(void)chal;
-	(void)len;
-	buf_reset(resp);
+	const char		*p = chal, *end = chal + len;
+	struct scram_attr	 a;
+	struct buf		 v;
+	bool			 ok;
+
+	if (memchr(chal, '\0', len) != NULL || !scram_next(&p, end, &a) ||
+	    !scram_rest_ok(p, end) || (a.name != 'v' && a.name != 'e')) {
+		snprintf(err, errlen, "malformed server-final message");
+		return SASL_FAIL;
+	}
+	if (a.name == 'e')
+		return scram_server_error(&a, err, errlen);
+	buf_init(&v, TLS_MD_MAX);
+	if (tls_base64_decode(&v, a.val, a.len) == -1) {
+		buf_free(&v);
+		snprintf(err, errlen, "malformed server-final message: "
+		    "bad base64 in v=");
+		return SASL_FAIL;
+	}
+	ok = v.len == s->ssiglen && s->ssiglen > 0 &&
+	    tls_memeq(v.data, s->ssig, s->ssiglen);
+	buf_free(&v);
+	if (!ok) {
+		snprintf(err, errlen, "server signature does not match: the "
+		    "server does not know the password, or someone is in "
+		    "the middle");
+		return SASL_FAIL;
+	}
+	s->verified = true;
+	s->step = 3;
+	return SASL_CONTINUE;		/* an empty response; then 235 */
+}
+
+static enum sasl_status
+sasl_step_mech(struct sasl *s, const char *chal, size_t len,
+    struct buf *resp, char *err, size_t errlen)
+{
 	switch (s->mech) {
 	case SASL_PLAIN:
 		if (s->step == 0) {
 			/* The server asked for the response separately. */
-			if (!sasl_initial(s, resp))
-				goto nomem;
+			if (sasl_first(s, resp, err, errlen) == -1)
+				return SASL_FAIL;
 			return SASL_CONTINUE;
 		}
 		snprintf(err, errlen, "PLAIN: unexpected challenge");
@@ -116,16 +670,86 @@ sasl_step(struct sasl *s, const char *chal, size_t len, struct buf *resp,
 			snprintf(err, errlen, "LOGIN: unexpected challenge");
 			return SASL_FAIL;
 		}
-		if (buf_addstr(resp, s->step == 0 ? s->user : s->secret) == -1)
-			goto nomem;
+		if (buf_addstr(resp, s->step == 0 ? s->user : s->secret) ==
+		    -1) {
+			snprintf(err, errlen, "out of memory");
+			return SASL_FAIL;
+		}
 		s->step++;
 		return SASL_CONTINUE;
+	case SASL_CRAM_MD5:
+		return sasl_cram_md5(s, chal, len, resp, err, errlen);
 	case SASL_NMECH:
+		snprintf(err, errlen, "unknown mechanism");
+		return SASL_FAIL;
+	default:
 		break;
 	}
-	snprintf(err, errlen, "unknown mechanism");
-	return SASL_FAIL;
-nomem:
+	if (!sasl_mech_valid(s->mech)) {
+		snprintf(err, errlen, "unknown mechanism");
+		return SASL_FAIL;
+	}
+	if (s->step == 0) {
+		/* An empty challenge asks for the initial response. */
+		if (len != 0) {
+			snprintf(err, errlen, "unexpected challenge before "
+			    "the initial response");
+			return SASL_FAIL;
+		}
+		return sasl_first(s, resp, err, errlen) == -1 ? SASL_FAIL :
+		    SASL_CONTINUE;
+	}
+	switch (s->mech) {
+	case SASL_SCRAM_SHA_1:
+	case SASL_SCRAM_SHA_256:
+		if (s->step == 1)
+			return scram_server_first(s, chal, len, resp, err,
+			    errlen);
+		if (s->step == 2)
+			return scram_server_final(s, chal, len, err, errlen);
+		snprintf(err, errlen, "unexpected challenge after the "
+		    "server's signature");
+		return SASL_FAIL;
+	case SASL_XOAUTH2:
+	case SASL_OAUTHBEARER:
+		if (s->step == 1) {
+			/* An error (JSON): let the server say 535. */
+			s->step = 2;
+			if (s->mech == SASL_OAUTHBEARER &&
+			    buf_addch(resp, '\001') == -1)
+				break;
+			return SASL_CONTINUE;
+		}
+		snprintf(err, errlen, "unexpected challenge after the "
+		    "token was refused");
+		return SASL_FAIL;
+	default:
+		snprintf(err, errlen, "unexpected challenge");
+		return SASL_FAIL;
+	}
 	snprintf(err, errlen, "out of memory");
 	return SASL_FAIL;
+}
+
+enum sasl_status
+sasl_step(struct sasl *s, const char *chal, size_t len, struct buf *resp,
+    char *err, size_t errlen)
+{
+	struct buf		 in;
+	enum sasl_status	 st;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	/* chal may live in resp, which is about to be overwritten. */
+	buf_init(&in, 0);
+	if (buf_add(&in, chal, len) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return SASL_FAIL;
+	}
+	sasl_clear(resp);
+	st = sasl_step_mech(s, in.data, in.len, resp, err, errlen);
+	if (st == SASL_FAIL)
+		sasl_clear(resp);
+	buf_wipe(&in);
+	return st;
 }

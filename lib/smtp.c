@@ -453,7 +453,8 @@ smtp_ehlo(struct smtp_client *c, struct smtp_result *res)
 static bool
 smtp_has_credentials(const struct smtp_client *c)
 {
-	return c->acct->auth != CONF_AUTH_NONE && c->p->secret != NULL;
+	return c->acct->auth != CONF_AUTH_NONE && (c->p->secret != NULL ||
+	    c->acct->auth == CONF_AUTH_EXTERNAL);
 }
 
 /* Handshake on the socket and decide whether to go on with it. */
@@ -538,8 +539,21 @@ smtp_starttls(struct smtp_client *c, struct smtp_result *res)
 	return smtp_ehlo(c, res);
 }
 
-/* Mechanisms in the order auth = auto tries them over TLS. */
-static const enum sasl_mech smtp_auth_order[] = { SASL_PLAIN, SASL_LOGIN };
+/*
+ * The order auth = auto tries mechanisms in (SPEC.md): strongest first;
+ * over TLS the secret is safe on the wire, so PLAIN and LOGIN come before
+ * CRAM-MD5 (which makes the server store the password in clear); without
+ * TLS nothing that sends the secret itself goes before what does not.
+ * XOAUTH2, OAUTHBEARER and EXTERNAL are used only when named.
+ */
+static const enum sasl_mech smtp_auth_order_tls[] = {
+	SASL_SCRAM_SHA_256, SASL_SCRAM_SHA_1, SASL_PLAIN, SASL_LOGIN,
+	SASL_CRAM_MD5,
+};
+static const enum sasl_mech smtp_auth_order_clear[] = {
+	SASL_SCRAM_SHA_256, SASL_SCRAM_SHA_1, SASL_CRAM_MD5, SASL_PLAIN,
+	SASL_LOGIN,
+};
 
 static int
 smtp_auth_from_conf(enum conf_auth a)
@@ -549,9 +563,23 @@ smtp_auth_from_conf(enum conf_auth a)
 		return SASL_PLAIN;
 	case CONF_AUTH_LOGIN:
 		return SASL_LOGIN;
-	default:
-		return -1;
+	case CONF_AUTH_CRAM_MD5:
+		return SASL_CRAM_MD5;
+	case CONF_AUTH_SCRAM_SHA_1:
+		return SASL_SCRAM_SHA_1;
+	case CONF_AUTH_SCRAM_SHA_256:
+		return SASL_SCRAM_SHA_256;
+	case CONF_AUTH_XOAUTH2:
+		return SASL_XOAUTH2;
+	case CONF_AUTH_OAUTHBEARER:
+		return SASL_OAUTHBEARER;
+	case CONF_AUTH_EXTERNAL:
+		return SASL_EXTERNAL;
+	case CONF_AUTH_AUTO:
+	case CONF_AUTH_NONE:
+		break;
 	}
+	return -1;
 }
 
 /*
@@ -593,7 +621,14 @@ smtp_auth_mech(struct smtp_client *c, enum sasl_mech m,
 		if (smtp_roundtrip(c, &r, &lines, "authenticating", res) == -1)
 			break;
 		if (r.code == 235) {
-			ret = 0;
+			if (sasl_complete(sa)) {
+				ret = 0;
+				break;
+			}
+			/* SCRAM: success without the server's proof. */
+			smtp_result_set(res, SMTP_ERR_AUTH, "AUTH %s with %s: "
+			    "the server said 235 without proving that it knows "
+			    "the password", sasl_mech_name(m), c->peer);
 			break;
 		}
 		if (r.code != 334) {
@@ -616,10 +651,11 @@ smtp_auth_mech(struct smtp_client *c, enum sasl_mech m,
 			if (smtp_cmd(c, NULL, "*") == -1 || smtp_roundtrip(c,
 			    &r, NULL, "cancelling AUTH", res) == -1)
 				break;
+			/* No other mechanism after this: a server that failed
+			 * SCRAM's proof must not be offered PLAIN next. */
 			smtp_result_set(res, SMTP_ERR_AUTH,
 			    "AUTH %s with %s failed: %s", sasl_mech_name(m),
 			    c->peer, err);
-			ret = 1;
 			break;
 		}
 		buf_wipe(&b64);
@@ -658,9 +694,12 @@ smtp_auth(struct smtp_client *c, struct smtp_result *res)
 		return -1;
 	}
 	if (a->auth == CONF_AUTH_AUTO) {
-		for (i = 0; i < NELEM(smtp_auth_order); i++)
-			if (c->caps.auth & (1u << smtp_auth_order[i]))
-				try[ntry++] = smtp_auth_order[i];
+		const enum sasl_mech *order = c->encrypted ?
+		    smtp_auth_order_tls : smtp_auth_order_clear;
+
+		for (i = 0; i < NELEM(smtp_auth_order_tls); i++)
+			if (c->caps.auth & (1u << order[i]))
+				try[ntry++] = order[i];
 	} else if ((m = smtp_auth_from_conf(a->auth)) >= 0 &&
 	    (c->caps.auth & (1u << m)))
 		try[ntry++] = (enum sasl_mech)m;

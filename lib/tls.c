@@ -10,6 +10,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -463,4 +465,138 @@ void
 tls_cleanse(void *p, size_t len)
 {
 	OPENSSL_cleanse(p, len);
+}
+
+/*
+ * Crypto primitives for SASL.  HMAC goes through EVP_Q_mac (OpenSSL 3's
+ * one-shot MAC; HMAC_CTX is deprecated) and digests through EVP_Digest.
+ */
+_Static_assert(EVP_MAX_MD_SIZE <= TLS_MD_MAX, "TLS_MD_MAX too small");
+
+static const struct {
+	const char	*name;		/* OpenSSL's name, for EVP_Q_mac */
+	size_t		 size;
+} tls_mds[] = {
+	[TLS_MD_MD5] = { "MD5", 16 },
+	[TLS_MD_SHA1] = { "SHA1", 20 },
+	[TLS_MD_SHA256] = { "SHA256", 32 },
+};
+
+static const EVP_MD *
+tls_evp_md(enum tls_md md)
+{
+	switch (md) {
+	case TLS_MD_MD5:
+		return EVP_md5();
+	case TLS_MD_SHA1:
+		return EVP_sha1();
+	case TLS_MD_SHA256:
+		return EVP_sha256();
+	}
+	return NULL;
+}
+
+static bool
+tls_md_valid(enum tls_md md)
+{
+	return (unsigned)md < sizeof tls_mds / sizeof tls_mds[0];
+}
+
+/* Clears OpenSSL's error queue and reports a refusal as EIO. */
+static int
+tls_crypto_fail(void)
+{
+	ERR_clear_error();
+	errno = EIO;
+	return -1;
+}
+
+size_t
+tls_md_size(enum tls_md md)
+{
+	return tls_md_valid(md) ? tls_mds[md].size : 0;
+}
+
+int
+tls_digest(enum tls_md md, const void *data, size_t len, unsigned char *out,
+    size_t *outlen)
+{
+	const EVP_MD	*evp;
+	unsigned int	 n = 0;
+
+	*outlen = 0;
+	if (!tls_md_valid(md) || (evp = tls_evp_md(md)) == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (EVP_Digest(data, len, out, &n, evp, NULL) != 1 ||
+	    n != tls_mds[md].size)
+		return tls_crypto_fail();
+	*outlen = n;
+	return 0;
+}
+
+int
+tls_hmac(enum tls_md md, const void *key, size_t keylen, const void *data,
+    size_t len, unsigned char *out, size_t *outlen)
+{
+	static const unsigned char	 nokey[1];
+	size_t				 n = 0;
+
+	*outlen = 0;
+	if (!tls_md_valid(md)) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* A NULL key would mean "no key set" to the MAC, not "empty". */
+	if (keylen == 0)
+		key = nokey;
+	if (EVP_Q_mac(NULL, "HMAC", NULL, tls_mds[md].name, NULL, key,
+	    keylen, data, len, out, TLS_MD_MAX, &n) == NULL ||
+	    n != tls_mds[md].size)
+		return tls_crypto_fail();
+	*outlen = n;
+	return 0;
+}
+
+int
+tls_pbkdf2(enum tls_md md, const void *pass, size_t passlen,
+    const void *salt, size_t saltlen, unsigned long iter, unsigned char *out,
+    size_t outlen)
+{
+	static const unsigned char	 empty[1];
+	const EVP_MD			*evp;
+
+	if (!tls_md_valid(md) || (evp = tls_evp_md(md)) == NULL ||
+	    passlen > INT_MAX || saltlen > INT_MAX || outlen > INT_MAX ||
+	    outlen == 0 || iter < 1 || iter > INT_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (passlen == 0)
+		pass = empty;
+	if (saltlen == 0)
+		salt = empty;
+	if (PKCS5_PBKDF2_HMAC(pass, (int)passlen, salt, (int)saltlen,
+	    (int)iter, evp, (int)outlen, out) != 1)
+		return tls_crypto_fail();
+	return 0;
+}
+
+int
+tls_random(void *buf, size_t len)
+{
+	if (len > INT_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (RAND_bytes(buf, (int)len) != 1)
+		return tls_crypto_fail();
+	return 0;
+}
+
+bool
+tls_memeq(const void *a, const void *b, size_t len)
+{
+	return CRYPTO_memcmp(a, b, len) == 0;
 }

@@ -65,7 +65,6 @@ void		 tls_free(struct tls *tls);
 /* SHA-256 of data as lowercase hex (65 bytes with NUL) via OpenSSL. */
 void		 tls_sha256_hex(const void *data, size_t len, char out[65]);
 
-#endif
 
 /*
  * The primitives other modules take from OpenSSL, so that this file stays
@@ -80,3 +79,41 @@ int		 tls_base64_decode(struct buf *out, const char *text,
 		    size_t len);
 /* Overwrites memory in a way the compiler cannot drop. */
 void		 tls_cleanse(void *p, size_t len);
+
+/*
+ * Digests, HMAC, PBKDF2, random bytes and a constant-time comparison,
+ * for SASL.  Outputs are raw bytes; a digest or MAC needs at most
+ * TLS_MD_MAX bytes of room.  The functions returning int give 0, or -1
+ * with errno EINVAL when a length or count is out of range and EIO when
+ * OpenSSL refuses (an algorithm disabled by policy, e.g. MD5 in FIPS
+ * mode); OpenSSL's error queue is left empty.
+ */
+enum tls_md {
+	TLS_MD_MD5,
+	TLS_MD_SHA1,
+	TLS_MD_SHA256
+};
+
+#define TLS_MD_MAX	64
+
+/* The output size of the digest in bytes (16, 20, 32). */
+size_t		 tls_md_size(enum tls_md md);
+/* out receives tls_md_size(md) bytes; *outlen is set to that. */
+int		 tls_digest(enum tls_md md, const void *data, size_t len,
+		    unsigned char *out, size_t *outlen);
+/* HMAC(key, data); out receives tls_md_size(md) bytes. */
+int		 tls_hmac(enum tls_md md, const void *key, size_t keylen,
+		    const void *data, size_t len, unsigned char *out,
+		    size_t *outlen);
+/* PBKDF2 with HMAC-md (RFC 8018): outlen bytes derived from pass and
+ * salt with iter (>= 1) iterations. */
+int		 tls_pbkdf2(enum tls_md md, const void *pass, size_t passlen,
+		    const void *salt, size_t saltlen, unsigned long iter,
+		    unsigned char *out, size_t outlen);
+/* len bytes from OpenSSL's CSPRNG; -1 (EIO) when it is not seeded. */
+int		 tls_random(void *buf, size_t len);
+/* True when the len bytes at a and b are equal; the time taken does not
+ * depend on where they differ. */
+bool		 tls_memeq(const void *a, const void *b, size_t len);
+
+#endif

@@ -145,6 +145,7 @@ main(void)
 		srunner_add_suite(sr, queue_suite());
 		srunner_add_suite(sr, mail_suite());
 		srunner_add_suite(sr, conf_suite());
+		srunner_add_suite(sr, sasl_suite());
 	}
 	if (only == NULL || strcmp(only, "unit") != 0)
 		srunner_add_suite(sr, scripts_suite(only));

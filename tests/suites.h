@@ -10,5 +10,6 @@ Suite	*smtp_suite(void);
 Suite	*queue_suite(void);
 Suite	*mail_suite(void);
 Suite	*conf_suite(void);
+Suite	*sasl_suite(void);
 
 #endif
