@@ -30,6 +30,10 @@
  */
 #include "conf.h"
 
+#ifndef SENDQ_SPOOLDIR
+#define SENDQ_SPOOLDIR	"/var/spool/sendq"
+#endif
+
 #include <sys/stat.h>
 
 #include <arpa/inet.h>
@@ -882,7 +886,7 @@ static cfg_opt_t account_opts[] = {
 static cfg_opt_t root_opts[] = {
 	CFG_STR_CB("hostname", "", CFGF_NONE, cb_string),
 	CFG_STR_CB("domain", "", CFGF_NONE, cb_string),
-	CFG_STR_CB("queue_dir", "/var/spool/sendq", CFGF_NONE, cb_string),
+	CFG_STR_CB("queue_dir", SENDQ_SPOOLDIR, CFGF_NONE, cb_string),
 	CFG_INT_CB("delivery", CONF_DELIVERY_BACKGROUND, CFGF_NONE, cb_enum),
 	CFG_INT_CB("interactive_timeout", 30, CFGF_NONE, cb_duration),
 	CFG_INT_CB("retry_min", 60, CFGF_NONE, cb_duration),

@@ -13,6 +13,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,16 +228,16 @@ deliver_msg(struct deliver *d, struct queue_msg *m,
 	memset(&res, 0, sizeof res);
 	memset(&none, 0, sizeof none);
 	env->attempts++;
-	if ((s = deliver_session(d, env->account)) == NULL &&
-	    (s = deliver_session(d, conf_account_for(d->conf,
-	    env->sender)->name)) == NULL) {
-		rep->outcome = DELIVER_ERROR;
-		queue_msg_free(m);
-		return DELIVER_ERROR;
-	}
+	/* An account gone from the configuration: the sender's now. */
+	if ((s = deliver_session(d, env->account)) == NULL)
+		s = deliver_session(d, conf_account_for(d->conf,
+		    env->sender)->name);
 	for (i = 0; i < env->nrcpts; i++)
 		npend += env->rcpts[i].state == QUEUE_RCPT_PENDING;
-	if (npend > 0 && (rc = calloc(npend, sizeof *rc)) == NULL) {
+	if (s == NULL || (npend > 0 && (rc = calloc(npend,
+	    sizeof *rc)) == NULL)) {
+		log_warnx("%s: out of memory; the message stays queued",
+		    env->id);
 		rep->outcome = DELIVER_ERROR;
 		queue_msg_free(m);
 		return DELIVER_ERROR;
@@ -304,6 +306,9 @@ deliver_msg(struct deliver *d, struct queue_msg *m,
 		}
 	}
 	free(rc);
+	/* Refusals of earlier attempts count as much as this one's. */
+	for (i = 0, nfail = 0; i < env->nrcpts; i++)
+		nfail += env->rcpts[i].state == QUEUE_RCPT_FAILED;
 
 	snprintf(rep->reason, sizeof rep->reason, "%s",
 	    env->last_error != NULL ? env->last_error : "");
@@ -378,7 +383,7 @@ deliver_run(struct deliver *d, const struct deliver_filter *f)
 	queue_clean(d->conf->queue_dir);
 	if (queue_list(d->conf->queue_dir, &ids, &n) == -1)
 		return -1;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && (f->stop == NULL || !*f->stop); i++) {
 		r = queue_open(d->conf->queue_dir, ids[i], &m, err,
 		    sizeof err);
 		if (r == 1)
@@ -396,4 +401,59 @@ deliver_run(struct deliver *d, const struct deliver_filter *f)
 	}
 	queue_ids_free(ids, n);
 	return done;
+}
+
+static volatile sig_atomic_t deliver_stop;
+
+static void
+deliver_on_signal(int sig)
+{
+	(void)sig;
+	deliver_stop = 1;
+}
+
+int
+deliver_loop(const struct conf *conf, struct deliver_filter *f,
+    unsigned every)
+{
+	struct sigaction	 sa;
+	struct timespec		 ts;
+	struct deliver		*d;
+	sigset_t		 set, old;
+	int			 r = 0;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = deliver_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	f->stop = &deliver_stop;
+	for (;;) {
+		if ((d = deliver_new(conf)) == NULL) {
+			errno = ENOMEM;
+			return -1;
+		}
+		r = deliver_run(d, f);
+		deliver_free(d);
+		if (r == -1 || every == 0)
+			break;
+		/* The flag is read with the signals blocked and ppoll()
+		 * unblocks them atomically: a signal cannot slip in between
+		 * and cost a whole interval. */
+		sigprocmask(SIG_BLOCK, &set, &old);
+		if (!deliver_stop) {
+			ts.tv_sec = every;
+			ts.tv_nsec = 0;
+			(void)ppoll(NULL, 0, &ts, &old);
+		}
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (deliver_stop)
+			break;
+	}
+	if (deliver_stop)
+		log_info("queue runner stopped by a signal");
+	return r == -1 ? -1 : 0;
 }

@@ -11,6 +11,7 @@
 #ifndef SENDQ_DELIVER_H
 #define SENDQ_DELIVER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -59,12 +60,22 @@ struct deliver_filter {
 	const char	*sender_sub;	/* -qS */
 	char * const	*ids;		/* only these IDs, when nids > 0 */
 	size_t		 nids;
+	/* When set and non-zero, the run ends before the next message. */
+	volatile sig_atomic_t *stop;
 };
 
 /* One pass over the queue.  Returns the number of messages attempted,
  * or -1 when the queue cannot be read. */
 int		 deliver_run(struct deliver *d,
 		    const struct deliver_filter *f);
+
+/*
+ * Runs the queue once, or every `every` seconds until SIGTERM or SIGINT,
+ * which end it after the message in progress (the handlers are
+ * installed here).  Returns 0, or -1 when the queue cannot be read.
+ */
+int		 deliver_loop(const struct conf *conf,
+		    struct deliver_filter *f, unsigned every);
 
 /* The wait before attempt number attempts+1: retry_min doubled each
  * time, at most retry_max. */

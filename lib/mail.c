@@ -64,12 +64,17 @@ reader_fill(struct reader *r)
  * read, -1 on a read error.
  */
 static int
-reader_next(struct reader *r, char *out, size_t *outlen, bool *eol)
+reader_next(struct reader *r, char *out, size_t *outlen, bool *eol,
+    bool bol)
 {
-	size_t	 n = 0;
+	size_t	 n = 0, max = MAIL_LINE_MAX;
 	char	 c;
 
 	*eol = false;
+	/* A line that starts with '.' gains one more on the wire. */
+	if (bol && (r->pos < r->len || reader_fill(r)) &&
+	    r->buf[r->pos] == '.')
+		max--;
 	for (;;) {
 		if (r->pos == r->len && !reader_fill(r)) {
 			if (r->error)
@@ -93,7 +98,7 @@ reader_next(struct reader *r, char *out, size_t *outlen, bool *eol)
 			*eol = true;
 			break;
 		}
-		if (n == MAIL_LINE_MAX)
+		if (n == max)
 			break;
 		r->pos++;
 		if (c != '\0')
@@ -398,7 +403,7 @@ mail_read(int fd, const struct mail_params *p, struct queue_sub *qs,
 
 	/* The header section: whole lines, joined into fields. */
 	while (in_hdr) {
-		n = reader_next(r, frag, &len, &eol);
+		n = reader_next(r, frag, &len, &eol, !in_line);
 		if (n == -1) {
 			st = MAIL_ERR_READ;
 			goto out;
@@ -424,7 +429,7 @@ mail_read(int fd, const struct mail_params *p, struct queue_sub *qs,
 			/* An mbox separator, not a header. */
 			first = false;
 			while (!eol && (n = reader_next(r, frag, &len,
-			    &eol)) == 1)
+			    &eol, false)) == 1)
 				;
 			continue;
 		}
@@ -477,7 +482,7 @@ mail_read(int fd, const struct mail_params *p, struct queue_sub *qs,
 
 	/* The body, streamed. */
 	while (!done && o.st == MAIL_OK) {
-		n = reader_next(r, frag, &len, &eol);
+		n = reader_next(r, frag, &len, &eol, bol);
 		if (n == -1) {
 			st = MAIL_ERR_READ;
 			goto out;

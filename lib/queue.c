@@ -522,8 +522,19 @@ queue_sub_commit(struct queue_sub *qs, struct queue_env *env, char *err,
 		errno = saved;
 		return -1;
 	}
-	if (queue_write_ctl(qs->dir, env, err, errlen) == -1)
+	if (queue_write_ctl(qs->dir, env, err, errlen) == -1) {
+		char	 ctl[PATH_MAX];
+
+		/* The rename may have happened before the directory fsync
+		 * failed: the caller is told "not queued", so no control
+		 * file may stay. */
+		saved = errno;
+		if (queue_path(ctl, sizeof ctl, qs->dir, NULL, qs->id,
+		    ".ctl") == 0)
+			(void)unlink(ctl);
+		errno = saved;
 		return -1;
+	}
 	qs->committed = true;
 	return 0;
 }
@@ -806,6 +817,49 @@ queue_list(const char *dir, char ***ids, size_t *n)
 	return queue_scan(dir, ".ctl", ids, n);
 }
 
+/*
+ * A control file without its data: a move to failed/ cut short between
+ * its two renames (the data goes first), which this completes; anything
+ * else is moved there too, for the administrator, never deleted.
+ */
+static void
+queue_clean_orphans(const char *dir)
+{
+	char		**ids, msg[PATH_MAX], ctl[PATH_MAX], to[PATH_MAX];
+	size_t		  n, i;
+	bool		  busy;
+	int		  fd;
+
+	if (queue_scan(dir, ".ctl", &ids, &n) == -1)
+		return;
+	for (i = 0; i < n; i++) {
+		if (queue_path(msg, sizeof msg, dir, NULL, ids[i], ".msg") == -1 ||
+		    queue_path(ctl, sizeof ctl, dir, NULL, ids[i], ".ctl") == -1 ||
+		    queue_path(to, sizeof to, dir, "failed", ids[i],
+		    ".ctl") == -1)
+			continue;
+		if (access(msg, F_OK) == 0 || errno != ENOENT)
+			continue;
+		/* A runner moving it right now still holds the lock. */
+		if (queue_path(msg, sizeof msg, dir, "failed", ids[i],
+		    ".msg") == 0 && (fd = open(msg, O_RDONLY | O_CLOEXEC |
+		    O_NOFOLLOW)) != -1) {
+			busy = flock(fd, LOCK_EX | LOCK_NB) == -1;
+			close(fd);
+			if (busy)
+				continue;
+			if (rename(ctl, to) == 0)
+				log_info("%s: finished moving to failed/",
+				    ids[i]);
+			continue;
+		}
+		if (rename(ctl, to) == 0)
+			log_warnx("%s: control file without its message, "
+			    "moved to failed/", ids[i]);
+	}
+	queue_ids_free(ids, n);
+}
+
 void
 queue_clean(const char *dir)
 {
@@ -850,5 +904,6 @@ queue_clean(const char *dir)
 		    ids[i], ".tmp") == 0)
 			unlink(path);
 	queue_ids_free(ids, n);
+	queue_clean_orphans(dir);
 	(void)util_fsync_dir(dir);
 }

@@ -59,12 +59,11 @@ struct opts {
 	char		 dsn_notify[32];	/* -N, normalised; "" = none */
 	const char	*dsn_ret;	/* -R: "FULL", "HDRS" */
 	const char	*dsn_envid;	/* -V */
-	bool		 body8;		/* -B 8BITMIME */
 	int		 delivery;	/* -od*: -1 = from the config */
 	const char	*q_id, *q_rcpt, *q_sender;
 	long		 q_interval;	/* -q30m: seconds; 0 = once */
 	bool		 q_foreground;
-	char	       **rcpts;
+	char	       **rcpts;		/* the arguments that are not options */
 	int		 nrcpts;
 };
 
@@ -220,11 +219,7 @@ option_value(struct opts *o, char c, const char *v)
 		o->config = v;
 		break;
 	case 'B':
-		if (strcasecmp(v, "8BITMIME") == 0)
-			o->body8 = true;
-		else if (strcasecmp(v, "7BIT") == 0)
-			o->body8 = false;
-		else
+		if (strcasecmp(v, "8BITMIME") != 0 && strcasecmp(v, "7BIT") != 0)
 			usage("-B %s: not 7BIT or 8BITMIME", v);
 		break;
 	case 'N':
@@ -309,20 +304,39 @@ option_q(struct opts *o, const char *rest)
 		usage("-q%s: bad interval", rest);
 }
 
+/*
+ * Options may come before or after the recipients, as with the getopt()
+ * that sendmail 8 and Postfix use on this system; "--" ends them, and
+ * only after it may a recipient begin with '-'.
+ */
 static void
 parse_args(struct opts *o, int argc, char **argv)
 {
 	int	 i;
 	char	*a, c;
+	bool	 dashdash = false;
 
+	if ((o->rcpts = calloc((size_t)argc + 1, sizeof *o->rcpts)) == NULL) {
+		fprintf(stderr, "%s: out of memory\n", progname);
+		exit(EX_TEMPFAIL);
+	}
+	o->nrcpts = 0;
 	for (i = 1; i < argc; i++) {
 		a = argv[i];
-		if (strcmp(a, "--") == 0) {
-			i++;
-			break;
+		if (dashdash) {
+			o->rcpts[o->nrcpts++] = a;
+			continue;
 		}
-		if (a[0] != '-' || a[1] == '\0')
-			break;
+		if (strcmp(a, "--") == 0) {
+			dashdash = true;
+			continue;
+		}
+		if (a[0] != '-') {
+			o->rcpts[o->nrcpts++] = a;
+			continue;
+		}
+		if (a[1] == '\0')
+			usage("\"-\" is neither an option nor an address");
 		/* Whole-word options that carry their rest. */
 		switch (a[1]) {
 		case 'b':
@@ -368,8 +382,6 @@ parse_args(struct opts *o, int argc, char **argv)
 			}
 		}
 	}
-	o->rcpts = argv + i;
-	o->nrcpts = argc - i;
 }
 
 /* --- submission ------------------------------------------------- */
@@ -377,6 +389,14 @@ parse_args(struct opts *o, int argc, char **argv)
 struct told_ctx {
 	int	 fd;	/* socket to the waiting parent, -1 when none */
 };
+
+/* A spool that could not take the message: the disk, or the rights. */
+static int
+exit_for_errno(int err)
+{
+	return err == ENOSPC || err == EDQUOT || err == EIO || err == EFBIG ?
+	    EX_IOERR : EX_CANTCREAT;
+}
 
 /* The single place where an outcome becomes an exit status. */
 static int
@@ -393,8 +413,7 @@ exit_for(enum mail_status st)
 	case MAIL_ERR_READ:
 		return EX_IOERR;
 	case MAIL_ERR_WRITE:
-		return errno == ENOSPC || errno == EDQUOT || errno == EIO ?
-		    EX_IOERR : EX_CANTCREAT;
+		return exit_for_errno(errno);
 	case MAIL_ERR_NOMEM:
 		return EX_TEMPFAIL;
 	}
@@ -623,6 +642,7 @@ do_send(const struct opts *o, const struct conf *conf)
 	struct passwd		*pw;
 	const struct conf_account *acct;
 	char			 err[1024], *login, *gecos, *sender = NULL;
+	char			*null_from = NULL;
 	uid_t			 uid = getuid();
 	enum mail_status	 st;
 	size_t			 i;
@@ -682,8 +702,8 @@ do_send(const struct opts *o, const struct conf *conf)
 	}
 
 	if ((qs = queue_sub_new(conf->queue_dir, err, sizeof err)) == NULL) {
+		ex = exit_for_errno(errno);
 		errx_msg("cannot queue the message: %s", err);
-		ex = errno == ENOSPC || errno == EIO ? EX_IOERR : EX_CANTCREAT;
 		goto out;
 	}
 	memset(&mp, 0, sizeof mp);
@@ -691,15 +711,21 @@ do_send(const struct opts *o, const struct conf *conf)
 	mp.queue_id = queue_sub_id(qs);
 	mp.now = time(NULL);
 	mp.uid = uid;
-	mp.from_addr = sender[0] != '\0' ? sender : login;
+	if (sender[0] == '\0' &&
+	    (null_from = addr_qualify(login, conf->domain)) == NULL) {
+		queue_sub_free(qs);
+		ex = EX_TEMPFAIL;
+		goto out;
+	}
+	mp.from_addr = sender[0] != '\0' ? sender : null_from;
 	mp.fullname = o->fullname != NULL ? o->fullname : gecos;
 	mp.extract_rcpts = o->extract;
 	mp.dot_ends = !o->ignore_dots;
 	mp.max_size = conf->max_message_size;
 	st = mail_read(STDIN_FILENO, &mp, qs, &mr, err, sizeof err);
 	if (st != MAIL_OK) {
-		errx_msg("%s", err);
 		ex = exit_for(st);
+		errx_msg("%s", err);
 		mail_result_free(&mr);
 		queue_sub_free(qs);
 		goto out;
@@ -720,7 +746,8 @@ do_send(const struct opts *o, const struct conf *conf)
 	}
 	env.arrival = mp.now;
 	env.uid = uid;
-	env.eight_bit = mr.eight_bit || o->body8;
+	/* sendq looks at the content itself; -B only has to be valid. */
+	env.eight_bit = mr.eight_bit;
 	env.smtputf8 = !ascii(sender);
 	for (i = 0; i < rcpts.n; i++)
 		env.smtputf8 |= !ascii(rcpts.v[i]);
@@ -742,9 +769,8 @@ do_send(const struct opts *o, const struct conf *conf)
 		goto out;
 	}
 	if (queue_sub_commit(qs, &env, err, sizeof err) == -1) {
+		ex = exit_for_errno(errno);
 		errx_msg("cannot queue the message: %s", err);
-		ex = errno == ENOSPC || errno == EIO || errno == EDQUOT ?
-		    EX_IOERR : EX_CANTCREAT;
 		queue_sub_free(qs);
 		goto out;
 	}
@@ -768,26 +794,16 @@ out:
 	queue_env_clear(&env);
 	addr_list_free(&rcpts);
 	free(sender);
+	free(null_from);
 	free(login);
 	free(gecos);
 	return ex;
 }
 
-static volatile sig_atomic_t stop;
-
-static void
-on_term(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static int
-do_queue_run(const struct opts *o, const struct conf *conf)
+do_queue_run(struct opts *o, const struct conf *conf)
 {
 	struct deliver_filter	 f;
-	struct deliver		*d;
-	struct sigaction	 sa;
 
 	if (getuid() != 0 && o->config == NULL) {
 		errx_msg("only root may run the queue");
@@ -798,30 +814,58 @@ do_queue_run(const struct opts *o, const struct conf *conf)
 	f.id_sub = o->q_id;
 	f.rcpt_sub = o->q_rcpt;
 	f.sender_sub = o->q_sender;
-	if (o->q_interval > 0) {
-		if (!o->q_foreground && daemon(0, 0) == -1) {
-			errx_msg("daemon: %s", strerror(errno));
-			return EX_OSERR;
-		}
-		memset(&sa, 0, sizeof sa);
-		sa.sa_handler = on_term;
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGINT, &sa, NULL);
+	if (o->q_interval > 0 && !o->q_foreground && daemon(0, 0) == -1) {
+		errx_msg("daemon: %s", strerror(errno));
+		return EX_OSERR;
 	}
-	do {
-		if ((d = deliver_new(conf)) == NULL)
-			return EX_TEMPFAIL;
-		if (deliver_run(d, &f) == -1) {
-			errx_msg("%s: cannot read the queue: %s",
-			    conf->queue_dir, strerror(errno));
-			deliver_free(d);
-			return EX_IOERR;
-		}
-		deliver_free(d);
-		if (o->q_interval > 0 && !stop)
-			sleep((unsigned)o->q_interval);
-	} while (o->q_interval > 0 && !stop);
+	if (deliver_loop(conf, &f, (unsigned)o->q_interval) == -1) {
+		errx_msg("%s: cannot read the queue: %s", conf->queue_dir,
+		    strerror(errno));
+		return EX_IOERR;
+	}
 	return EX_OK;
+}
+
+/*
+ * sendmail runs set-group-ID sendq: nothing the caller put in the
+ * environment may steer it.  Only TZ is kept (Date: headers are in the
+ * caller's local time), and only in a harmless form.
+ */
+static void
+sanitize_env(void)
+{
+	const char	*tz = getenv("TZ");
+	char		 keep[64] = "";
+
+	if (tz != NULL && strlen(tz) < sizeof keep && strstr(tz, "..") == NULL &&
+	    strspn(tz, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789+-_/:,.") == strlen(tz))
+		snprintf(keep, sizeof keep, "%s", tz);
+	if (clearenv() != 0) {
+		fprintf(stderr, "%s: cannot clear the environment\n", progname);
+		exit(EX_OSERR);
+	}
+	if (setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1) == -1 ||
+	    (keep[0] != '\0' && setenv("TZ", keep, 1) == -1)) {
+		fprintf(stderr, "%s: out of memory\n", progname);
+		exit(EX_TEMPFAIL);
+	}
+}
+
+/*
+ * A configuration of the caller's choosing gets the caller's rights
+ * only: the group privilege goes for good before the file is read.
+ */
+static void
+drop_group(void)
+{
+	gid_t	 gid = getgid();
+
+	if (setresgid(gid, gid, gid) == -1 || getegid() != gid) {
+		fprintf(stderr, "%s: cannot drop group privileges: %s\n",
+		    progname, strerror(errno));
+		exit(EX_OSERR);
+	}
 }
 
 int
@@ -844,6 +888,9 @@ main(int argc, char **argv)
 	/* Writes to a peer that has gone must fail, not kill us (TLS
 	 * writes go through write(2)). */
 	signal(SIGPIPE, SIG_IGN);
+	/* Spool files: read and write for owner and group only. */
+	umask(007);
+	sanitize_env();
 	memset(&o, 0, sizeof o);
 	o.delivery = -1;
 	parse_args(&o, argc, argv);
@@ -852,6 +899,13 @@ main(int argc, char **argv)
 		    progname);
 
 	path = o.config != NULL ? o.config : SENDQ_CONF_PATH;
+	if (o.config != NULL && getuid() != 0)
+		drop_group();
+	/* Only the default file may be missing: a -C typo is an error. */
+	if (o.config != NULL && access(o.config, F_OK) == -1) {
+		errx_msg("%s: %s", o.config, strerror(errno));
+		return EX_CONFIG;
+	}
 	if (conf_load(path, &conf, err, sizeof err) == -1) {
 		errx_msg("%s", err);
 		return EX_CONFIG;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -28,15 +29,6 @@
 #ifndef SENDQ_VERSION
 #define SENDQ_VERSION "unknown"
 #endif
-
-static volatile sig_atomic_t stop;
-
-static void
-on_term(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static void __attribute__((noreturn))
 usage(void)
@@ -178,32 +170,16 @@ cmd_run(const struct conf *conf, bool force, char **ids, size_t nids,
     long every)
 {
 	struct deliver_filter	 f;
-	struct deliver		*d;
-	struct sigaction	 sa;
-	unsigned		 left;
 
 	memset(&f, 0, sizeof f);
 	f.force = force;
 	f.ids = ids;
 	f.nids = nids;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	do {
-		if ((d = deliver_new(conf)) == NULL)
-			return EX_TEMPFAIL;
-		if (deliver_run(d, &f) == -1) {
-			fprintf(stderr, "sendq: %s: %s\n", conf->queue_dir,
-			    strerror(errno));
-			deliver_free(d);
-			return EX_IOERR;
-		}
-		deliver_free(d);
-		/* sleep() returns early on SIGTERM: stop at once. */
-		for (left = (unsigned)every; every > 0 && left > 0 && !stop;)
-			left = sleep(left);
-	} while (every > 0 && !stop);
+	if (deliver_loop(conf, &f, (unsigned)every) == -1) {
+		fprintf(stderr, "sendq: %s: %s\n", conf->queue_dir,
+		    strerror(errno));
+		return EX_IOERR;
+	}
 	return EX_OK;
 }
 
@@ -211,13 +187,15 @@ int
 main(int argc, char **argv)
 {
 	struct conf	*conf;
-	const char	*path = SENDQ_CONF_PATH, *cmd;
+	const char	*default_path = SENDQ_CONF_PATH;
+	const char	*path = default_path, *cmd;
 	char		 err[1024];
 	long		 every = 0;
 	int		 i = 1, ex;
 	bool		 verbose = false;
 
 	signal(SIGPIPE, SIG_IGN);
+	umask(007);
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-C") == 0 && i + 1 < argc)
 			path = argv[++i];
@@ -232,6 +210,10 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "version") == 0) {
 		printf("sendq %s\n", SENDQ_VERSION);
 		return EX_OK;
+	}
+	if (path != default_path && access(path, F_OK) == -1) {
+		fprintf(stderr, "sendq: %s: %s\n", path, strerror(errno));
+		return EX_CONFIG;
 	}
 	if (conf_load(path, &conf, err, sizeof err) == -1) {
 		fprintf(stderr, "sendq: %s\n", err);

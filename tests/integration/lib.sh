@@ -23,7 +23,8 @@
 #   t_tmpdir              create $T; on exit stop all fixtures and remove $T
 #                         (kept, and its path printed, when KEEP=1).  On a
 #                         failing exit the tail of each fixture's transcript
-#                         is printed to stderr.
+#                         is printed to stderr.  This installs the EXIT trap:
+#                         tests must not set their own, use t_on_exit.
 #   t_on_exit CMD         run CMD (eval'd) at exit, before fixtures are stopped
 #   t_certs               make the PKI (tests/fixtures/mkcerts.sh) in the shared
 #                         cache $TOP/tests/.certs and set CERTS
@@ -32,13 +33,15 @@
 #
 # SMTP fixture (tests/fixtures/smtpd.py; its state lives in $T/NAME)
 #   fixture_start NAME [smtpd.py options...]
-#                         start it in the background, wait for it to listen,
-#                         set FPORT.  Call from the test's main shell, not in
-#                         $(...).  Starting NAME again after fixture_stop keeps
-#                         its messages and transcript (numbering continues);
-#                         pass --port $(fixture_port NAME) to get the same port.
+#                         start it in the background (calls t_tmpdir if
+#                         needed), wait up to 10 s for it to listen, set
+#                         FPORT.  Its output goes to $T/NAME/smtpd.err.
+#                         Call it from the test's main shell, not in $(...).
+#                         Starting NAME again after fixture_stop keeps its
+#                         messages and transcript (numbering continues); pass
+#                         --port "$(fixture_port NAME)" to reuse the port.
 #   fixture_stop NAME     SIGTERM it; fail unless it exits 0 within 5 s
-#   fixture_port NAME     print its port
+#   fixture_port NAME     print its port (the last one, once stopped)
 #   fixture_dir NAME      print $T/NAME
 #   fixture_faults NAME [SPEC...]
 #                         replace $T/NAME/faults with these specs (none =
@@ -73,6 +76,7 @@ export TOP FIXTURES PYTHON
 
 declare -A _T_FIXTURE_PID=()
 _T_ON_EXIT=()
+_T_CREATED=
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -82,9 +86,10 @@ fail() {
 # ------------------------------------------------------------ test directory
 
 t_tmpdir() {
-	[ -z "${T:-}" ] || return 0
+	[ -z "$_T_CREATED" ] || return 0
 	T=$(mktemp -d "${TMPDIR:-/tmp}/sendq-test.XXXXXX") || fail "mktemp failed"
 	export T
+	_T_CREATED=1
 	trap '_t_exit $?' EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
@@ -103,7 +108,7 @@ _t_exit() {
 	for name in "${!_T_FIXTURE_PID[@]}"; do
 		_fixture_kill "$name"
 	done
-	if [ "$rc" -ne 0 ] && [ -n "${T:-}" ]; then
+	if [ "$rc" -ne 0 ]; then
 		for f in "$T"/*/transcript.log; do
 			[ -f "$f" ] || continue
 			echo "--- last lines of $f" >&2
@@ -155,14 +160,14 @@ fixture_dir() { echo "$T/$1"; }
 fixture_transcript() { echo "$T/$1/transcript.log"; }
 
 fixture_port() {
-	[ -s "$T/$1/port" ] || fail "fixture $1 is not running"
+	[ -s "$T/$1/port" ] || fail "fixture $1 was never started"
 	cat "$T/$1/port"
 }
 
 fixture_start() {
 	local name=$1 dir pid i
 	shift
-	[ -n "${T:-}" ] || t_tmpdir
+	t_tmpdir
 	[ -z "${_T_FIXTURE_PID[$name]:-}" ] || fail "fixture $name already running"
 	"$PYTHON" -c 'import aiosmtpd' 2>/dev/null ||
 		fail "$PYTHON cannot import aiosmtpd (apt-get install python3-aiosmtpd)"
@@ -177,12 +182,13 @@ fixture_start() {
 		[ -s "$dir/port" ] && break
 		if ! kill -0 "$pid" 2>/dev/null; then
 			unset "_T_FIXTURE_PID[$name]"
-			wait "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null || true
 			fail "fixture $name did not start: $(cat "$dir/smtpd.err")"
 		fi
 		sleep 0.1
 	done
 	[ -s "$dir/port" ] || fail "fixture $name did not listen within 10 s"
+	# shellcheck disable=SC2034 # for the calling test
 	FPORT=$(cat "$dir/port")
 }
 
@@ -198,7 +204,6 @@ _fixture_kill() {
 	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null || rc=$?
 	unset "_T_FIXTURE_PID[$name]"
-	rm -f "$T/$name/port" "$T/$name/pid"
 	return "$rc"
 }
 
@@ -298,8 +303,8 @@ assert_file_eq() {
 	cmp -s "$a" "$b" && return 0
 	{
 		echo "FAIL: $what: $a and $b differ"
-		cmp "$a" "$b" 2>&1
-		diff -u <(cat -A "$a") <(cat -A "$b") | head -n 40
+		cmp "$a" "$b" 2>&1 || true
+		diff -u <(cat -A "$a") <(cat -A "$b") | head -n 40 || true
 	} >&2
 	exit 1
 }

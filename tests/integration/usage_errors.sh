@@ -13,7 +13,10 @@ out=$(echo x | "$SENDMAIL" -C "$T/bad.conf" bob@example.org 2>&1) && rc=0 || rc=
 assert_eq 78 "$rc" "exit status for a config error"
 assert_contains "$out" "$T/bad.conf:3: .*bogus_key"
 
+echo x | assert_exit 78 "$SENDMAIL" -C "$T/no-such.conf" bob@example.org
+assert_exit 78 "$SENDQ" -C "$T/no-such.conf" check
 echo x | assert_exit 64 "$SENDMAIL" -C "$T/sendq.conf" -Z bob@example.org
+echo x | assert_exit 64 "$SENDMAIL" -C "$T/sendq.conf" - bob@example.org
 echo x | assert_exit 64 "$SENDMAIL" -C "$T/sendq.conf" -f -oQ/tmp bob@example.org
 echo x | assert_exit 64 "$SENDMAIL" -C "$T/sendq.conf" -f-oQ/tmp bob@example.org
 echo x | assert_exit 64 "$SENDMAIL" -C "$T/sendq.conf" -bd

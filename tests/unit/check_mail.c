@@ -205,6 +205,17 @@ START_TEST(long_lines)
 	ck_assert_uint_eq(strlen(b), 2500 + 3 * 2);
 	ck_assert(b[998] == '\r' && b[999] == '\n');
 	mail_result_free(&res);
+	/* A line starting with '.' is cut one earlier: stuffed, it fits. */
+	buf_reset(&in);
+	buf_reset(&o);
+	buf_addstr(&in, "Subject: dots\n\n.");
+	for (i = 0; i < 1200; i++)
+		buf_addch(&in, 'y');
+	buf_addstr(&in, "\n");
+	ck_assert_int_eq(run(in.data, in.len, &p, &o), MAIL_OK);
+	b = body_of(&o);
+	ck_assert(b[997] == '\r' && b[998] == '\n');
+	mail_result_free(&res);
 	buf_free(&in);
 	buf_free(&o);
 }

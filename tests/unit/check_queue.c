@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,6 +232,49 @@ START_TEST(clean_removes_debris)
 }
 END_TEST
 
+static void
+touch(const char *dir, const char *name)
+{
+	char	 path[512];
+	int	 fd;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	ck_assert_int_ne(fd, -1);
+	close(fd);
+}
+
+static bool
+exists(const char *dir, const char *name)
+{
+	char	 path[512];
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
+}
+
+/* A control file without data is never deleted: an interrupted move to
+ * failed/ is finished, anything else is put there for inspection. */
+START_TEST(clean_orphan_control_files)
+{
+	char	 dir[] = "/tmp/sendq-unit-XXXXXX", path[512];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/failed", dir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	touch(dir, "5F3A00C1AAAA.ctl");		/* data already moved */
+	touch(dir, "failed/5F3A00C1AAAA.msg");
+	touch(dir, "5F3A00C1BBBB.ctl");		/* data gone */
+	queue_clean(dir);
+	ck_assert(!exists(dir, "5F3A00C1AAAA.ctl"));
+	ck_assert(exists(dir, "failed/5F3A00C1AAAA.ctl"));
+	ck_assert(!exists(dir, "5F3A00C1BBBB.ctl"));
+	ck_assert(exists(dir, "failed/5F3A00C1BBBB.ctl"));
+	snprintf(path, sizeof path, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(path), 0);
+}
+END_TEST
+
 Suite *
 queue_suite(void)
 {
@@ -243,6 +287,7 @@ queue_suite(void)
 	tcase_add_test(tc, control_garbage);
 	tcase_add_test(tc, submission_files);
 	tcase_add_test(tc, clean_removes_debris);
+	tcase_add_test(tc, clean_orphan_control_files);
 	suite_add_tcase(s, tc);
 	return s;
 }
