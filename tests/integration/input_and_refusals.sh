@@ -38,7 +38,8 @@ assert_eq 0 "$(q_count)" "queue"
 echo "background: refused mail is kept in failed/"
 printf 'Subject: kept\n\nbody\n' |
     assert_exit 0 "$SENDMAIL" -C "$T/sendq.conf" a@example.org
-wait_until 10 test "$(q_failed_count)" = 1
+failed_is() { [ "$(q_failed_count)" = "$1" ]; }
+wait_until 10 failed_is 1
 assert_eq 0 "$(q_count)" "queue"
 assert_contains "$T/sendq.log" 'status=bounced \(554 5\.7\.1 content refused\)'
 
