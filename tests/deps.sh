@@ -3,7 +3,7 @@
 # Usage: tests/deps.sh build|test
 set -eu
 build="gcc make pkg-config libssl-dev libconfuse-dev"
-test="$build check openssl python3-aiosmtpd swaks php-cli mandoc"
+test="$build check openssl python3-aiosmtpd swaks php-cli mandoc postfix dovecot-core"
 case "${1:-build}" in
 build) want=$build ;;
 test) want=$test ;;
@@ -18,6 +18,9 @@ done
 if [ "$(id -u)" = 0 ]; then
 	echo "installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive
+	# Postfix is only a test peer: no system-wide configuration for it.
+	echo "postfix postfix/main_mailer_type select No configuration" |
+	    debconf-set-selections
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 else
