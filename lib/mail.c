@@ -24,7 +24,7 @@
 #define MAIL_IBUF	65536
 
 struct reader {
-	int		 fd;
+	const struct mail_source *src;
 	char		 buf[MAIL_IBUF];
 	size_t		 pos, len;
 	bool		 eof;
@@ -47,7 +47,8 @@ reader_fill(struct reader *r)
 	if (r->len == sizeof r->buf)
 		return true;
 	do
-		n = read(r->fd, r->buf + r->len, sizeof r->buf - r->len);
+		n = r->src->read(r->src->ctx, r->buf + r->len,
+		    sizeof r->buf - r->len);
 	while (n == -1 && errno == EINTR);
 	if (n <= 0) {
 		r->eof = true;
@@ -378,8 +379,22 @@ mail_8bit(const char *p, size_t len)
 	return false;
 }
 
+static ssize_t
+mail_fd_read(void *ctx, void *data, size_t len)
+{
+	return read(*(int *)ctx, data, len);
+}
+
+void
+mail_fd_source(struct mail_source *src, int *fd)
+{
+	src->read = mail_fd_read;
+	src->ctx = fd;
+}
+
 enum mail_status
-mail_read(int fd, const struct mail_params *p, struct queue_sub *qs,
+mail_read(const struct mail_source *src, const struct mail_params *p,
+    struct queue_sub *qs,
     struct mail_result *res, char *err, size_t errlen)
 {
 	struct reader	*r;
@@ -397,7 +412,7 @@ mail_read(int fd, const struct mail_params *p, struct queue_sub *qs,
 	addr_list_init(&res->rcpts);
 	if ((r = calloc(1, sizeof *r)) == NULL)
 		return MAIL_ERR_NOMEM;
-	r->fd = fd;
+	r->src = src;
 	memset(&h, 0, sizeof h);
 	buf_init(&h.text, MAIL_HEADER_MAX);
 

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <stddef.h>
 #include <time.h>
 
 #include "addr.h"
@@ -56,11 +57,24 @@ enum mail_status {
 	MAIL_ERR_NOMEM,
 };
 
-/* Reads fd to its end (or the "." line) into qs.  err names the problem
- * on failure.  res must be freed with mail_result_free either way. */
-enum mail_status mail_read(int fd, const struct mail_params *p,
-		    struct queue_sub *qs, struct mail_result *res, char *err,
-		    size_t errlen);
+/*
+ * Where the message comes from: read() returns bytes read, 0 at the end,
+ * or -1 with errno.  mail_fd_source() reads a file descriptor (sendmail
+ * -bm); the -bs server supplies DATA content already un-stuffed.
+ */
+struct mail_source {
+	ssize_t	(*read)(void *ctx, void *data, size_t len);
+	void	*ctx;
+};
+
+void		 mail_fd_source(struct mail_source *src, int *fd);
+
+/* Reads src to its end (or the "." line) into qs.  err names the
+ * problem on failure.  res must be freed with mail_result_free either
+ * way. */
+enum mail_status mail_read(const struct mail_source *src,
+		    const struct mail_params *p, struct queue_sub *qs,
+		    struct mail_result *res, char *err, size_t errlen);
 void		 mail_result_free(struct mail_result *res);
 
 /* A display name as a phrase: atoms as they are, otherwise a quoted

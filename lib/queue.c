@@ -568,8 +568,12 @@ queue_sub_msg(struct queue_sub *qs, struct queue_env *env)
 {
 	struct queue_msg	*m;
 
-	if (!qs->committed || (m = calloc(1, sizeof *m)) == NULL)
+	if (!qs->committed)
 		return NULL;
+	if ((m = calloc(1, sizeof *m)) == NULL) {
+		queue_sub_free(qs);	/* committed: the files stay */
+		return NULL;
+	}
 	m->dir = qs->dir;
 	m->fd = qs->fd;
 	m->env = *env;

@@ -36,6 +36,7 @@
 #include "log.h"
 #include "mail.h"
 #include "queue.h"
+#include "submit.h"
 #include "util.h"
 
 #ifndef SENDQ_CONF_PATH
@@ -400,11 +401,29 @@ exit_for_errno(int err)
 
 /* The single place where an outcome becomes an exit status. */
 static int
-exit_for(enum mail_status st)
+exit_for(const struct submit_result *sr)
 {
-	switch (st) {
-	case MAIL_OK:
+	switch (sr->status) {
+	case SUBMIT_OK:
 		return EX_OK;
+	case SUBMIT_NO_RCPTS_GIVEN:
+		return EX_USAGE;
+	case SUBMIT_BAD_ADDRESS:
+		return EX_NOUSER;
+	case SUBMIT_NOT_ALLOWED:
+		return EX_NOPERM;
+	case SUBMIT_NO_RCPTS:
+		return EX_DATAERR;
+	case SUBMIT_SPOOL:
+		return exit_for_errno(sr->error);
+	case SUBMIT_NOMEM:
+		return EX_TEMPFAIL;
+	case SUBMIT_MAIL:
+		break;
+	}
+	switch (sr->mail) {
+	case MAIL_OK:
+		return EX_SOFTWARE;
 	case MAIL_ERR_SIZE:
 	case MAIL_ERR_HEADERS:
 		return EX_DATAERR;
@@ -413,7 +432,7 @@ exit_for(enum mail_status st)
 	case MAIL_ERR_READ:
 		return EX_IOERR;
 	case MAIL_ERR_WRITE:
-		return exit_for_errno(errno);
+		return exit_for_errno(sr->error);
 	case MAIL_ERR_NOMEM:
 		return EX_TEMPFAIL;
 	}
@@ -599,202 +618,54 @@ gecos_name(struct passwd *pw)
 }
 
 static int
-add_rcpts(struct addr_list *l, const char *arg, const char *domain)
-{
-	struct addr_list	 tmp;
-	char			 err[512], *q;
-	size_t			 i;
-	int			 r = 0;
-
-	addr_list_init(&tmp);
-	if (addr_parse_list(arg, strlen(arg), &tmp, err, sizeof err) == -1) {
-		errx_msg("bad recipient address: %s", err);
-		return -1;
-	}
-	for (i = 0; i < tmp.n && r == 0; i++) {
-		if ((q = addr_qualify(tmp.v[i], domain)) == NULL ||
-		    addr_list_add(l, q) == -1)
-			r = -2;
-		free(q);
-	}
-	addr_list_free(&tmp);
-	return r;
-}
-
-static bool
-ascii(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s >= 0x80)
-			return false;
-	return true;
-}
-
-static int
 do_send(const struct opts *o, const struct conf *conf)
 {
-	struct mail_params	 mp;
-	struct mail_result	 mr;
-	struct queue_env	 env;
-	struct queue_sub	*qs;
-	struct queue_msg	*m;
-	struct addr_list	 rcpts;
+	struct submit_params	 sp;
+	struct submit_result	 sr;
+	struct mail_source	 src;
 	struct passwd		*pw;
-	const struct conf_account *acct;
-	char			 err[1024], *login, *gecos, *sender = NULL;
-	char			*null_from = NULL;
+	char			*login, *gecos;
 	uid_t			 uid = getuid();
-	enum mail_status	 st;
-	size_t			 i;
-	int			 delivery, r, ex = EX_OK;
+	int			 in_fd = STDIN_FILENO, delivery, ex;
 
-	memset(&env, 0, sizeof env);
-	addr_list_init(&rcpts);
 	pw = getpwuid(uid);
 	if ((login = login_name(uid, pw)) == NULL)
 		return EX_TEMPFAIL;
 	gecos = gecos_name(pw);
-
-	/* The envelope sender: -f (when allowed), else the caller. */
-	if (o->from != NULL && !conf->allow_from_override && uid != 0) {
-		errx_msg("-f %s: not allowed (allow_from_override = false)",
-		    o->from);
-		ex = EX_NOPERM;
+	memset(&sp, 0, sizeof sp);
+	sp.conf = conf;
+	sp.uid = uid;
+	sp.login = login;
+	sp.fullname = o->fullname != NULL ? o->fullname : gecos;
+	sp.from = o->from;
+	sp.rcpts = o->rcpts;
+	sp.nrcpts = (size_t)o->nrcpts;
+	sp.extract = o->extract;
+	sp.dot_ends = !o->ignore_dots;
+	sp.dsn_notify = o->dsn_notify[0] != '\0' ? o->dsn_notify : NULL;
+	sp.dsn_ret = o->dsn_ret;
+	sp.dsn_envid = o->dsn_envid;
+	mail_fd_source(&src, &in_fd);
+	if (submit(&sp, &src, &sr) == -1) {
+		ex = exit_for(&sr);
+		errx_msg("%s", sr.err);
 		goto out;
 	}
-	if (o->from != NULL && (o->from[0] == '\0' ||
-	    strcmp(o->from, "<>") == 0))
-		sender = strdup("");
-	else if (o->from != NULL) {
-		char *a = addr_parse_one(o->from, err, sizeof err);
-
-		if (a == NULL) {
-			errx_msg("bad sender address: %s", err);
-			ex = EX_NOUSER;
-			goto out;
-		}
-		sender = addr_qualify(a, conf->domain);
-		free(a);
-	} else
-		sender = addr_qualify(login, conf->domain);
-	if (sender == NULL) {
-		ex = EX_TEMPFAIL;
-		goto out;
-	}
-	acct = conf_account_for(conf, sender);
-	if (acct->from != NULL && sender[0] != '\0') {
-		free(sender);
-		if ((sender = strdup(acct->from)) == NULL) {
-			ex = EX_TEMPFAIL;
-			goto out;
-		}
-	}
-
-	for (i = 0; i < (size_t)o->nrcpts; i++)
-		if ((r = add_rcpts(&rcpts, o->rcpts[i], conf->domain)) != 0) {
-			ex = r == -1 ? EX_NOUSER : EX_TEMPFAIL;
-			goto out;
-		}
-	if (!o->extract && rcpts.n == 0) {
-		errx_msg("no recipients (give addresses or -t)");
-		ex = EX_USAGE;
-		goto out;
-	}
-
-	if ((qs = queue_sub_new(conf->queue_dir, err, sizeof err)) == NULL) {
-		ex = exit_for_errno(errno);
-		errx_msg("cannot queue the message: %s", err);
-		goto out;
-	}
-	memset(&mp, 0, sizeof mp);
-	mp.hostname = conf->hostname;
-	mp.queue_id = queue_sub_id(qs);
-	mp.now = time(NULL);
-	mp.uid = uid;
-	if (sender[0] == '\0' &&
-	    (null_from = addr_qualify(login, conf->domain)) == NULL) {
-		queue_sub_free(qs);
-		ex = EX_TEMPFAIL;
-		goto out;
-	}
-	mp.from_addr = sender[0] != '\0' ? sender : null_from;
-	mp.fullname = o->fullname != NULL ? o->fullname : gecos;
-	mp.extract_rcpts = o->extract;
-	mp.dot_ends = !o->ignore_dots;
-	mp.max_size = conf->max_message_size;
-	st = mail_read(STDIN_FILENO, &mp, qs, &mr, err, sizeof err);
-	if (st != MAIL_OK) {
-		ex = exit_for(st);
-		errx_msg("%s", err);
-		mail_result_free(&mr);
-		queue_sub_free(qs);
-		goto out;
-	}
-	for (i = 0; i < mr.rcpts.n; i++) {
-		char *q = addr_qualify(mr.rcpts.v[i], conf->domain);
-
-		if (q == NULL || addr_list_add(&rcpts, q) == -1) {
-			free(q);
-			ex = EX_TEMPFAIL;
-			break;
-		}
-		free(q);
-	}
-	if (ex == EX_OK && rcpts.n == 0) {
-		errx_msg("no recipients found in the message");
-		ex = EX_DATAERR;
-	}
-	env.arrival = mp.now;
-	env.uid = uid;
-	/* sendq looks at the content itself; -B only has to be valid. */
-	env.eight_bit = mr.eight_bit;
-	env.smtputf8 = !ascii(sender);
-	for (i = 0; i < rcpts.n; i++)
-		env.smtputf8 |= !ascii(rcpts.v[i]);
-	if (ex == EX_OK && ((o->dsn_notify[0] != '\0' &&
-	    (env.dsn_notify = strdup(o->dsn_notify)) == NULL) ||
-	    (o->dsn_ret != NULL && (env.dsn_ret = strdup(o->dsn_ret)) ==
-	    NULL) || (o->dsn_envid != NULL && (env.dsn_envid =
-	    strdup(o->dsn_envid)) == NULL)))
-		ex = EX_TEMPFAIL;
-	mail_result_free(&mr);
-	if (ex == EX_OK && ((env.sender = strdup(sender)) == NULL ||
-	    (env.account = strdup(acct->name)) == NULL))
-		ex = EX_TEMPFAIL;
-	for (i = 0; ex == EX_OK && i < rcpts.n; i++)
-		if (queue_env_add_rcpt(&env, rcpts.v[i]) == -1)
-			ex = EX_TEMPFAIL;
-	if (ex != EX_OK) {
-		queue_sub_free(qs);
-		goto out;
-	}
-	if (queue_sub_commit(qs, &env, err, sizeof err) == -1) {
-		ex = exit_for_errno(errno);
-		errx_msg("cannot queue the message: %s", err);
-		queue_sub_free(qs);
-		goto out;
-	}
-	log_info("%s: from=<%s>, size=%lld, nrcpt=%zu, uid=%lu", env.id,
-	    env.sender, (long long)env.size, env.nrcpts, (unsigned long)uid);
 
 	/* From here the message is safe on disk: exit 0 whatever comes. */
-	m = queue_sub_msg(qs, &env);
+	ex = EX_OK;
 	delivery = o->delivery >= 0 ? o->delivery : (int)conf->delivery;
 	if (o->verbose && delivery == CONF_DELIVERY_BACKGROUND)
 		delivery = CONF_DELIVERY_INTERACTIVE;
-	if (m == NULL)
+	if (sr.msg == NULL)
 		;	/* out of memory: the queue run sends it */
 	else if (delivery == CONF_DELIVERY_QUEUE)
-		queue_msg_free(m);
+		queue_msg_free(sr.msg);
 	else if (delivery == CONF_DELIVERY_INTERACTIVE)
-		ex = deliver_interactive(conf, m);
+		ex = deliver_interactive(conf, sr.msg);
 	else
-		deliver_background(conf, m);
+		deliver_background(conf, sr.msg);
 out:
-	queue_env_clear(&env);
-	addr_list_free(&rcpts);
-	free(sender);
-	free(null_from);
 	free(login);
 	free(gecos);
 	return ex;
@@ -904,10 +775,12 @@ main(int argc, char **argv)
 	/* Only the default file may be missing: a -C typo is an error. */
 	if (o.config != NULL && access(o.config, F_OK) == -1) {
 		errx_msg("%s: %s", o.config, strerror(errno));
+		free(o.rcpts);
 		return EX_CONFIG;
 	}
 	if (conf_load(path, &conf, err, sizeof err) == -1) {
 		errx_msg("%s", err);
+		free(o.rcpts);
 		return EX_CONFIG;
 	}
 	if (conf->log == CONF_LOG_FILE)
@@ -927,5 +800,6 @@ main(int argc, char **argv)
 	}
 	conf_free(conf);
 	log_close();
+	free(o.rcpts);
 	return ex;
 }

@@ -33,6 +33,7 @@ run(const char *in, size_t inlen, struct mail_params *p, struct buf *out)
 	char			 path[128], err[256], chunk[4096];
 	struct queue_sub	*qs;
 	struct queue_env	 env;
+	struct mail_source	 src;
 	enum mail_status	 st;
 	ssize_t			 n;
 	int			 fd;
@@ -47,7 +48,8 @@ run(const char *in, size_t inlen, struct mail_params *p, struct buf *out)
 	qs = queue_sub_new(qdir, err, sizeof err);
 	ck_assert_ptr_nonnull(qs);
 	p->queue_id = queue_sub_id(qs);
-	st = mail_read(fd, p, qs, &res, err, sizeof err);
+	mail_fd_source(&src, &fd);
+	st = mail_read(&src, p, qs, &res, err, sizeof err);
 	close(fd);
 	unlink(path);
 	if (st == MAIL_OK) {

@@ -1,0 +1,61 @@
+/*
+ * submit: one message into the queue, the same way whoever hands it in
+ * (sendmail -bm, or each DATA of the -bs server): envelope sender and
+ * its permission, account choice and its "from", recipients parsed,
+ * qualified and deduplicated, the message read (mail.c), then committed
+ * (queue.c) and logged.
+ *
+ * Invariant: SUBMIT_OK means the message is on disk, fsynced with its
+ * directory; any other status means nothing of it is left in the queue.
+ */
+#ifndef SENDQ_SUBMIT_H
+#define SENDQ_SUBMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "conf.h"
+#include "mail.h"
+#include "queue.h"
+
+struct submit_params {
+	const struct conf *conf;
+	uid_t		 uid;		/* the caller */
+	const char	*login;		/* the caller's login name */
+	const char	*fullname;	/* for a generated From:, or NULL */
+	const char	*from;		/* sender as given; NULL: the caller */
+	char * const	*rcpts;		/* recipients as given (lists too) */
+	size_t		 nrcpts;
+	bool		 extract;	/* -t */
+	bool		 dot_ends;	/* a lone "." ends the input */
+	const char	*dsn_notify;	/* "SUCCESS,FAILURE", "NEVER" or NULL */
+	const char	*dsn_ret;	/* "FULL", "HDRS" or NULL */
+	const char	*dsn_envid;	/* or NULL */
+};
+
+enum submit_status {
+	SUBMIT_OK,
+	SUBMIT_NO_RCPTS_GIVEN,	/* no recipient and no -t */
+	SUBMIT_BAD_ADDRESS,	/* a sender or recipient is malformed */
+	SUBMIT_NOT_ALLOWED,	/* -f without allow_from_override */
+	SUBMIT_NO_RCPTS,	/* -t found no recipient in the message */
+	SUBMIT_MAIL,		/* mail_read failed: see mail */
+	SUBMIT_SPOOL,		/* the queue could not take it: see error */
+	SUBMIT_NOMEM,
+};
+
+struct submit_result {
+	enum submit_status status;
+	enum mail_status mail;		/* with SUBMIT_MAIL */
+	int		 error;		/* errno, with SUBMIT_SPOOL */
+	char		 err[1024];	/* a sentence for the caller */
+	char		 id[QUEUE_ID_LEN + 1];	/* with SUBMIT_OK */
+	struct queue_msg *msg;		/* with SUBMIT_OK: still locked,
+					 * for delivery; may be NULL */
+};
+
+int	submit(const struct submit_params *p, const struct mail_source *src,
+	    struct submit_result *res);
+
+#endif
