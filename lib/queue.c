@@ -821,6 +821,52 @@ queue_list(const char *dir, char ***ids, size_t *n)
 	return queue_scan(dir, ".ctl", ids, n);
 }
 
+int
+queue_list_failed(const char *dir, char ***ids, size_t *n)
+{
+	char	 fdir[PATH_MAX];
+
+	if (queue_path(fdir, sizeof fdir, dir, NULL, "failed", "") == -1)
+		return -1;
+	return queue_scan(fdir, ".ctl", ids, n);
+}
+
+int
+queue_peek(const char *dir, const char *sub, const char *id,
+    struct queue_env *env, char *err, size_t errlen)
+{
+	char		 ctl[PATH_MAX], perr[256];
+	struct buf	 text;
+
+	memset(env, 0, sizeof *env);
+	if (!queue_id_valid(id) ||
+	    queue_path(ctl, sizeof ctl, dir, sub, id, ".ctl") == -1) {
+		snprintf(err, errlen, "%s: not a queue ID", id);
+		errno = EINVAL;
+		return -1;
+	}
+	buf_init(&text, QUEUE_CTL_MAX);
+	if (queue_read_file(ctl, &text) == -1) {
+		int saved = errno;
+
+		buf_free(&text);
+		if (saved == ENOENT)
+			return 1;
+		snprintf(err, errlen, "%s: %s", ctl, strerror(saved));
+		errno = saved;
+		return -1;
+	}
+	if (queue_env_parse(text.data, text.len, env, perr,
+	    sizeof perr) == -1) {
+		snprintf(err, errlen, "%s: %s", ctl, perr);
+		buf_free(&text);
+		errno = EINVAL;
+		return -1;
+	}
+	buf_free(&text);
+	return 0;
+}
+
 /*
  * A control file without its data: a move to failed/ cut short between
  * its two renames (the data goes first), which this completes; anything

@@ -123,9 +123,19 @@ int		 queue_move_failed(struct queue_msg *m, char *err,
 /* Unlocks and frees.  Accepts NULL. */
 void		 queue_msg_free(struct queue_msg *m);
 
+/* Reads message id's control file without locking it, for listings
+ * (which may race with a runner: the result is a snapshot).  0, 1 when
+ * the message is gone, -1 on error (err says which file and why). */
+int		 queue_peek(const char *queue_dir, const char *sub,
+		    const char *id, struct queue_env *env, char *err,
+		    size_t errlen);
+
 /* The IDs of the messages in the queue, oldest first (IDs sort by
  * time).  *ids is an array of *n strings; free with queue_ids_free. */
 int		 queue_list(const char *queue_dir, char ***ids, size_t *n);
+/* The same for failed/. */
+int		 queue_list_failed(const char *queue_dir, char ***ids,
+		    size_t *n);
 void		 queue_ids_free(char **ids, size_t n);
 /* Removes debris of killed submitters and runners. */
 void		 queue_clean(const char *queue_dir);

@@ -36,6 +36,7 @@
 #include "log.h"
 #include "mail.h"
 #include "queue.h"
+#include "showq.h"
 #include "submit.h"
 #include "util.h"
 
@@ -46,6 +47,7 @@
 enum mode {
 	MODE_SEND,		/* -bm */
 	MODE_QUEUE_RUN,		/* -q */
+	MODE_LIST,		/* -bp, mailq */
 };
 
 struct opts {
@@ -251,6 +253,10 @@ option_b(struct opts *o, const char *rest)
 {
 	if (strcmp(rest, "m") == 0) {
 		o->mode = MODE_SEND;
+		return;
+	}
+	if (strcmp(rest, "p") == 0) {
+		o->mode = MODE_LIST;
 		return;
 	}
 	if (strcmp(rest, "d") == 0 || strcmp(rest, "D") == 0 ||
@@ -764,8 +770,10 @@ main(int argc, char **argv)
 	sanitize_env();
 	memset(&o, 0, sizeof o);
 	o.delivery = -1;
+	if (strcmp(progname, "mailq") == 0)
+		o.mode = MODE_LIST;
 	parse_args(&o, argc, argv);
-	if (strcmp(progname, "sendmail") != 0)
+	if (strcmp(progname, "newaliases") == 0)
 		usage("the %s mode is not supported by this version",
 		    progname);
 
@@ -793,6 +801,14 @@ main(int argc, char **argv)
 	switch (o.mode) {
 	case MODE_QUEUE_RUN:
 		ex = do_queue_run(&o, conf);
+		break;
+	case MODE_LIST:
+		if (showq_mailq(stdout, conf->queue_dir) == -1) {
+			errx_msg("%s: cannot read the queue: %s",
+			    conf->queue_dir, strerror(errno));
+			ex = errno == EACCES ? EX_NOPERM : EX_IOERR;
+		} else
+			ex = EX_OK;
 		break;
 	default:
 		ex = do_send(&o, conf);
