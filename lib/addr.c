@@ -195,11 +195,37 @@ addr_spec(const struct tok *a, const struct tok *b, struct buf *out,
 	return 0;
 }
 
+/* Where an addr-spec stands in the text, for rewriting it in place. */
+struct span {
+	size_t	 start, end;	/* byte offsets in the parsed text */
+	char	*spec;
+};
+
+struct spans {
+	struct span	*v;
+	size_t		 n;
+	const char	*text;
+};
+
+static void
+spans_free(struct spans *sp)
+{
+	size_t	 i;
+
+	for (i = 0; i < sp->n; i++)
+		free(sp->v[i].spec);
+	free(sp->v);
+	sp->v = NULL;
+	sp->n = 0;
+}
+
 /* One list element, tokens [a, b). */
 static int
 addr_element(const struct tok *a, const struct tok *b, struct buf *tmp,
-    struct addr_list *out, const char **why)
+    struct spans *out, const char **why)
 {
+	struct span	*nv;
+
 	const struct tok	*lt = NULL, *gt = NULL, *t;
 
 	if (a == b)
@@ -251,7 +277,20 @@ addr_element(const struct tok *a, const struct tok *b, struct buf *tmp,
 		*why = "address too long";
 		return -1;
 	}
-	return addr_list_add(out, tmp->data);
+	if ((nv = reallocarray(out->v, out->n + 1, sizeof *nv)) == NULL) {
+		*why = "out of memory";
+		return -1;
+	}
+	out->v = nv;
+	nv += out->n;
+	nv->start = (size_t)(a->p - out->text);
+	nv->end = (size_t)((b - 1)->p + (b - 1)->len - out->text);
+	if ((nv->spec = strdup(tmp->data)) == NULL) {
+		*why = "out of memory";
+		return -1;
+	}
+	out->n++;
+	return 0;
 }
 
 void
@@ -302,20 +341,22 @@ addr_list_add(struct addr_list *l, const char *addr)
 	return 0;
 }
 
-int
-addr_parse_list(const char *s, size_t len, struct addr_list *out,
-    char *err, size_t errlen)
+/* Finds every addr-spec of an address list, in order. */
+static int
+addr_scan(const char *s, size_t len, struct spans *found, char *err,
+    size_t errlen)
 {
 	struct lexer		 lx = { s, len, 0, NULL };
 	struct tok		*toks = NULL, *nt;
 	size_t			 ntok = 0, i, start, depth = 0;
-	struct addr_list	 found;
 	struct buf		 tmp;
 	const char		*why = NULL;
 	bool			 group = false;
 	int			 ret = -1;
 
-	addr_list_init(&found);
+	found->v = NULL;
+	found->n = 0;
+	found->text = s;
 	buf_init(&tmp, ADDR_MAX + 1);
 	for (;;) {
 		if ((nt = reallocarray(toks, ntok + 1, sizeof *toks)) == NULL) {
@@ -351,7 +392,7 @@ addr_parse_list(const char *s, size_t len, struct addr_list *out,
 		}
 		if (t->type == TOK_END || tok_is(t, ',') || (tok_is(t, ';') &&
 		    group)) {
-			if (addr_element(&toks[start], t, &tmp, &found,
+			if (addr_element(&toks[start], t, &tmp, found,
 			    &why) == -1)
 				goto out;
 			if (tok_is(t, ';'))
@@ -363,19 +404,72 @@ addr_parse_list(const char *s, size_t len, struct addr_list *out,
 		why = "group without ';'";
 		goto out;
 	}
-	for (i = 0; i < found.n; i++)
-		if (addr_list_add(out, found.v[i]) == -1) {
-			why = "out of memory";
-			goto out;
-		}
 	ret = 0;
 out:
-	if (ret == -1)
+	if (ret == -1) {
 		snprintf(err, errlen, "%s in \"%.*s\"", why ? why : "error",
 		    (int)(len > 200 ? 200 : len), s);
-	addr_list_free(&found);
+		spans_free(found);
+	}
 	buf_free(&tmp);
 	free(toks);
+	return ret;
+}
+
+int
+addr_parse_list(const char *s, size_t len, struct addr_list *out,
+    char *err, size_t errlen)
+{
+	struct spans	 found;
+	struct addr_list tmp;
+	size_t		 i;
+	int		 ret = 0;
+
+	if (addr_scan(s, len, &found, err, errlen) == -1)
+		return -1;
+	/* All or nothing: out is untouched when any part fails. */
+	addr_list_init(&tmp);
+	for (i = 0; i < found.n && ret == 0; i++)
+		ret = addr_list_add(&tmp, found.v[i].spec);
+	for (i = 0; i < tmp.n && ret == 0; i++)
+		ret = addr_list_add(out, tmp.v[i]);
+	if (ret == -1)
+		snprintf(err, errlen, "out of memory");
+	addr_list_free(&tmp);
+	spans_free(&found);
+	return ret;
+}
+
+int
+addr_rewrite_text(const char *s, size_t len, const char *domain,
+    const char *replace, struct buf *out, char *err, size_t errlen)
+{
+	struct spans	 found;
+	size_t		 i, pos = 0;
+	int		 ret = 0;
+
+	if (addr_scan(s, len, &found, err, errlen) == -1)
+		return -1;
+	for (i = 0; i < found.n && ret == 0; i++) {
+		const struct span *sp = &found.v[i];
+
+		if (replace != NULL) {
+			if (buf_add(out, s + pos, sp->start - pos) == -1 ||
+			    buf_addstr(out, replace) == -1)
+				ret = -1;
+		} else if (addr_domain(sp->spec) != NULL)
+			continue;
+		/* Up to the end of the local part as it was, "@domain". */
+		else if (buf_add(out, s + pos, sp->end - pos) == -1 ||
+		    buf_addch(out, '@') == -1 || buf_addstr(out, domain) == -1)
+			ret = -1;
+		pos = sp->end;
+	}
+	if (ret == 0 && buf_add(out, s + pos, len - pos) == -1)
+		ret = -1;
+	if (ret == -1)
+		snprintf(err, errlen, "out of memory");
+	spans_free(&found);
 	return ret;
 }
 

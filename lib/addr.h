@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "buf.h"
+
 struct addr_list {
 	char	**v;
 	size_t	  n;
@@ -31,6 +33,15 @@ int	addr_list_add(struct addr_list *l, const char *addr);
 
 int	addr_parse_list(const char *s, size_t len, struct addr_list *out,
 	    char *err, size_t errlen);
+/*
+ * Copies an address-list header body to out with every address
+ * replaced by `replace` when that is not NULL, else with "@domain" added
+ * to every address that has no domain; every other byte stays as it was
+ * (display names, comments, folding).  -1 with err when the text does
+ * not parse (the caller then keeps it as it is).
+ */
+int	addr_rewrite_text(const char *s, size_t len, const char *domain,
+	    const char *replace, struct buf *out, char *err, size_t errlen);
 /* One address as given on a command line: "user", "user@domain",
  * "<user@domain>" or "Name <user@domain>".  Returns a new string
  * (free it), or NULL with err set. */

@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "buf.h"
 #include "mail.h"
 #include "tls.h"
@@ -225,11 +226,27 @@ out_header_line(struct out *o, const char *p, size_t len)
 	out_line(o, p, len);
 }
 
-/* A field, physical line by physical line. */
-static void
-out_field(struct out *o, const struct headers *h, const struct field *f)
+/* The headers whose bare names get the domain. */
+static bool
+hdr_is_address(const char *name, size_t len)
 {
-	const char	*p = h->text.data + f->off, *end = p + f->len, *nl;
+	static const char *const names[] = {
+		"From", "To", "Cc", "Reply-To", "Sender", "Resent-From",
+		"Resent-To", "Resent-Cc", "Resent-Sender",
+	};
+	size_t	 i;
+
+	for (i = 0; i < NELEM(names); i++)
+		if (util_strieq_n(name, len, names[i]))
+			return true;
+	return false;
+}
+
+/* Text split into physical lines at CRLF, each folded if too long. */
+static void
+out_lines(struct out *o, const char *p, const char *end)
+{
+	const char	*nl;
 
 	for (;;) {
 		nl = memmem(p, (size_t)(end - p), "\r\n", 2);
@@ -238,6 +255,36 @@ out_field(struct out *o, const struct headers *h, const struct field *f)
 			break;
 		p = nl + 2;
 	}
+}
+
+/* A field, qualified or rewritten where it must be. */
+static void
+out_field(struct out *o, const struct headers *h, const struct field *f,
+    const struct mail_params *mp)
+{
+	const char	*p = h->text.data + f->off, *end = p + f->len, *v;
+	const char	*replace = NULL;
+	struct buf	 b;
+	char		 err[256];
+
+	if (util_strieq_n(p, f->namelen, "From"))
+		replace = mp->header_from;
+	if ((mp->domain != NULL || replace != NULL) &&
+	    hdr_is_address(p, f->namelen) &&
+	    (v = memchr(p, ':', f->len)) != NULL) {
+		v++;
+		buf_init(&b, 2 * MAIL_HEADER_MAX);
+		if (buf_add(&b, p, (size_t)(v - p)) == 0 &&
+		    addr_rewrite_text(v, (size_t)(end - v), mp->domain,
+		    replace, &b, err, sizeof err) == 0) {
+			out_lines(o, b.data, b.data + b.len);
+			buf_free(&b);
+			return;
+		}
+		/* Unparsable: kept as it came. */
+		buf_free(&b);
+	}
+	out_lines(o, p, end);
 }
 
 int
@@ -293,11 +340,13 @@ mail_fixups(struct out *o, const struct mail_params *p,
 		const char *name = h->text.data + h->f[i].off;
 
 		if (util_strieq_n(name, h->f[i].namelen, "Bcc") ||
-		    util_strieq_n(name, h->f[i].namelen, "Resent-Bcc"))
+		    util_strieq_n(name, h->f[i].namelen, "Resent-Bcc") ||
+		    (p->drop_from && util_strieq_n(name, h->f[i].namelen,
+		    "From")))
 			continue;
-		out_field(o, h, &h->f[i]);
+		out_field(o, h, &h->f[i], p);
 	}
-	if (hdr_find(h, "From") == NULL) {
+	if (hdr_find(h, "From") == NULL || p->drop_from) {
 		buf_reset(&b);
 		if (buf_addstr(&b, "From: ") == -1 || (p->fullname != NULL &&
 		    p->fullname[0] != '\0' && (mail_phrase(&b, p->fullname) ==

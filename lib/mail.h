@@ -12,8 +12,12 @@
  * The header section is held in memory (up to MAIL_HEADER_MAX); the body
  * is streamed, so memory does not grow with the message.  Fix-ups: a
  * Received: line on top; From:, Date: and Message-ID: when missing; Bcc:
- * and Resent-Bcc: removed.  Every other header is written byte for byte
- * (but for its line ending).
+ * and Resent-Bcc: removed; bare names in From:, To:, Cc:, Reply-To:,
+ * Sender: (and their Resent- forms) qualified with the domain; the From:
+ * addresses replaced when the account asks (rewrite_header_from), or
+ * the whole From: replaced by a generated one when the caller may not
+ * choose it (allow_from_override).  Every other header, and every other
+ * byte of those, is written as it came (but for its line ending).
  */
 #ifndef SENDQ_MAIL_H
 #define SENDQ_MAIL_H
@@ -36,6 +40,9 @@ struct mail_params {
 	uid_t		 uid;
 	const char	*from_addr;	/* for a generated From: */
 	const char	*fullname;	/* its display name, or NULL */
+	const char	*domain;	/* qualifies bare names in headers */
+	const char	*header_from;	/* replaces the From: addresses */
+	bool		 drop_from;	/* a From: of the caller's is replaced */
 	bool		 extract_rcpts;	/* -t */
 	bool		 dot_ends;	/* no -i */
 	uint64_t	 max_size;	/* 0: no limit */

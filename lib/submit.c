@@ -171,6 +171,12 @@ submit(const struct submit_params *p, const struct mail_source *src,
 	}
 	mp.from_addr = sender[0] != '\0' ? sender : null_from;
 	mp.fullname = p->fullname;
+	mp.domain = conf->domain;
+	/* The account's mailbox in From: too, when it says so. */
+	if (acct->from != NULL && acct->rewrite_header_from)
+		mp.header_from = acct->from;
+	/* A caller who may not choose the sender may not choose From:. */
+	mp.drop_from = !conf->allow_from_override && p->uid != 0;
 	mp.extract_rcpts = p->extract;
 	mp.dot_ends = p->dot_ends;
 	mp.max_size = conf->max_message_size;

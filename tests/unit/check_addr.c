@@ -98,6 +98,43 @@ START_TEST(qualify_and_one)
 }
 END_TEST
 
+static const struct {
+	const char	*in;
+	const char	*replace;
+	const char	*out;	/* NULL: refused, kept as it is */
+} rewrites[] = {
+	{ " root", NULL, " root@example.com" },
+	{ " Cron Daemon <root>", NULL, " Cron Daemon <root@example.com>" },
+	{ " root (Cron Daemon)", NULL, " root@example.com (Cron Daemon)" },
+	{ " a@b.test,\r\n\tc", NULL, " a@b.test,\r\n\tc@example.com" },
+	{ " Team: x, y@z.test;", NULL, " Team: x@example.com, y@z.test;" },
+	{ " \"quoted local\"", NULL, " \"quoted local\"@example.com" },
+	{ " undisclosed-recipients:;", NULL, " undisclosed-recipients:;" },
+	{ " =?UTF-8?B?w6k=?= <u>", NULL, " =?UTF-8?B?w6k=?= <u@example.com>" },
+	{ " Someone <s@x.test>", "box@prov.test", " Someone <box@prov.test>" },
+	{ " s@x.test (web)", "box@prov.test", " box@prov.test (web)" },
+	{ " Broken Name x", NULL, NULL },
+};
+
+START_TEST(rewrite_text)
+{
+	struct buf	 out;
+	char		 err[256];
+	int		 r;
+
+	buf_init(&out, 0);
+	r = addr_rewrite_text(rewrites[_i].in, strlen(rewrites[_i].in),
+	    "example.com", rewrites[_i].replace, &out, err, sizeof err);
+	if (rewrites[_i].out == NULL)
+		ck_assert_int_eq(r, -1);
+	else {
+		ck_assert_msg(r == 0, "%s: %s", rewrites[_i].in, err);
+		ck_assert_str_eq(buf_str(&out), rewrites[_i].out);
+	}
+	buf_free(&out);
+}
+END_TEST
+
 Suite *
 addr_suite(void)
 {
@@ -107,6 +144,8 @@ addr_suite(void)
 	tcase_add_loop_test(tc, address_lists, 0,
 	    (int)(sizeof cases / sizeof cases[0]));
 	tcase_add_test(tc, qualify_and_one);
+	tcase_add_loop_test(tc, rewrite_text, 0,
+	    (int)(sizeof rewrites / sizeof rewrites[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }

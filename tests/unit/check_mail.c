@@ -292,6 +292,46 @@ START_TEST(limits_and_8bit)
 }
 END_TEST
 
+START_TEST(header_rewrites)
+{
+	struct mail_params	 p;
+	struct buf		 o;
+	const char		*t;
+
+	params(&p);
+	p.domain = "example.com";
+	buf_init(&o, 0);
+	ck_assert_int_eq(run(IN("From: root (Cron Daemon)\nTo: root\n"
+	    "Cc: ops, x@y.test\nX-Other: root\nSubject: root\n\nroot\n"), &p,
+	    &o), MAIL_OK);
+	t = buf_str(&o);
+	ck_assert_ptr_nonnull(strstr(t, "\r\nFrom: root@example.com "
+	    "(Cron Daemon)\r\nTo: root@example.com\r\n"
+	    "Cc: ops@example.com, x@y.test\r\nX-Other: root\r\n"
+	    "Subject: root\r\n"));
+	mail_result_free(&res);
+	/* rewrite_header_from keeps the display name. */
+	buf_reset(&o);
+	p.header_from = "box@provider.test";
+	ck_assert_int_eq(run(IN("From: Web Shop <shop@x.test>\n\nb\n"), &p,
+	    &o), MAIL_OK);
+	ck_assert_ptr_nonnull(strstr(buf_str(&o),
+	    "\r\nFrom: Web Shop <box@provider.test>\r\n"));
+	mail_result_free(&res);
+	/* A caller who may not choose From: gets the generated one. */
+	buf_reset(&o);
+	p.header_from = NULL;
+	p.drop_from = true;
+	ck_assert_int_eq(run(IN("From: ceo@bank.test\nSubject: x\n\nb\n"),
+	    &p, &o), MAIL_OK);
+	ck_assert_ptr_null(strstr(buf_str(&o), "ceo@bank.test"));
+	ck_assert_ptr_nonnull(strstr(buf_str(&o),
+	    "\r\nFrom: Alice Liddell <alice@example.com>\r\n"));
+	mail_result_free(&res);
+	buf_free(&o);
+}
+END_TEST
+
 START_TEST(phrases)
 {
 	struct buf	 b;
@@ -323,6 +363,7 @@ mail_suite(void)
 	tcase_add_test(tc, extract_recipients);
 	tcase_add_test(tc, limits_and_8bit);
 	tcase_add_test(tc, phrases);
+	tcase_add_test(tc, header_rewrites);
 	suite_add_tcase(s, tc);
 	return s;
 }
