@@ -390,8 +390,9 @@ addr_scan(const char *s, size_t len, struct spans *found, char *err,
 			start = i + 1;
 			continue;
 		}
-		if (t->type == TOK_END || tok_is(t, ',') || (tok_is(t, ';') &&
-		    group)) {
+		/* Outside a group, ';' separates too: Outlook writes
+		 * lists that way. */
+		if (t->type == TOK_END || tok_is(t, ',') || tok_is(t, ';')) {
 			if (addr_element(&toks[start], t, &tmp, found,
 			    &why) == -1)
 				goto out;
