@@ -10,6 +10,7 @@
 
 #include "addr.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "submit.h"
 
 static int
@@ -124,6 +125,7 @@ submit(const struct submit_params *p, const struct mail_source *src,
 	char			*sender, *null_from = NULL;
 	size_t			 i;
 	int			 ret = -1;
+	bool			 limited = false;
 
 	memset(res, 0, sizeof *res);
 	memset(&env, 0, sizeof env);
@@ -158,6 +160,23 @@ submit(const struct submit_params *p, const struct mail_source *src,
 		goto out;
 	}
 
+	switch (ratelimit_take(conf->queue_dir, p->uid, conf->rate_limit_count,
+	    conf->rate_limit_period, time(NULL), res->err, sizeof res->err)) {
+	case 0:
+		limited = conf->rate_limit_count > 0;
+		break;
+	case 1:
+		submit_fail(res, SUBMIT_RATE_LIMITED, "rate limit of %u "
+		    "messages in %u seconds reached for uid %lu; try later",
+		    conf->rate_limit_count, conf->rate_limit_period,
+		    (unsigned long)p->uid);
+		log_warnx("%s", res->err);
+		goto out;
+	default:
+		res->status = SUBMIT_SPOOL;
+		res->error = errno;
+		goto out;
+	}
 	memset(&mp, 0, sizeof mp);
 	mp.hostname = conf->hostname;
 	mp.queue_id = queue_sub_id(qs);
@@ -216,6 +235,8 @@ submit(const struct submit_params *p, const struct mail_source *src,
 	res->status = SUBMIT_OK;
 	ret = 0;
 out:
+	if (ret == -1 && limited)
+		ratelimit_give_back(conf->queue_dir, p->uid);
 	mail_result_free(&mr);
 	queue_sub_free(qs);
 	queue_env_clear(&env);

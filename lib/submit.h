@@ -39,6 +39,7 @@ enum submit_status {
 	SUBMIT_NO_RCPTS_GIVEN,	/* no recipient and no -t */
 	SUBMIT_BAD_ADDRESS,	/* a sender or recipient is malformed */
 	SUBMIT_NOT_ALLOWED,	/* -f without allow_from_override */
+	SUBMIT_RATE_LIMITED,	/* rate_limit reached for this uid */
 	SUBMIT_NO_RCPTS,	/* -t found no recipient in the message */
 	SUBMIT_MAIL,		/* mail_read failed: see mail */
 	SUBMIT_SPOOL,		/* the queue could not take it: see error */

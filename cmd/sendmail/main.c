@@ -418,6 +418,8 @@ exit_for(const struct submit_result *sr)
 		return EX_NOUSER;
 	case SUBMIT_NOT_ALLOWED:
 		return EX_NOPERM;
+	case SUBMIT_RATE_LIMITED:
+		return EX_TEMPFAIL;
 	case SUBMIT_NO_RCPTS:
 		return EX_DATAERR;
 	case SUBMIT_SPOOL:
