@@ -66,6 +66,7 @@ struct opts {
 	const char	*q_id, *q_rcpt, *q_sender;
 	long		 q_interval;	/* -q30m: seconds; 0 = once */
 	bool		 q_foreground;
+	char		 ignored[256];	/* accepted and ignored, for -v */
 	char	       **rcpts;		/* the arguments that are not options */
 	int		 nrcpts;
 };
@@ -203,6 +204,17 @@ option_envid(struct opts *o, const char *v)
 	o->dsn_envid = v;
 }
 
+/* Notes an option that is accepted and ignored; -v lists them. */
+static void
+ignored(struct opts *o, const char *prefix, const char *arg)
+{
+	size_t	 l = strlen(o->ignored);
+
+	if (l + 2 < sizeof o->ignored)
+		snprintf(o->ignored + l, sizeof o->ignored - l, "%s%s%s",
+		    l > 0 ? " " : "", prefix, arg);
+}
+
 static void
 option_value(struct opts *o, char c, const char *v)
 {
@@ -244,7 +256,8 @@ option_value(struct opts *o, char c, const char *v)
 	case 'X':
 	case 'O':
 	case 'e':
-		break;	/* accepted and ignored */
+		ignored(o, (char[]){ '-', c, ' ', '\0' }, v);
+		break;
 	}
 }
 
@@ -283,7 +296,8 @@ option_o(struct opts *o, const char *rest)
 			usage("-o%s: unknown delivery mode", rest);
 	} else if (strcmp(rest, "eq") == 0)
 		o->quiet = quiet = true;
-	/* Every other -o option is accepted and ignored. */
+	else
+		ignored(o, "-o", rest);
 }
 
 static void
@@ -357,6 +371,7 @@ parse_args(struct opts *o, int argc, char **argv)
 			continue;
 		case 'A':	/* -Am, -Ac */
 		case 'd':	/* -d debug categories */
+			ignored(o, "", a);
 			continue;
 		}
 		for (a++; (c = *a) != '\0'; a++) {
@@ -383,7 +398,8 @@ parse_args(struct opts *o, int argc, char **argv)
 			case 's':
 			case 'G':
 			case 'U':
-				break;	/* accepted and ignored */
+				ignored(o, "-", (char[]){ c, '\0' });
+				break;
 			default:
 				usage("unknown option -%c", c);
 			}
@@ -799,6 +815,9 @@ main(int argc, char **argv)
 		log_open("sendq", conf->log == CONF_LOG_STDERR ?
 		    LOG_DEST_STDERR : LOG_DEST_SYSLOG, NULL);
 	log_set_trace(o.verbose);
+	if (o.verbose && o.ignored[0] != '\0')
+		fprintf(stderr, "%s: accepted and ignored: %s\n", progname,
+		    o.ignored);
 
 	switch (o.mode) {
 	case MODE_QUEUE_RUN:

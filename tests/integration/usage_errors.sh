@@ -26,4 +26,9 @@ printf 'Subject: nobody\n\nbody\n' |
 printf 'To: Broken Name broken@example.org\n\nbody\n' |
     assert_exit 67 "$SENDMAIL" -C "$T/sendq.conf" -t
 assert_eq 0 "$(find "$T/queue" -type f | wc -l)" "files left in the queue"
+# Accepted-and-ignored options are named by -v.
+printf 'Subject: x\n\nbody\n' | "$SENDMAIL" -C "$T/sendq.conf" -odq -v -oem \
+    -U -h 5 -Am -L tag -n bob@example.org 2>"$T/err" || fail "exit $?"
+assert_contains "$T/err" '^sendmail: accepted and ignored: -oem -U -h 5 -Am -L tag -n$'
+rm -rf "$T/queue"
 echo ok
