@@ -146,6 +146,8 @@ main(void)
 		srunner_add_suite(sr, mail_suite());
 		srunner_add_suite(sr, conf_suite());
 		srunner_add_suite(sr, sasl_suite());
+		srunner_add_suite(sr, smtpd_suite());
+		srunner_add_suite(sr, alias_suite());
 	}
 	if (only == NULL || strcmp(only, "unit") != 0)
 		srunner_add_suite(sr, scripts_suite(only));
