@@ -64,27 +64,34 @@ submit_sender(const struct submit_params *p, struct submit_result *res)
 	return q;
 }
 
-/* One argument (possibly a list) into rcpts, qualified. */
+/* One argument (possibly a list) into rcpts: aliases expanded, then
+ * qualified. */
 static int
-submit_add(struct addr_list *rcpts, const char *arg, const char *domain,
-    struct submit_result *res)
+submit_add(struct addr_list *rcpts, const char *arg,
+    const struct submit_params *p, struct submit_result *res)
 {
-	struct addr_list	 tmp;
+	struct addr_list	 tmp, exp;
 	char			 err[512], *q;
 	size_t			 i;
 	int			 r = 0;
 
 	addr_list_init(&tmp);
+	addr_list_init(&exp);
 	if (addr_parse_list(arg, strlen(arg), &tmp, err, sizeof err) == -1)
 		return submit_fail(res, SUBMIT_BAD_ADDRESS,
 		    "bad recipient address: %s", err);
-	for (i = 0; i < tmp.n && r == 0; i++) {
-		if ((q = addr_qualify(tmp.v[i], domain)) == NULL ||
+	for (i = 0; i < tmp.n && r == 0; i++)
+		if (alias_expand(p->aliases, tmp.v[i], &exp, err,
+		    sizeof err) == -1)
+			r = submit_fail(res, SUBMIT_BAD_ADDRESS, "%s", err);
+	for (i = 0; i < exp.n && r == 0; i++) {
+		if ((q = addr_qualify(exp.v[i], p->conf->domain)) == NULL ||
 		    addr_list_add(rcpts, q) == -1)
 			r = submit_fail(res, SUBMIT_NOMEM, "out of memory");
 		free(q);
 	}
 	addr_list_free(&tmp);
+	addr_list_free(&exp);
 	return r;
 }
 
@@ -146,7 +153,7 @@ submit(const struct submit_params *p, const struct mail_source *src,
 		}
 	}
 	for (i = 0; i < p->nrcpts; i++)
-		if (submit_add(&rcpts, p->rcpts[i], conf->domain, res) == -1)
+		if (submit_add(&rcpts, p->rcpts[i], p, res) == -1)
 			goto out;
 	if (!p->extract && rcpts.n == 0) {
 		submit_fail(res, SUBMIT_NO_RCPTS_GIVEN,
@@ -206,7 +213,7 @@ submit(const struct submit_params *p, const struct mail_source *src,
 		goto out;
 	}
 	for (i = 0; i < mr.rcpts.n; i++)
-		if (submit_add(&rcpts, mr.rcpts.v[i], conf->domain, res) == -1)
+		if (submit_add(&rcpts, mr.rcpts.v[i], p, res) == -1)
 			goto out;
 	if (rcpts.n == 0) {
 		submit_fail(res, SUBMIT_NO_RCPTS,

@@ -2,7 +2,7 @@
  * submit: one message into the queue, the same way whoever hands it in
  * (sendmail -bm, or each DATA of the -bs server): envelope sender and
  * its permission, account choice and its "from", recipients parsed,
- * qualified and deduplicated, the message read (mail.c), then committed
+ * expanded through the aliases, qualified and deduplicated, the message read (mail.c), then committed
  * (queue.c) and logged.
  *
  * Invariant: SUBMIT_OK means the message is on disk, fsynced with its
@@ -15,12 +15,14 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "alias.h"
 #include "conf.h"
 #include "mail.h"
 #include "queue.h"
 
 struct submit_params {
 	const struct conf *conf;
+	const struct alias_db *aliases;	/* NULL: none */
 	uid_t		 uid;		/* the caller */
 	const char	*login;		/* the caller's login name */
 	const char	*fullname;	/* for a generated From:, or NULL */

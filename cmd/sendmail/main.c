@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "alias.h"
 #include "buf.h"
 #include "conf.h"
 #include "deliver.h"
@@ -37,6 +38,7 @@
 #include "mail.h"
 #include "queue.h"
 #include "showq.h"
+#include "smtpd.h"
 #include "submit.h"
 #include "util.h"
 
@@ -48,6 +50,9 @@ enum mode {
 	MODE_SEND,		/* -bm */
 	MODE_QUEUE_RUN,		/* -q */
 	MODE_LIST,		/* -bp, mailq */
+	MODE_SMTP,		/* -bs */
+	MODE_ALIASES,		/* -bi, newaliases */
+	MODE_VERIFY,		/* -bv */
 };
 
 struct opts {
@@ -272,12 +277,24 @@ option_b(struct opts *o, const char *rest)
 		o->mode = MODE_LIST;
 		return;
 	}
+	if (strcmp(rest, "s") == 0) {
+		o->mode = MODE_SMTP;
+		return;
+	}
+	if (strcmp(rest, "i") == 0) {
+		o->mode = MODE_ALIASES;
+		return;
+	}
+	if (strcmp(rest, "v") == 0) {
+		o->mode = MODE_VERIFY;
+		return;
+	}
 	if (strcmp(rest, "d") == 0 || strcmp(rest, "D") == 0 ||
 	    strcmp(rest, "t") == 0 || strcmp(rest, "h") == 0 ||
 	    strcmp(rest, "H") == 0)
 		usage("-b%s: not supported (sendq has no daemon, address "
 		    "test or host status modes)", rest);
-	usage("-b%s: not supported by this version", rest);
+	usage("unknown mode -b%s", rest);
 }
 
 static void
@@ -641,23 +658,138 @@ gecos_name(struct passwd *pw)
 	return buf_detach(&b);
 }
 
+/* The aliases, or NULL with the error said: a configuration error. */
+static struct alias_db *
+load_aliases(const struct conf *conf)
+{
+	struct alias_db	*db;
+	char		 err[1024];
+
+	if ((db = alias_load(conf, err, sizeof err)) == NULL)
+		errx_msg("%s", err);
+	return db;
+}
+
+/* -bi: there is no database to build; check the aliases and count. */
+static int
+do_aliases(const struct conf *conf)
+{
+	struct alias_db	*db;
+	char		 first[1024];
+	size_t		 i, n;
+
+	if ((db = load_aliases(conf)) == NULL)
+		return EX_CONFIG;
+	for (i = 0; i < alias_warnings(db) && i < ALIAS_WARNINGS_KEPT; i++)
+		errx_msg("warning: %s", alias_warning(db, i));
+	if ((n = alias_unsupported(db, first, sizeof first)) > 0)
+		errx_msg("warning: %zu target%s cannot be delivered, the first: "
+		    "%s", n, n == 1 ? "" : "s", first);
+	printf("%s: %zu aliases\n", conf->aliases_file != NULL ?
+	    conf->aliases_file : conf->path, alias_count(db));
+	alias_free(db);
+	return EX_OK;
+}
+
+/*
+ * -bv: where each address would go, after aliases and qualification, and
+ * through which account and hosts (chosen by the sender, as for mail);
+ * nothing is sent.  67 when an address cannot be resolved.
+ */
+static int
+do_verify(const struct opts *o, const struct conf *conf)
+{
+	const struct conf_account *a;
+	struct alias_db		*db;
+	struct addr_list	 in, out;
+	struct passwd		*pw;
+	char			 err[1024], *sender, *login, *q;
+	size_t			 i, k, h;
+	int			 ex = EX_OK;
+
+	if (o->nrcpts == 0)
+		usage("-bv needs addresses");
+	if ((db = load_aliases(conf)) == NULL)
+		return EX_CONFIG;
+	pw = getpwuid(getuid());
+	login = login_name(getuid(), pw);
+	if (o->from != NULL && (q = addr_parse_one(o->from, err,
+	    sizeof err)) != NULL) {
+		sender = addr_qualify(q, conf->domain);
+		free(q);
+	} else
+		sender = login != NULL ? addr_qualify(login, conf->domain) :
+		    NULL;
+	if (sender == NULL) {
+		alias_free(db);
+		free(login);
+		return EX_TEMPFAIL;
+	}
+	a = conf_account_for(conf, sender);
+	for (i = 0; i < (size_t)o->nrcpts; i++) {
+		addr_list_init(&in);
+		addr_list_init(&out);
+		if (addr_parse_list(o->rcpts[i], strlen(o->rcpts[i]), &in,
+		    err, sizeof err) == -1) {
+			printf("%s... undeliverable: %s\n", o->rcpts[i], err);
+			ex = EX_NOUSER;
+		}
+		for (k = 0; k < in.n; k++) {
+			addr_list_free(&out);
+			if (alias_expand(db, in.v[k], &out, err,
+			    sizeof err) == -1) {
+				printf("%s... undeliverable: %s\n", in.v[k],
+				    err);
+				ex = EX_NOUSER;
+				continue;
+			}
+			for (h = 0; h < out.n; h++) {
+				if ((q = addr_qualify(out.v[h],
+				    conf->domain)) == NULL)
+					continue;
+				printf("%s... deliverable: ", in.v[k]);
+				if (out.n > 1 || strcmp(q, in.v[k]) != 0)
+					printf("as %s, ", q);
+				printf("via account %s (", a->name);
+				free(q);
+				for (size_t j = 0; j < a->nhosts; j++)
+					printf("%s%s:%s", j ? ", " : "",
+					    a->hosts[j].name, a->hosts[j].port);
+				printf(")\n");
+			}
+		}
+		addr_list_free(&in);
+		addr_list_free(&out);
+	}
+	alias_free(db);
+	free(sender);
+	free(login);
+	return ex;
+}
+
 static int
 do_send(const struct opts *o, const struct conf *conf)
 {
 	struct submit_params	 sp;
 	struct submit_result	 sr;
 	struct mail_source	 src;
+	struct alias_db		*aliases;
 	struct passwd		*pw;
 	char			*login, *gecos;
 	uid_t			 uid = getuid();
 	int			 in_fd = STDIN_FILENO, delivery, ex;
 
+	if ((aliases = load_aliases(conf)) == NULL)
+		return EX_CONFIG;
 	pw = getpwuid(uid);
-	if ((login = login_name(uid, pw)) == NULL)
+	if ((login = login_name(uid, pw)) == NULL) {
+		alias_free(aliases);
 		return EX_TEMPFAIL;
+	}
 	gecos = gecos_name(pw);
 	memset(&sp, 0, sizeof sp);
 	sp.conf = conf;
+	sp.aliases = aliases;
 	sp.uid = uid;
 	sp.login = login;
 	sp.fullname = o->fullname != NULL ? o->fullname : gecos;
@@ -690,6 +822,73 @@ do_send(const struct opts *o, const struct conf *conf)
 	else
 		deliver_background(conf, sr.msg);
 out:
+	alias_free(aliases);
+	free(login);
+	free(gecos);
+	return ex;
+}
+
+/* -bs: where each message the SMTP dialogue queued goes next. */
+struct bs_ctx {
+	const struct conf	*conf;
+	int			 delivery;
+};
+
+/*
+ * Interactive delivery is background delivery in -bs mode: the session
+ * has no exit status per message to report a verdict with, and the
+ * client should not wait for the smarthost after each message.
+ */
+static void
+bs_queued(void *arg, struct queue_msg *m)
+{
+	struct bs_ctx	*c = arg;
+
+	/* A long session must not pile up the zombies of earlier
+	 * deliveries. */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	if (c->delivery == CONF_DELIVERY_QUEUE)
+		queue_msg_free(m);
+	else
+		deliver_background(c->conf, m);
+}
+
+/* -bs: SMTP on standard input and output, any number of messages. */
+static int
+do_smtp(const struct opts *o, const struct conf *conf)
+{
+	struct smtpd_params	 sp;
+	struct bs_ctx		 ctx;
+	struct alias_db		*aliases;
+	struct passwd		*pw;
+	char			*login, *gecos;
+	uid_t			 uid = getuid();
+	int			 ex = EX_OK;
+
+	if ((aliases = load_aliases(conf)) == NULL)
+		return EX_CONFIG;
+	pw = getpwuid(uid);
+	if ((login = login_name(uid, pw)) == NULL) {
+		alias_free(aliases);
+		return EX_TEMPFAIL;
+	}
+	gecos = gecos_name(pw);
+	ctx.conf = conf;
+	ctx.delivery = o->delivery >= 0 ? o->delivery : (int)conf->delivery;
+	memset(&sp, 0, sizeof sp);
+	sp.conf = conf;
+	sp.aliases = aliases;
+	sp.uid = uid;
+	sp.login = login;
+	sp.fullname = o->fullname != NULL ? o->fullname : gecos;
+	sp.queued = bs_queued;
+	sp.arg = &ctx;
+	if (smtpd_run(STDIN_FILENO, STDOUT_FILENO, &sp) == -1) {
+		errx_msg("-bs: SMTP session ended: %s", strerror(errno));
+		ex = EX_IOERR;
+	}
+	alias_free(aliases);
 	free(login);
 	free(gecos);
 	return ex;
@@ -792,8 +991,7 @@ main(int argc, char **argv)
 		o.mode = MODE_LIST;
 	parse_args(&o, argc, argv);
 	if (strcmp(progname, "newaliases") == 0)
-		usage("the %s mode is not supported by this version",
-		    progname);
+		o.mode = MODE_ALIASES;
 
 	path = o.config != NULL ? o.config : SENDQ_CONF_PATH;
 	if (o.config != NULL && getuid() != 0)
@@ -822,6 +1020,15 @@ main(int argc, char **argv)
 	switch (o.mode) {
 	case MODE_QUEUE_RUN:
 		ex = do_queue_run(&o, conf);
+		break;
+	case MODE_ALIASES:
+		ex = do_aliases(conf);
+		break;
+	case MODE_VERIFY:
+		ex = do_verify(&o, conf);
+		break;
+	case MODE_SMTP:
+		ex = do_smtp(&o, conf);
 		break;
 	case MODE_LIST:
 		if (showq_mailq(stdout, conf->queue_dir) == -1) {
