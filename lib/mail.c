@@ -199,15 +199,19 @@ out_line(struct out *o, const char *p, size_t len)
 	out_put(o, "\r\n", 2);
 }
 
-/* One physical header line, folded before MAIL_LINE_MAX octets. */
+/*
+ * One physical header line, folded before MAIL_LINE_MAX octets at the
+ * last blank after `skip` octets (so never between a field's name and
+ * its first word), or broken with an inserted blank where there is none.
+ */
 static void
-out_header_line(struct out *o, const char *p, size_t len)
+out_header_line(struct out *o, const char *p, size_t len, size_t skip)
 {
 	size_t	 cut, i;
 
 	while (len > MAIL_LINE_MAX) {
 		cut = 0;
-		for (i = MAIL_LINE_MAX; i > 1; i--)
+		for (i = MAIL_LINE_MAX; i > skip + 1; i--)
 			if (p[i - 1] == ' ' || p[i - 1] == '\t') {
 				cut = i - 1;	/* the blank starts the next */
 				break;
@@ -222,6 +226,7 @@ out_header_line(struct out *o, const char *p, size_t len)
 		out_line(o, p, cut);
 		p += cut;
 		len -= cut;
+		skip = 1;	/* a continuation begins with its blank */
 	}
 	out_line(o, p, len);
 }
@@ -246,11 +251,19 @@ hdr_is_address(const char *name, size_t len)
 static void
 out_lines(struct out *o, const char *p, const char *end)
 {
-	const char	*nl;
+	const char	*nl, *colon;
+	size_t		 skip;
 
+	/* Past the name, the colon and the blanks after them. */
+	colon = memchr(p, ':', (size_t)(end - p));
+	skip = colon != NULL ? (size_t)(colon - p) + 1 : 1;
+	while (p + skip < end && (p[skip] == ' ' || p[skip] == '\t'))
+		skip++;
 	for (;;) {
 		nl = memmem(p, (size_t)(end - p), "\r\n", 2);
-		out_header_line(o, p, nl ? (size_t)(nl - p) : (size_t)(end - p));
+		out_header_line(o, p, nl ? (size_t)(nl - p) : (size_t)(end - p),
+		    skip);
+		skip = 1;
 		if (nl == NULL)
 			break;
 		p = nl + 2;
@@ -353,7 +366,7 @@ mail_fixups(struct out *o, const struct mail_params *p,
 		    -1 || buf_addch(&b, ' ') == -1)) ||
 		    buf_printf(&b, "<%s>", p->from_addr) == -1)
 			goto nomem;
-		out_header_line(o, b.data, b.len);
+		out_header_line(o, b.data, b.len, 6);
 	}
 	if (hdr_find(h, "Date") == NULL) {
 		out_put(o, "Date: ", 6);

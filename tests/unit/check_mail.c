@@ -332,6 +332,69 @@ START_TEST(header_rewrites)
 }
 END_TEST
 
+/* Malformed header sections: nothing crashes, nothing is lost. */
+START_TEST(malformed_headers)
+{
+	struct mail_params	 p;
+	struct buf		 in, o;
+	const char		*t, *l;
+	size_t			 i;
+
+	params(&p);
+	buf_init(&o, 0);
+	/* A line that is no header ends the section; it and what follows
+	 * are body, after an inserted blank line. */
+	ck_assert_int_eq(run(IN("Subject: a\nnot a header line\nX-After: y\n"
+	    "\nbody\n"), &p, &o), MAIL_OK);
+	ck_assert_str_eq(body_of(&o), "not a header line\r\nX-After: y\r\n"
+	    "\r\nbody\r\n");
+	mail_result_free(&res);
+	/* Obsolete blanks before the colon: still a header, kept. */
+	buf_reset(&o);
+	ck_assert_int_eq(run(IN("Subject : spaced\n\nb\n"), &p, &o), MAIL_OK);
+	ck_assert_ptr_nonnull(strstr(buf_str(&o), "\r\nSubject : spaced\r\n"));
+	mail_result_free(&res);
+	/* A continuation with nothing to continue is body. */
+	buf_reset(&o);
+	ck_assert_int_eq(run(IN(" folded first\nSubject: x\n\nb\n"), &p, &o),
+	    MAIL_OK);
+	ck_assert_str_eq(body_of(&o), " folded first\r\nSubject: x\r\n"
+	    "\r\nb\r\n");
+	mail_result_free(&res);
+	/* NUL bytes go, 8-bit octets in a header are noticed. */
+	buf_reset(&o);
+	ck_assert_int_eq(run(IN("Subject: a\0b caf\xc3\xa9\n\nb\n"), &p,
+	    &o), MAIL_OK);
+	ck_assert_ptr_nonnull(strstr(buf_str(&o),
+	    "\r\nSubject: ab caf\xc3\xa9\r\n"));
+	ck_assert(res.eight_bit);
+	mail_result_free(&res);
+	/* A header line of 3000 octets without a blank: broken with an
+	 * inserted blank, so it stays one field. */
+	buf_reset(&o);
+	buf_init(&in, 0);
+	buf_addstr(&in, "X-Long: ");
+	for (i = 0; i < 3000; i++)
+		buf_addch(&in, 'z');
+	buf_addstr(&in, "\n\nbody\n");
+	ck_assert_int_eq(run(in.data, in.len, &p, &o), MAIL_OK);
+	for (l = buf_str(&o); *l != '\0'; l = strstr(l, "\r\n") + 2)
+		ck_assert_int_le(strstr(l, "\r\n") - l, 998);
+	t = strstr(buf_str(&o), "X-Long: ");
+	ck_assert_ptr_nonnull(t);
+	ck_assert(t[997] == '\r' && t[998] == '\n' && t[999] == ' ');
+	ck_assert_str_eq(body_of(&o), "body\r\n");
+	mail_result_free(&res);
+	/* Only a header section, no blank line and no body. */
+	buf_reset(&o);
+	ck_assert_int_eq(run(IN("Subject: only"), &p, &o), MAIL_OK);
+	ck_assert_str_eq(body_of(&o), "");
+	mail_result_free(&res);
+	buf_free(&in);
+	buf_free(&o);
+}
+END_TEST
+
 START_TEST(phrases)
 {
 	struct buf	 b;
@@ -364,6 +427,7 @@ mail_suite(void)
 	tcase_add_test(tc, limits_and_8bit);
 	tcase_add_test(tc, phrases);
 	tcase_add_test(tc, header_rewrites);
+	tcase_add_test(tc, malformed_headers);
 	suite_add_tcase(s, tc);
 	return s;
 }
