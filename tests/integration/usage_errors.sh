@@ -23,6 +23,10 @@ echo x | assert_exit 64 "$SENDMAIL" -C "$T/sendq.conf" -bd
 echo x | assert_exit 64 "$SENDMAIL" -C "$T/sendq.conf"
 printf 'Subject: nobody\n\nbody\n' |
     assert_exit 65 "$SENDMAIL" -C "$T/sendq.conf" -t
+q_conf global.max_message_size=1K
+{ printf 'Subject: big\n\n'; head -c 5000 /dev/zero | tr '\0' x; } |
+    assert_exit 65 "$SENDMAIL" -C "$T/sendq.conf" -odq bob@example.org
+q_conf
 printf 'To: Broken Name broken@example.org\n\nbody\n' |
     assert_exit 67 "$SENDMAIL" -C "$T/sendq.conf" -t
 assert_eq 0 "$(find "$T/queue" -type f | wc -l)" "files left in the queue"
