@@ -14,6 +14,7 @@
 
 #include "queue.h"
 #include "showq.h"
+#include "util.h"
 
 static void
 showq_arrival(time_t t, char *dst, size_t len)
@@ -110,5 +111,140 @@ showq_mailq(FILE *out, const char *queue_dir)
 	else
 		fprintf(out, "\n-- %llu Kbytes in %zu Request%s.\n",
 		    (total + 1023) / 1024, count, count == 1 ? "" : "s");
+	return fflush(out) == EOF && errno != EPIPE ? -1 : 0;
+}
+
+/* The length of the valid UTF-8 sequence at p, or 0. */
+static size_t
+showq_utf8(const unsigned char *p)
+{
+	size_t	 n, i;
+	unsigned cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+static void
+showq_jstr(FILE *out, const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 n;
+
+	if (s == NULL) {
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	while (*p != '\0') {
+		if (*p == '"' || *p == '\\') {
+			fputc('\\', out);
+			fputc(*p++, out);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			fprintf(out, "\\u%04x", *p++);
+		} else if ((n = showq_utf8(p)) == 0) {
+			fputs("\\ufffd", out);	/* not UTF-8 */
+			p++;
+		} else {
+			fwrite(p, 1, n, out);
+			p += n;
+		}
+	}
+	fputc('"', out);
+}
+
+static void
+showq_jtime(FILE *out, time_t t)
+{
+	char	 buf[32];
+
+	if (t == 0) {
+		fputs("null", out);
+		return;
+	}
+	fprintf(out, "\"%s\"", util_rfc3339_date(t, buf, sizeof buf));
+}
+
+static void
+showq_json_message(FILE *out, const struct queue_env *env, bool failed)
+{
+	static const char *const states[] = {
+		[QUEUE_RCPT_PENDING] = "pending",
+		[QUEUE_RCPT_SENT] = "sent",
+		[QUEUE_RCPT_FAILED] = "failed",
+	};
+	size_t	 i;
+
+	fputs("{\"id\":", out);
+	showq_jstr(out, env->id);
+	fprintf(out, ",\"state\":\"%s\",\"size\":%lld,\"arrival\":",
+	    failed ? "failed" : env->attempts == 0 ? "queued" : "deferred",
+	    (long long)env->size);
+	showq_jtime(out, env->arrival);
+	fputs(",\"sender\":", out);
+	showq_jstr(out, env->sender);
+	fputs(",\"account\":", out);
+	showq_jstr(out, env->account);
+	fprintf(out, ",\"attempts\":%u,\"next_attempt\":", env->attempts);
+	showq_jtime(out, failed ? 0 : env->next_attempt);
+	fputs(",\"recipients\":[", out);
+	for (i = 0; i < env->nrcpts; i++) {
+		fputs(i ? ",{\"address\":" : "{\"address\":", out);
+		showq_jstr(out, env->rcpts[i].addr);
+		fprintf(out, ",\"state\":\"%s\",\"reason\":",
+		    states[env->rcpts[i].state]);
+		showq_jstr(out, env->rcpts[i].reason);
+		fputc('}', out);
+	}
+	fputs("]}\n", out);
+}
+
+static int
+showq_json_dir(FILE *out, const char *queue_dir, bool failed)
+{
+	struct queue_env	 env;
+	char			**ids, err[512];
+	size_t			  n, i;
+	int			  r;
+
+	r = failed ? queue_list_failed(queue_dir, &ids, &n) :
+	    queue_list(queue_dir, &ids, &n);
+	if (r == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (queue_peek(queue_dir, failed ? "failed" : NULL, ids[i],
+		    &env, err, sizeof err) != 0)
+			continue;
+		showq_json_message(out, &env, failed);
+		queue_env_clear(&env);
+	}
+	queue_ids_free(ids, n);
+	return 0;
+}
+
+int
+showq_json(FILE *out, const char *queue_dir, bool failed)
+{
+	if (showq_json_dir(out, queue_dir, false) == -1 ||
+	    (failed && showq_json_dir(out, queue_dir, true) == -1))
+		return -1;
 	return fflush(out) == EOF && errno != EPIPE ? -1 : 0;
 }

@@ -14,9 +14,20 @@
 #ifndef SENDQ_SHOWQ_H
 #define SENDQ_SHOWQ_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 /* 0, or -1 (errno set) when the queue directory cannot be read. */
 int	showq_mailq(FILE *out, const char *queue_dir);
+
+/*
+ * JSON Lines (sendq queue --json): one object per message with id, state
+ * ("queued": never tried, "deferred", "failed": in failed/), size,
+ * arrival and next_attempt (RFC 3339, next_attempt null when due now),
+ * sender, account, attempts and recipients (address, state, reason).
+ * With failed, the messages in failed/ follow.  Strings are escaped so
+ * that every line is valid JSON in UTF-8 whatever the queue holds.
+ */
+int	showq_json(FILE *out, const char *queue_dir, bool failed);
 
 #endif

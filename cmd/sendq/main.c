@@ -1,12 +1,14 @@
 /*
  * sendq: administration of the queue and the configuration.
  *
- *   sendq [-C file] [-v] version | check [--connect] | flush [ID...] |
+ *   sendq [-C file] [-v] version | check [--connect] | queue [--json]
+ *       [--failed] | show ID | delete ID... | flush [ID...] |
  *       run [--every D]
  *
  * Thin: each command is a call into lib/ and a sysexits(3) status.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +23,8 @@
 #include "log.h"
 #include "queue.h"
 #include "secret.h"
+#include "showq.h"
+#include "util.h"
 #include "smtp.h"
 
 #ifndef SENDQ_CONF_PATH
@@ -38,6 +42,10 @@ usage(void)
 	    "  version             print the version\n"
 	    "  check [--connect]   validate the configuration; with --connect,\n"
 	    "                      also try every smarthost (sends nothing)\n"
+	    "  queue [--json] [--failed]\n"
+	    "                      list the queue (Postfix's layout, or JSON lines)\n"
+	    "  show ID             print a message's envelope and text\n"
+	    "  delete ID ...       remove messages without sending them\n"
 	    "  flush [ID ...]      attempt queued messages now\n"
 	    "  run [--every D]     run the queue (repeatedly, every D)\n");
 	exit(EX_USAGE);
@@ -166,6 +174,145 @@ cmd_connect(const struct conf *conf)
 }
 
 static int
+cmd_queue(const struct conf *conf, int argc, char **argv)
+{
+	bool	 json = false, failed = false;
+	int	 i, r;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (strcmp(argv[i], "--failed") == 0)
+			failed = true;
+		else
+			usage();
+	}
+	if (failed && !json)
+		usage();
+	r = json ? showq_json(stdout, conf->queue_dir, failed) :
+	    showq_mailq(stdout, conf->queue_dir);
+	if (r == -1) {
+		fprintf(stderr, "sendq: %s: %s\n", conf->queue_dir,
+		    strerror(errno));
+		return errno == EACCES ? EX_NOPERM : EX_IOERR;
+	}
+	return EX_OK;
+}
+
+/* Where message id is: the queue, or failed/ (sub), or neither. */
+static int
+find_message(const struct conf *conf, const char *id, const char **sub,
+    struct queue_env *env)
+{
+	char	 err[512];
+	int	 r;
+
+	if (!queue_id_valid(id)) {
+		fprintf(stderr, "sendq: %s: not a queue ID\n", id);
+		return EX_USAGE;
+	}
+	*sub = NULL;
+	if ((r = queue_peek(conf->queue_dir, NULL, id, env, err,
+	    sizeof err)) == 1) {
+		*sub = "failed";
+		r = queue_peek(conf->queue_dir, *sub, id, env, err,
+		    sizeof err);
+	}
+	if (r == 1) {
+		fprintf(stderr, "sendq: %s: no such message\n", id);
+		return EX_NOINPUT;
+	}
+	if (r == -1) {
+		fprintf(stderr, "sendq: %s\n", err);
+		return errno == EACCES ? EX_NOPERM : EX_IOERR;
+	}
+	return EX_OK;
+}
+
+static int
+cmd_show(const struct conf *conf, const char *id)
+{
+	struct queue_env	 env;
+	const char		*sub, *states[] = { "pending", "sent", "failed" };
+	char			 when[64], path[4096], chunk[65536];
+	size_t			 i;
+	ssize_t			 n;
+	int			 ex, fd;
+
+	if ((ex = find_message(conf, id, &sub, &env)) != EX_OK)
+		return ex;
+	printf("id: %s%s\n", env.id, sub != NULL ? " (failed)" : "");
+	printf("arrival: %s\n", util_rfc5322_date(env.arrival, when,
+	    sizeof when));
+	printf("sender: <%s>\nuid: %lu\naccount: %s\nsize: %lld\n",
+	    env.sender, (unsigned long)env.uid, env.account,
+	    (long long)env.size);
+	printf("attempts: %u\n", env.attempts);
+	if (env.next_attempt != 0 && sub == NULL)
+		printf("next attempt: %s\n", util_rfc5322_date(
+		    env.next_attempt, when, sizeof when));
+	for (i = 0; i < env.nrcpts; i++)
+		printf("recipient: <%s> %s%s%s%s\n", env.rcpts[i].addr,
+		    states[env.rcpts[i].state], env.rcpts[i].reason ? " (" :
+		    "", env.rcpts[i].reason ? env.rcpts[i].reason : "",
+		    env.rcpts[i].reason ? ")" : "");
+	printf("\n");
+	fflush(stdout);
+	snprintf(path, sizeof path, "%s/%s%s%s.msg", conf->queue_dir,
+	    sub ? sub : "", sub ? "/" : "", env.id);
+	queue_env_clear(&env);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		fprintf(stderr, "sendq: %s: %s\n", path, strerror(errno));
+		return EX_IOERR;
+	}
+	while ((n = read(fd, chunk, sizeof chunk)) > 0)
+		if (fwrite(chunk, 1, (size_t)n, stdout) != (size_t)n)
+			break;
+	close(fd);
+	return fflush(stdout) == 0 && n == 0 ? EX_OK : EX_IOERR;
+}
+
+/* Removes messages, queued or failed; one being delivered is left. */
+static int
+cmd_delete(const struct conf *conf, int argc, char **argv)
+{
+	struct queue_msg	*m;
+	struct queue_env	 env;
+	const char		*sub;
+	char			 dir[4096], err[512];
+	int			 i, r, ex = EX_OK, e;
+
+	if (argc == 0)
+		usage();
+	for (i = 0; i < argc; i++) {
+		if ((e = find_message(conf, argv[i], &sub, &env)) != EX_OK) {
+			ex = e;
+			continue;
+		}
+		queue_env_clear(&env);
+		snprintf(dir, sizeof dir, "%s%s%s", conf->queue_dir,
+		    sub ? "/" : "", sub ? sub : "");
+		if ((r = queue_open(dir, argv[i], &m, err, sizeof err)) == 1) {
+			fprintf(stderr, "sendq: %s: being delivered; try "
+			    "again later\n", argv[i]);
+			ex = EX_TEMPFAIL;
+			continue;
+		}
+		if (r == -1 || queue_remove(m, err, sizeof err) == -1) {
+			fprintf(stderr, "sendq: %s\n", err);
+			ex = EX_IOERR;
+		} else {
+			log_info("%s: deleted by uid %lu", argv[i],
+			    (unsigned long)getuid());
+			printf("%s: deleted\n", argv[i]);
+		}
+		if (r == 0)
+			queue_msg_free(m);
+	}
+	return ex;
+}
+
+static int
 cmd_run(const struct conf *conf, bool force, char **ids, size_t nids,
     long every)
 {
@@ -234,6 +381,12 @@ main(int argc, char **argv)
 		if (ex == EX_OK)
 			ex = cmd_connect(conf);
 	}
+	else if (strcmp(cmd, "queue") == 0)
+		ex = cmd_queue(conf, argc - i, argv + i);
+	else if (strcmp(cmd, "show") == 0 && i + 1 == argc)
+		ex = cmd_show(conf, argv[i]);
+	else if (strcmp(cmd, "delete") == 0)
+		ex = cmd_delete(conf, argc - i, argv + i);
 	else if (strcmp(cmd, "flush") == 0) {
 		for (int k = i; k < argc; k++)
 			if (!queue_id_valid(argv[k])) {
