@@ -269,26 +269,23 @@ option_value(struct opts *o, char c, const char *v)
 static void
 option_b(struct opts *o, const char *rest)
 {
-	if (strcmp(rest, "m") == 0) {
-		o->mode = MODE_SEND;
-		return;
-	}
-	if (strcmp(rest, "p") == 0) {
-		o->mode = MODE_LIST;
-		return;
-	}
-	if (strcmp(rest, "s") == 0) {
-		o->mode = MODE_SMTP;
-		return;
-	}
-	if (strcmp(rest, "i") == 0) {
-		o->mode = MODE_ALIASES;
-		return;
-	}
-	if (strcmp(rest, "v") == 0) {
-		o->mode = MODE_VERIFY;
-		return;
-	}
+	static const struct {
+		const char	*name;
+		enum mode	 mode;
+	} modes[] = {
+		{ "m", MODE_SEND },
+		{ "p", MODE_LIST },
+		{ "s", MODE_SMTP },
+		{ "i", MODE_ALIASES },
+		{ "v", MODE_VERIFY },
+	};
+	size_t	 i;
+
+	for (i = 0; i < NELEM(modes); i++)
+		if (strcmp(rest, modes[i].name) == 0) {
+			o->mode = modes[i].mode;
+			return;
+		}
 	if (strcmp(rest, "d") == 0 || strcmp(rest, "D") == 0 ||
 	    strcmp(rest, "t") == 0 || strcmp(rest, "h") == 0 ||
 	    strcmp(rest, "H") == 0)
