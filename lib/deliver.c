@@ -4,7 +4,12 @@
  * Only deliver_judge() turns an SMTP result into a decision.  A reply is
  * never reduced to less than it says: 2xx sent, 4xx later, 5xx never;
  * without a reply (connection, TLS, AUTH, timeout) the class decides,
- * and only a need the server cannot meet (size) is permanent.
+ * and only a need the server cannot meet (size) is permanent.  Only
+ * deliver_notice() decides who hears of a message that failed for good
+ * (the sender, postmaster or nobody); bounce.c writes the notification,
+ * which is attempted at once over the sessions of the run.  A failed
+ * message leaves the queue only once its notification is queued;
+ * without one it is kept in failed/, and every such end is logged.
  *
  * Secrets: the account's password is read when a session is opened and
  * wiped when it is closed; it goes to the SMTP client and nowhere else.
@@ -22,6 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
+#include "alias.h"
+#include "bounce.h"
 #include "buf.h"
 #include "deliver.h"
 #include "log.h"
@@ -50,6 +58,8 @@ struct deliver {
 	struct session		*s;		/* one per account */
 	deliver_told_fn		 told;
 	void			*told_arg;
+	struct addr_list	 pm;		/* postmaster, expanded */
+	bool			 pm_ready;
 };
 
 static enum action
@@ -62,6 +72,91 @@ deliver_judge(const struct smtp_result *res, const struct smtp_reply *r)
 	if (r->code >= 400)
 		return ACT_RETRY;
 	return res->cls == SMTP_ERR_EXTENSION ? ACT_FAIL : ACT_RETRY;
+}
+
+/* Who hears that a message failed for good. */
+enum notice {
+	NOTICE_NONE,		/* nobody: the message is kept in failed/ */
+	NOTICE_SENDER,		/* a notification to the envelope sender */
+	NOTICE_POSTMASTER,	/* one to postmaster only */
+};
+
+/* NOTIFY (RFC 3461) asks to hear of failures unless it is NEVER or a
+ * list without FAILURE; without NOTIFY, failures are reported. */
+static bool
+deliver_notify_failure(const char *notify)
+{
+	const char	*p = notify, *e;
+
+	if (notify == NULL)
+		return true;
+	for (;;) {
+		e = strchr(p, ',');
+		if (util_strieq_n(p, e != NULL ? (size_t)(e - p) : strlen(p),
+		    "FAILURE"))
+			return true;
+		if (e == NULL)
+			return false;
+		p = e + 1;
+	}
+}
+
+/* Equal qualified addresses: the same local part, the domain in any
+ * case. */
+static bool
+deliver_same_addr(const char *a, const char *b)
+{
+	const char	*da = addr_domain(a), *db = addr_domain(b);
+	size_t		 la = da != NULL ? (size_t)(da - a - 1) : strlen(a);
+	size_t		 lb = db != NULL ? (size_t)(db - b - 1) : strlen(b);
+
+	if (la != lb || memcmp(a, b, la) != 0 || (da == NULL) != (db == NULL))
+		return false;
+	return da == NULL || strcasecmp(da, db) == 0;
+}
+
+static bool
+deliver_for_postmaster(const struct queue_env *env,
+    const struct addr_list *pm)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < env->nrcpts; i++)
+		for (j = 0; j < pm->n; j++)
+			if (deliver_same_addr(env->rcpts[i].addr, pm->v[j]))
+				return true;
+	return false;
+}
+
+/*
+ * The policy of notifications (SPEC "Queue"): no one when the sender
+ * asked for none (NOTIFY) or bounce = none; postmaster alone with
+ * bounce = postmaster, and for a message from the null sender (itself a
+ * notification: a double bounce), unless that message was for
+ * postmaster already (pm: postmaster expanded; NULL when unknown);
+ * else the sender.  When no one is told, why says why.
+ */
+static enum notice
+deliver_notice(const struct conf *conf, const struct queue_env *env,
+    const struct addr_list *pm, char *why, size_t len)
+{
+	if (!deliver_notify_failure(env->dsn_notify)) {
+		snprintf(why, len, "the sender asked for no notification, "
+		    "NOTIFY=%s", env->dsn_notify);
+		return NOTICE_NONE;
+	}
+	if (conf->bounce == CONF_BOUNCE_NONE) {
+		snprintf(why, len, "bounce = none");
+		return NOTICE_NONE;
+	}
+	if (env->sender[0] == '\0' && pm != NULL &&
+	    deliver_for_postmaster(env, pm)) {
+		snprintf(why, len, "from the null sender to postmaster");
+		return NOTICE_NONE;
+	}
+	if (env->sender[0] == '\0' || conf->bounce == CONF_BOUNCE_POSTMASTER)
+		return NOTICE_POSTMASTER;
+	return NOTICE_SENDER;
 }
 
 unsigned
@@ -86,6 +181,7 @@ deliver_new(const struct conf *conf)
 		return NULL;
 	}
 	d->conf = conf;
+	addr_list_init(&d->pm);
 	return d;
 }
 
@@ -108,6 +204,7 @@ deliver_free(struct deliver *d)
 	for (i = 0; i < d->conf->naccounts; i++)
 		session_close(&d->s[i]);
 	free(d->s);
+	addr_list_free(&d->pm);
 	free(d);
 }
 
@@ -206,6 +303,139 @@ deliver_reply_text(char *dst, size_t len, const struct smtp_reply *r,
 		snprintf(dst, len, "%s", res->what);
 }
 
+/*
+ * postmaster through the aliases, each address qualified: a name like
+ * "root" reaches the mailboxes its alias names, as a cron mail to root
+ * would.  Worked out once for a struct deliver; NULL when memory ran
+ * out.
+ */
+static const struct addr_list *
+deliver_postmaster(struct deliver *d)
+{
+	struct alias_db		*db;
+	struct addr_list	 exp;
+	char			 err[512], *q;
+	size_t			 i;
+
+	if (d->pm_ready)
+		return d->pm.n > 0 ? &d->pm : NULL;
+	d->pm_ready = true;
+	addr_list_init(&exp);
+	if ((db = alias_load(d->conf, err, sizeof err)) == NULL)
+		log_warnx("postmaster %s: aliases not applied: %s",
+		    d->conf->postmaster, err);
+	else if (alias_expand(db, d->conf->postmaster, &exp, err,
+	    sizeof err) == -1)
+		log_warnx("postmaster %s: %s; the name is used as it is",
+		    d->conf->postmaster, err);
+	alias_free(db);
+	if (exp.n == 0 && addr_list_add(&exp, d->conf->postmaster) == -1) {
+		addr_list_free(&exp);
+		return NULL;
+	}
+	for (i = 0; i < exp.n; i++) {
+		q = addr_qualify(exp.v[i], d->conf->domain);
+		if (q == NULL || addr_list_add(&d->pm, q) == -1) {
+			free(q);
+			addr_list_free(&d->pm);
+			addr_list_init(&d->pm);
+			break;
+		}
+		free(q);
+	}
+	addr_list_free(&exp);
+	return d->pm.n > 0 ? &d->pm : NULL;
+}
+
+/* No notification: failed/ keeps the message for the administrator. */
+static void
+deliver_keep(struct queue_msg *m, const char *why)
+{
+	const char	*id = queue_msg_env(m)->id;
+	char		 err[512];
+
+	if (queue_move_failed(m, err, sizeof err) == -1)
+		log_warnx("%s: %s", id, err);
+	else
+		log_warnx("%s: undeliverable (%s): no notification sent; "
+		    "kept in failed/", id, why);
+}
+
+/*
+ * A message that failed for good, whose submitter was not told: the
+ * notification deliver_notice() calls for is queued, then the message
+ * leaves the queue; without one, it goes to failed/.  Returns the
+ * notification, still locked, or NULL.
+ */
+static struct queue_msg *
+deliver_bounce(struct deliver *d, struct queue_msg *m)
+{
+	struct queue_env	*env = queue_msg_env(m);
+	const struct addr_list	*pm = NULL;
+	struct queue_msg	*b = NULL;
+	enum notice		 who;
+	char			 why[256], err[1024], *to;
+	int			 r = -1;
+
+	if (env->sender[0] == '\0' || d->conf->bounce ==
+	    CONF_BOUNCE_POSTMASTER)
+		pm = deliver_postmaster(d);
+	who = deliver_notice(d->conf, env, pm, why, sizeof why);
+	if (who == NOTICE_NONE) {
+		deliver_keep(m, why);
+		return NULL;
+	}
+	/* The recipients' states on disk first: should we die between
+	 * queueing the notification and removing the message, the next
+	 * run notifies again rather than send to them again. */
+	if (queue_update(m, err, sizeof err) == -1)
+		log_warnx("%s: %s", env->id, err);
+	snprintf(err, sizeof err, "out of memory");
+	if (who == NOTICE_SENDER)
+		r = bounce_create(d->conf, m, env->sender, NULL, 0, &b, err,
+		    sizeof err);
+	else if (pm != NULL && (to = addr_qualify(d->conf->postmaster,
+	    d->conf->domain)) != NULL) {
+		r = bounce_create(d->conf, m, to, pm->v, pm->n, &b, err,
+		    sizeof err);
+		free(to);
+	}
+	if (r == -1) {
+		log_warnx("%s: cannot create a non-delivery notification: %s",
+		    env->id, err);
+		deliver_keep(m, "the notification could not be created");
+		return NULL;
+	}
+	log_info("%s: %s non-delivery notification: %s", env->id,
+	    who == NOTICE_SENDER ? "sender" : "postmaster",
+	    queue_msg_env(b)->id);
+	if (queue_remove(m, err, sizeof err) == -1) {
+		/* Not notified twice: failed/ keeps it, or failing that
+		 * the next run does what this one could not. */
+		log_warnx("%s: %s", env->id, err);
+		if (queue_move_failed(m, err, sizeof err) == -1)
+			log_warnx("%s: %s", env->id, err);
+		else
+			log_warnx("%s: notified, but not removed; kept in "
+			    "failed/", env->id);
+	} else
+		log_info("%s: removed", env->id);
+	return b;
+}
+
+/* The notification goes out now, over the sessions already open. */
+static void
+deliver_dsn(struct deliver *d, struct queue_msg *b)
+{
+	struct deliver_report	 rep;
+	deliver_told_fn		 told = d->told;
+
+	/* The submitter waits for its own message, not for this one. */
+	d->told = NULL;
+	(void)deliver_msg(d, b, &rep);
+	d->told = told;
+}
+
 enum deliver_outcome
 deliver_msg(struct deliver *d, struct queue_msg *m,
     struct deliver_report *rep)
@@ -217,6 +447,7 @@ deliver_msg(struct deliver *d, struct queue_msg *m,
 	struct smtp_msg		 msg;
 	struct smtp_rcpt	*rc = NULL;
 	struct smtp_reply	 none;
+	struct queue_msg	*dsn = NULL;
 	size_t			 i, k, npend = 0, nfail = 0, nrefused = 0;
 	char			 text[1400], err[512];
 	const char		*relay = "none";
@@ -278,8 +509,7 @@ deliver_msg(struct deliver *d, struct queue_msg *m,
 		act = deliver_judge(&res, rp);
 		if (act == ACT_RETRY && expired) {
 			act = ACT_FAIL;
-			snprintf(err, sizeof err, "message expired after %u "
-			    "seconds in the queue; last error: %.400s",
+			bounce_expired_reason(err, sizeof err,
 			    d->conf->max_queue_time, text);
 			snprintf(text, sizeof text, "%s", err);
 		}
@@ -333,13 +563,12 @@ deliver_msg(struct deliver *d, struct queue_msg *m,
 			else
 				log_info("%s: removed (the submitter was "
 				    "told)", env->id);
-		} else if (queue_move_failed(m, err, sizeof err) == -1)
-			log_warnx("%s: %s", env->id, err);
-		else
-			log_warnx("%s: undeliverable, kept in failed/",
-			    env->id);
+		} else
+			dsn = deliver_bounce(d, m);
 	}
 	queue_msg_free(m);
+	if (dsn != NULL)
+		deliver_dsn(d, dsn);
 	return rep->outcome;
 }
 

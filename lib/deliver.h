@@ -1,7 +1,9 @@
 /*
- * deliver: what happens to queued messages.  Mechanism comes from smtp
- * and queue; the policy is here, in deliver_judge() alone: which replies
- * mean "sent", "try again later" or "give up", and how long to wait.
+ * deliver: what happens to queued messages.  Mechanism comes from smtp,
+ * queue and bounce; the policy is here, in two functions: deliver_judge()
+ * says which replies mean "sent", "try again later" or "give up" (and
+ * deliver_backoff() how long to wait), deliver_notice() who is told of
+ * a message given up (the sender, postmaster or nobody).
  *
  * A struct deliver keeps one SMTP session per account open across the
  * messages of a run, so a backlog goes over one connection, and
