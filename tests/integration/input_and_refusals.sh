@@ -2,8 +2,9 @@
 # What the caller sees: a lone "." ends the input unless -i; options may
 # follow the recipients; with -odi a refusal of every recipient exits 67
 # and the message leaves the queue (the caller was told); in the
-# background a refused message is kept in failed/, never dropped; an
-# earlier refusal still counts when the last recipient is sent later.
+# background, with bounce = none, a refused message is kept in failed/,
+# never dropped; an earlier refusal still counts when the last recipient
+# is sent later, and is reported to the sender.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/common.bash"
@@ -35,15 +36,19 @@ printf 'Subject: refused\n\nbody\n' |
     assert_exit 69 "$SENDMAIL" -C "$T/sendq.conf" -odi a@example.org
 assert_eq 0 "$(q_count)" "queue"
 
-echo "background: refused mail is kept in failed/"
+echo "background: refused mail is kept in failed/ when nobody is told"
+q_conf global.bounce=none
 printf 'Subject: kept\n\nbody\n' |
     assert_exit 0 "$SENDMAIL" -C "$T/sendq.conf" a@example.org
 failed_is() { [ "$(q_failed_count)" = "$1" ]; }
+queue_is() { [ "$(q_count)" = "$1" ]; }
 wait_until 10 failed_is 1
 assert_eq 0 "$(q_count)" "queue"
 assert_contains "$T/sendq.log" 'status=bounced \(554 5\.7\.1 content refused\)'
 
 echo "an earlier refusal counts when the last recipient goes later"
+q_conf
+rm -rf "$T/queue/failed"
 fixture_faults relay 'RCPT:x@example.org=550 5.1.1 unknown' \
     'RCPT:y@example.org=451 4.3.0 later'
 printf 'Subject: mixed\n\nbody\n' |
@@ -53,6 +58,11 @@ assert_exit 0 "$SENDMAIL" -C "$T/sendq.conf" -q
 assert_eq 1 "$(q_count)" "deferred for y"
 fixture_faults relay 'RCPT:x@example.org=550 5.1.1 unknown'
 assert_exit 0 "$SENDMAIL" -C "$T/sendq.conf" -q
-assert_eq 0 "$(q_count)" "queue"
-assert_eq 2 "$(q_failed_count)" "failed/ (x was refused)"
+wait_until 10 queue_is 0
+assert_eq 0 "$(q_failed_count)" "failed/ (x's refusal was reported)"
+last=$(fixture_msgs relay)
+assert_eq "" "$(fixture_field relay "$last" mail_from)" "a report on x"
+assert_eq root@example.com "$(fixture_field relay "$last" rcpt_tos)" "to the sender"
+assert_contains "$(fixture_eml relay "$last")" '^Final-Recipient: rfc822; x@example\.org'
+assert_contains "$(fixture_eml relay "$last")" '^Status: 5\.1\.1'
 echo ok
