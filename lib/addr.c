@@ -277,6 +277,11 @@ addr_element(const struct tok *a, const struct tok *b, struct buf *tmp,
 		*why = "address too long";
 		return -1;
 	}
+	if (out->n >= ADDR_LIST_MAX) {
+		*why = "too many addresses";
+		errno = E2BIG;
+		return -1;
+	}
 	if ((nv = reallocarray(out->v, out->n + 1, sizeof *nv)) == NULL) {
 		*why = "out of memory";
 		return -1;
@@ -408,9 +413,12 @@ addr_scan(const char *s, size_t len, struct spans *found, char *err,
 	ret = 0;
 out:
 	if (ret == -1) {
+		int saved = errno == E2BIG ? E2BIG : EINVAL;
+
 		snprintf(err, errlen, "%s in \"%.*s\"", why ? why : "error",
 		    (int)(len > 200 ? 200 : len), s);
 		spans_free(found);
+		errno = saved;
 	}
 	buf_free(&tmp);
 	free(toks);

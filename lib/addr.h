@@ -9,7 +9,8 @@
  * are kept as written, quotes included; 8-bit (UTF-8) octets are allowed
  * in atoms and quoted strings (RFC 6532).
  *
- * Errors: -1 with a message naming the offending text; nothing is
+ * Errors: -1 with a message naming the offending text, errno EINVAL
+ * (malformed) or E2BIG (more than ADDR_LIST_MAX addresses); nothing is
  * appended to the list then.
  */
 #ifndef SENDQ_ADDR_H
@@ -19,6 +20,9 @@
 #include <stddef.h>
 
 #include "buf.h"
+
+/* The most addresses one list may hold (addr_parse_list refuses more). */
+#define ADDR_LIST_MAX	1000
 
 struct addr_list {
 	char	**v;

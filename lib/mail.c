@@ -424,7 +424,9 @@ mail_extract(const struct headers *h, struct mail_result *res, char *err,
 		if (addr_parse_list(h->text.data + f->off + vo, f->len - vo,
 		    &res->rcpts, perr, sizeof perr) == -1) {
 			snprintf(err, errlen, "%s: header: %s", names[k], perr);
-			return MAIL_ERR_ADDRESS;
+			/* Too many is a limit of the message, not bad syntax. */
+			return errno == E2BIG ? MAIL_ERR_HEADERS :
+			    MAIL_ERR_ADDRESS;
 		}
 	}
 	return MAIL_OK;

@@ -88,6 +88,9 @@ submit_add(struct addr_list *rcpts, const char *arg,
 		if ((q = addr_qualify(exp.v[i], p->conf->domain)) == NULL ||
 		    addr_list_add(rcpts, q) == -1)
 			r = submit_fail(res, SUBMIT_NOMEM, "out of memory");
+		else if (rcpts->n > SUBMIT_RCPT_MAX)
+			r = submit_fail(res, SUBMIT_NO_RCPTS, "more than %d "
+			    "recipients", SUBMIT_RCPT_MAX);
 		free(q);
 	}
 	addr_list_free(&tmp);

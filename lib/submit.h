@@ -20,6 +20,9 @@
 #include "mail.h"
 #include "queue.h"
 
+/* The most recipients one message may have, after alias expansion. */
+#define SUBMIT_RCPT_MAX	1000
+
 struct submit_params {
 	const struct conf *conf;
 	const struct alias_db *aliases;	/* NULL: none */
@@ -42,7 +45,8 @@ enum submit_status {
 	SUBMIT_BAD_ADDRESS,	/* a sender or recipient is malformed */
 	SUBMIT_NOT_ALLOWED,	/* -f without allow_from_override */
 	SUBMIT_RATE_LIMITED,	/* rate_limit reached for this uid */
-	SUBMIT_NO_RCPTS,	/* -t found no recipient in the message */
+	SUBMIT_NO_RCPTS,	/* no recipient in the message (-t), or too
+				 * many recipients */
 	SUBMIT_MAIL,		/* mail_read failed: see mail */
 	SUBMIT_SPOOL,		/* the queue could not take it: see error */
 	SUBMIT_NOMEM,

@@ -23,6 +23,10 @@ echo x | assert_exit 64 "$SENDMAIL" -C "$T/sendq.conf" -bd
 echo x | assert_exit 64 "$SENDMAIL" -C "$T/sendq.conf"
 printf 'Subject: nobody\n\nbody\n' |
     assert_exit 65 "$SENDMAIL" -C "$T/sendq.conf" -t
+"$PYTHON" -c "print('To: ' + ', '.join('u%d@example.org' % i for i in range(1001)) + '\n\nbody')" |
+    assert_exit 65 "$SENDMAIL" -C "$T/sendq.conf" -odq -t
+"$PYTHON" -c "print('To: ' + ', '.join('u%d@example.org' % i for i in range(600)) + '\nCc: ' + ', '.join('v%d@example.org' % i for i in range(600)) + '\n\nbody')" |
+    assert_exit 65 "$SENDMAIL" -C "$T/sendq.conf" -odq -t
 q_conf global.max_message_size=1K
 { printf 'Subject: big\n\n'; head -c 5000 /dev/zero | tr '\0' x; } |
     assert_exit 65 "$SENDMAIL" -C "$T/sendq.conf" -odq bob@example.org
