@@ -48,10 +48,13 @@ stopped_cleanly() {	# PID: exits 0 after SIGTERM, within 15 s
 echo "sendq run --every, SIGTERM during a delivery"
 fixture_faults relay 'DOT=delay:2'
 send dave@example.com four@example.org
+datas() { grep -c ' C: DATA' "$(fixture_transcript relay)" || true; }
+before=$(datas)
 "$SENDQ" -C "$T/sendq.conf" run --every 1h &
 runner=$!
 t_on_exit "kill -9 $runner 2>/dev/null"
-wait_until 10 grep -q ' C: DATA' "$(fixture_transcript relay)"
+more_data() { [ "$(datas)" -gt "$before" ]; }
+wait_until 20 more_data
 stopped_cleanly "$runner"
 assert_eq 4 "$(fixture_msgs relay)" "the message in progress was finished"
 assert_eq 0 "$(q_count)" "queue"
