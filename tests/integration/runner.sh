@@ -66,7 +66,13 @@ fixture_faults relay
 "$SENDMAIL" -C "$T/sendq.conf" -qf1h &
 runner=$!
 t_on_exit "kill -9 $runner 2>/dev/null"
-sleep 0.5
+# Ready when it catches SIGTERM (bit 15 of SigCgt), not before.
+catches_term() {
+	local mask
+	mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$runner/status")
+	[ -n "$mask" ] && (( (16#$mask >> 14) & 1 ))
+}
+wait_until 20 catches_term
 stopped_cleanly "$runner"
 assert_eq "" "$(ls "$T/queue" | grep -v -e '^failed$' -e '^rate$' || true)" "queue files"
 echo ok
