@@ -14,10 +14,8 @@
  * Secrets: the account's password is read when a session is opened and
  * wiped when it is closed; it goes to the SMTP client and nowhere else.
  */
-#include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,7 +33,6 @@
 #include "log.h"
 #include "secret.h"
 #include "smtp.h"
-#include "tls.h"
 #include "util.h"
 
 enum action {

@@ -16,29 +16,6 @@
 #include "showq.h"
 #include "util.h"
 
-static void
-showq_arrival(time_t t, char *dst, size_t len)
-{
-	struct tm	 tm;
-
-	/* asctime(3)'s fields, in the C locale whatever the caller's. */
-	static const char *const days[] = {
-		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
-	};
-	static const char *const months[] = {
-		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
-	};
-
-	if (localtime_r(&t, &tm) == NULL || tm.tm_wday < 0 || tm.tm_wday > 6 ||
-	    tm.tm_mon < 0 || tm.tm_mon > 11) {
-		snprintf(dst, len, "?");
-		return;
-	}
-	snprintf(dst, len, "%s %s %2d %02d:%02d:%02d", days[tm.tm_wday],
-	    months[tm.tm_mon], tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 /* Control characters never reach a terminal from a queue file. */
 static void
 showq_safe(FILE *out, const char *s)
@@ -54,7 +31,7 @@ showq_message(FILE *out, const struct queue_env *env)
 	char		 when[32];
 	size_t		 i;
 
-	showq_arrival(env->arrival, when, sizeof when);
+	util_asctime(env->arrival, when, sizeof when);
 	fprintf(out, "%-13s %7lld %-20.20s ", env->id, (long long)env->size,
 	    when);
 	showq_safe(out, env->sender[0] != '\0' ? env->sender :

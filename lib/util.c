@@ -73,16 +73,33 @@ util_parse_ll(const char *s, long long min, long long max, long long *out)
 	return 0;
 }
 
+/* English names, whatever the locale: mail dates are not localised. */
+static const char *const util_days[] = {
+	"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
+};
+static const char *const util_months[] = {
+	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+};
+
+const char *
+util_asctime(time_t t, char *dst, size_t len)
+{
+	struct tm	 tm;
+
+	if (localtime_r(&t, &tm) == NULL || tm.tm_wday < 0 ||
+	    tm.tm_wday > 6 || tm.tm_mon < 0 || tm.tm_mon > 11)
+		snprintf(dst, len, "?");
+	else
+		snprintf(dst, len, "%s %s %2d %02d:%02d:%02d",
+		    util_days[tm.tm_wday], util_months[tm.tm_mon], tm.tm_mday,
+		    tm.tm_hour, tm.tm_min, tm.tm_sec);
+	return dst;
+}
+
 const char *
 util_rfc5322_date(time_t t, char *dst, size_t len)
 {
-	static const char *const days[] = {
-		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
-	};
-	static const char *const months[] = {
-		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
-	};
 	struct tm	 tm;
 	long		 off;
 	char		 sign;
@@ -98,7 +115,7 @@ util_rfc5322_date(time_t t, char *dst, size_t len)
 	if (off < 0)
 		off = -off;
 	snprintf(dst, len, "%s, %02d %s %04d %02d:%02d:%02d %c%02ld%02ld",
-	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+	    util_days[tm.tm_wday], tm.tm_mday, util_months[tm.tm_mon],
 	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, sign,
 	    off / 60, off % 60);
 	return dst;

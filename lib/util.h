@@ -29,6 +29,9 @@ int	util_parse_ll(const char *s, long long min, long long max,
 /* RFC 5322 date-time of t in local time, e.g.
  * "Sun, 22 Nov 2026 10:00:01 +0100".  Returns dst. */
 const char *util_rfc5322_date(time_t t, char *dst, size_t len);
+/* asctime(3)'s "Sun Nov 22 10:00:01" (no year), local time, in
+ * English whatever the locale. */
+const char *util_asctime(time_t t, char *dst, size_t len);
 /* RFC 3339 date-time in UTC, e.g. "2026-11-22T09:00:01Z". */
 const char *util_rfc3339_date(time_t t, char *dst, size_t len);
 
