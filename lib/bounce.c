@@ -133,15 +133,6 @@ bounce_status(const char *reason, char *dst, size_t len)
 
 /* --- text ---------------------------------------------------------- */
 
-static bool
-bounce_ascii(const char *s)
-{
-	for (; s != NULL && *s != '\0'; s++)
-		if ((unsigned char)*s >= 0x80)
-			return false;
-	return true;
-}
-
 /*
  * s made safe to write: control characters become '?' (a tab a blank),
  * and so do non-ASCII octets unless utf8; trailing blanks go.  Returns
@@ -659,11 +650,11 @@ bounce_env(const struct conf *conf, struct queue_env *env, const char *to,
 	    (env->account = strdup(conf_account_for(conf, "")->name)) == NULL)
 		return -1;
 	if (nrcpts == 0) {
-		env->smtputf8 = !bounce_ascii(to);
+		env->smtputf8 = !util_is_ascii(to);
 		return queue_env_add_rcpt(env, to);
 	}
 	for (i = 0; i < nrcpts; i++) {
-		env->smtputf8 |= !bounce_ascii(rcpts[i]);
+		env->smtputf8 |= !util_is_ascii(rcpts[i]);
 		if (queue_env_add_rcpt(env, rcpts[i]) == -1)
 			return -1;
 	}
@@ -695,10 +686,10 @@ bounce_create(const struct conf *conf, struct queue_msg *orig,
 		if (oe->rcpts[i].state != QUEUE_RCPT_FAILED)
 			continue;
 		nfailed++;
-		if (!bounce_ascii(oe->rcpts[i].addr) ||
-		    !bounce_ascii(oe->rcpts[i].reason))
+		if (!util_is_ascii(oe->rcpts[i].addr) ||
+		    !util_is_ascii(oe->rcpts[i].reason))
 			r.utf8 = true;
-		eight_addr |= !bounce_ascii(oe->rcpts[i].addr);
+		eight_addr |= !util_is_ascii(oe->rcpts[i].addr);
 	}
 	if (nfailed == 0 || to == NULL || to[0] == '\0') {
 		snprintf(err, errlen, "%s: %s", oe->id, nfailed == 0 ?
@@ -707,8 +698,8 @@ bounce_create(const struct conf *conf, struct queue_msg *orig,
 		return -1;
 	}
 	for (i = 0; i < nrcpts; i++)
-		eight_addr |= !bounce_ascii(rcpts[i]);
-	eight_addr |= !bounce_ascii(to);
+		eight_addr |= !util_is_ascii(rcpts[i]);
+	eight_addr |= !util_is_ascii(to);
 	if (fstat(fd, &sb) == -1) {
 		snprintf(err, errlen, "%s: data file: %s", oe->id,
 		    strerror(errno));
@@ -725,7 +716,7 @@ bounce_create(const struct conf *conf, struct queue_msg *orig,
 	r.global = oe->smtputf8 || eight_addr;
 	r.full = ret_full && sb.st_size <= BOUNCE_FULL_MAX;
 	r.too_big = ret_full && !r.full;
-	r.utf8 |= !bounce_ascii(to) || !bounce_ascii(oe->sender);
+	r.utf8 |= !util_is_ascii(to) || !util_is_ascii(oe->sender);
 	r.admin = nrcpts > 0 || strcmp(to, oe->sender) != 0;
 	r.rg = &rg;
 	for (try = 0; try < BOUNCE_TRIES; try++) {

@@ -1009,15 +1009,6 @@ smtp_xtext(struct buf *out, const char *s)
 	return 0;
 }
 
-static bool
-smtp_ascii(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s >= 0x80)
-			return false;
-	return true;
-}
-
 static void
 smtp_rcpt_answered(struct smtp_rcpt *rc, size_t *accepted)
 {
@@ -1095,7 +1086,7 @@ smtp_send(struct smtp_client *c, struct smtp_msg *msg,
 			    msg->dsn_notify);
 			/* ORCPT in xtext is for ASCII addresses (RFC 3461);
 			 * others would need RFC 6533's utf-8-addr-xtext. */
-			if (smtp_ascii(msg->rcpts[i].addr) &&
+			if (util_is_ascii(msg->rcpts[i].addr) &&
 			    buf_addstr(&rparams, " ORCPT=rfc822;") == 0)
 				(void)smtp_xtext(&rparams, msg->rcpts[i].addr);
 		}

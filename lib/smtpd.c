@@ -876,6 +876,17 @@ smtpd_rcpt(struct smtpd *s, char *arg)
 	smtpd_reply(s, "250 2.1.5 Ok");
 }
 
+/* The queue could not take the message: logged, and a 451. */
+static void
+smtpd_spool_trouble(struct smtpd *s, const struct submit_result *sr)
+{
+	log_warnx("smtpd: uid %lu: message not queued: %s",
+	    (unsigned long)s->p->uid, sr->err);
+	smtpd_reply(s, "451 4.3.0 Error: queue file write error%s%s",
+	    sr->error != 0 ? ": " : "", sr->error != 0 ? strerror(sr->error) :
+	    "");
+}
+
 /* The reply that tells the client what became of its message. */
 static void
 smtpd_submit_reply(struct smtpd *s, const struct submit_result *sr)
@@ -899,11 +910,7 @@ smtpd_submit_reply(struct smtpd *s, const struct submit_result *sr)
 		    "again later");
 		return;
 	case SUBMIT_SPOOL:
-		log_warnx("smtpd: uid %lu: message not queued: %s",
-		    (unsigned long)s->p->uid, sr->err);
-		smtpd_reply(s, "451 4.3.0 Error: queue file write error%s%s",
-		    sr->error != 0 ? ": " : "",
-		    sr->error != 0 ? strerror(sr->error) : "");
+		smtpd_spool_trouble(s, sr);
 		return;
 	case SUBMIT_NOMEM:
 		smtpd_reply(s, "451 4.3.0 Error: out of memory");
@@ -922,11 +929,7 @@ smtpd_submit_reply(struct smtpd *s, const struct submit_result *sr)
 		smtpd_reply(s, "550 5.1.0 %s", sr->err);
 		return;
 	case MAIL_ERR_WRITE:
-		log_warnx("smtpd: uid %lu: message not queued: %s",
-		    (unsigned long)s->p->uid, sr->err);
-		smtpd_reply(s, "451 4.3.0 Error: queue file write error%s%s",
-		    sr->error != 0 ? ": " : "",
-		    sr->error != 0 ? strerror(sr->error) : "");
+		smtpd_spool_trouble(s, sr);
 		return;
 	case MAIL_ERR_NOMEM:
 		smtpd_reply(s, "451 4.3.0 Error: out of memory");

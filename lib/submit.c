@@ -12,6 +12,7 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "submit.h"
+#include "util.h"
 
 static int
 submit_fail(struct submit_result *res, enum submit_status st,
@@ -28,15 +29,6 @@ submit_fail(struct submit_result *res, enum submit_status st,
 	vsnprintf(res->err, sizeof res->err, fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-static bool
-submit_ascii(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s >= 0x80)
-			return false;
-	return true;
 }
 
 /* The envelope sender, qualified; "" for the null sender. */
@@ -104,9 +96,9 @@ submit_env(const struct submit_params *p, struct queue_env *env,
 {
 	size_t	 i;
 
-	env->smtputf8 = !submit_ascii(sender);
+	env->smtputf8 = !util_is_ascii(sender);
 	for (i = 0; i < rcpts->n; i++)
-		env->smtputf8 |= !submit_ascii(rcpts->v[i]);
+		env->smtputf8 |= !util_is_ascii(rcpts->v[i]);
 	if ((env->sender = strdup(sender)) == NULL ||
 	    (env->account = strdup(account)) == NULL ||
 	    (p->dsn_notify != NULL &&

@@ -218,3 +218,45 @@ util_strieq_n(const char *s, size_t len, const char *lit)
 {
 	return strlen(lit) == len && strncasecmp(s, lit, len) == 0;
 }
+
+bool
+util_is_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
+long
+util_parse_duration(const char *s)
+{
+	char	*end;
+	long	 v, mul = 1;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || v <= 0)
+		return -1;
+	switch (*end) {
+	case '\0':
+	case 's':
+		break;
+	case 'm':
+		mul = 60;
+		break;
+	case 'h':
+		mul = 3600;
+		break;
+	case 'd':
+		mul = 86400;
+		break;
+	default:
+		return -1;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		return -1;
+	if (v > 86400L * 365 / mul)
+		return -1;
+	return v * mul;
+}

@@ -46,6 +46,13 @@ int	util_random(void *buf, size_t len);
 int	util_encode(struct buf *out, const char *s, size_t len);
 int	util_decode(struct buf *out, const char *s, size_t len);
 
+/* True when s holds no octet above 127. */
+bool	util_is_ascii(const char *s);
+
+/* A duration on a command line: seconds, or a number with s, m, h or d;
+ * positive and at most a year.  -1 when s is anything else. */
+long	util_parse_duration(const char *s);
+
 /* Case-insensitive ASCII comparison of a length-delimited string with a
  * NUL-terminated one. */
 bool	util_strieq_n(const char *s, size_t len, const char *lit);

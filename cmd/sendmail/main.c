@@ -117,40 +117,6 @@ usage(const char *fmt, ...)
 	exit(EX_USAGE);
 }
 
-/* "30m", "1h", "45" (seconds). */
-static long
-parse_interval(const char *s)
-{
-	char		*end;
-	long		 v, mul = 1;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || v <= 0)
-		return -1;
-	switch (*end) {
-	case '\0':
-	case 's':
-		break;
-	case 'm':
-		mul = 60;
-		break;
-	case 'h':
-		mul = 3600;
-		break;
-	case 'd':
-		mul = 86400;
-		break;
-	default:
-		return -1;
-	}
-	if (*end != '\0' && end[1] != '\0')
-		return -1;
-	if (v > 86400L * 365 / mul)
-		return -1;
-	return v * mul;
-}
-
 /* Options that take a value, attached or as the next argument. */
 static bool
 takes_value(char c)
@@ -335,7 +301,7 @@ option_q(struct opts *o, const char *rest)
 		o->q_sender = rest + 1;
 		return;
 	}
-	if ((o->q_interval = parse_interval(rest)) == -1)
+	if ((o->q_interval = util_parse_duration(rest)) == -1)
 		usage("-q%s: bad interval", rest);
 }
 

@@ -51,28 +51,6 @@ usage(void)
 	exit(EX_USAGE);
 }
 
-/* "30s", "5m", "1h", "1d" or seconds. */
-static long
-parse_duration(const char *s)
-{
-	char	*end;
-	long	 v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || v <= 0 || v > 86400L * 365)
-		return -1;
-	if (*end == '\0' || strcmp(end, "s") == 0)
-		return v;
-	if (strcmp(end, "m") == 0 && v <= 525600)
-		return v * 60;
-	if (strcmp(end, "h") == 0 && v <= 8760)
-		return v * 3600;
-	if (strcmp(end, "d") == 0 && v <= 365)
-		return v * 86400;
-	return -1;
-}
-
 static int
 cmd_check(const struct conf *conf)
 {
@@ -399,7 +377,7 @@ main(int argc, char **argv)
 	} else if (strcmp(cmd, "run") == 0) {
 		if (i < argc && strcmp(argv[i], "--every") == 0 &&
 		    i + 2 == argc) {
-			if ((every = parse_duration(argv[i + 1])) == -1) {
+			if ((every = util_parse_duration(argv[i + 1])) == -1) {
 				fprintf(stderr, "sendq: --every %s: bad "
 				    "duration\n", argv[i + 1]);
 				conf_free(conf);

@@ -95,6 +95,24 @@ START_TEST(parse_ll_ranges)
 }
 END_TEST
 
+START_TEST(durations_and_ascii)
+{
+	ck_assert_int_eq(util_parse_duration("45"), 45);
+	ck_assert_int_eq(util_parse_duration("30s"), 30);
+	ck_assert_int_eq(util_parse_duration("30m"), 1800);
+	ck_assert_int_eq(util_parse_duration("1h"), 3600);
+	ck_assert_int_eq(util_parse_duration("365d"), 365L * 86400);
+	ck_assert_int_eq(util_parse_duration("366d"), -1);
+	ck_assert_int_eq(util_parse_duration("0"), -1);
+	ck_assert_int_eq(util_parse_duration("-5m"), -1);
+	ck_assert_int_eq(util_parse_duration("5x"), -1);
+	ck_assert_int_eq(util_parse_duration("5mm"), -1);
+	ck_assert_int_eq(util_parse_duration(""), -1);
+	ck_assert(util_is_ascii("plain@example.org"));
+	ck_assert(!util_is_ascii("j\xc3\xbcrgen@example.org"));
+}
+END_TEST
+
 Suite *
 buf_suite(void)
 {
@@ -105,6 +123,7 @@ buf_suite(void)
 	tcase_add_test(tc, encode_roundtrip);
 	tcase_add_test(tc, base64_rfc4648);
 	tcase_add_test(tc, parse_ll_ranges);
+	tcase_add_test(tc, durations_and_ascii);
 	suite_add_tcase(s, tc);
 	return s;
 }
