@@ -1,13 +1,28 @@
 #!/bin/sh
-# Installs the Debian packages sendq needs (as root), or names them.
-# Usage: tests/deps.sh build|test
+# The one list of the Debian packages sendq needs, used by make, make
+# check, make demo, make fuzz and .ci/run alike.  Installs what is
+# missing (as root), or prints the exact apt-get line.
+#
+# Usage: tests/deps.sh build|test|fuzz
+#   build  compile the programs
+#   test   build, then every package a test touches (make check, make
+#          asan, make demo, make bench)
+#   fuzz   test, then clang and its libFuzzer runtime (make fuzz)
+#
+# apt-get runs with --no-install-recommends, as on a minimal machine, so
+# a tool's Recommends that a test needs are named here: swaks speaks TLS
+# only with Net::SSLeay and IPv6 only with IO::Socket::INET6.
 set -eu
-build="gcc make pkg-config libssl-dev libconfuse-dev"
-test="$build check openssl python3-aiosmtpd swaks php-cli mandoc postfix dovecot-core"
+build="gcc make pkg-config libc6-dev libssl-dev libconfuse-dev"
+test="$build check ca-certificates openssl procps python3 python3-aiosmtpd
+    swaks libnet-ssleay-perl libio-socket-inet6-perl php-cli mandoc
+    postfix dovecot-core"
+fuzz="$test clang libclang-rt-14-dev"
 case "${1:-build}" in
 build) want=$build ;;
 test) want=$test ;;
-*) echo "usage: $0 build|test" >&2; exit 64 ;;
+fuzz) want=$fuzz ;;
+*) echo "usage: $0 build|test|fuzz" >&2; exit 64 ;;
 esac
 missing=
 for p in $want; do
@@ -22,9 +37,10 @@ if [ "$(id -u)" = 0 ]; then
 	echo "postfix postfix/main_mailer_type select No configuration" |
 	    debconf-set-selections
 	apt-get update -qq
+	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 else
 	echo "missing Debian packages; run as root:" >&2
-	echo "  apt-get install$missing" >&2
+	echo "  apt-get install --no-install-recommends$missing" >&2
 	exit 1
 fi
