@@ -18,7 +18,6 @@
 #include "addr.h"
 #include "buf.h"
 #include "mail.h"
-#include "tls.h"
 #include "util.h"
 
 #define MAIL_LINE_MAX	998
@@ -316,7 +315,7 @@ mail_phrase(struct buf *out, const char *name)
 	}
 	if (eight)
 		return buf_addstr(out, "=?UTF-8?B?") == -1 ||
-		    tls_base64_encode(out, name, strlen(name)) == -1 ||
+		    util_base64_encode(out, name, strlen(name)) == -1 ||
 		    buf_addstr(out, "?=") == -1 ? -1 : 0;
 	if (atoms && name[0] != ' ' && name[0] != '\0')
 		return buf_addstr(out, name);

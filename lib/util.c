@@ -213,6 +213,39 @@ util_decode(struct buf *out, const char *s, size_t len)
 	return 0;
 }
 
+int
+util_base64_encode(struct buf *out, const void *data, size_t len)
+{
+	static const char	 abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char	*p = data;
+	unsigned long		 v;
+	size_t			 i, need;
+	char			*d;
+
+	if (len > 0x3fffffff) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	need = 4 * ((len + 2) / 3);
+	if ((d = buf_reserve(out, need)) == NULL)	/* and the NUL */
+		return -1;
+	for (i = 0; i < len; i += 3, d += 4) {
+		v = (unsigned long)p[i] << 16;
+		if (i + 1 < len)
+			v |= (unsigned long)p[i + 1] << 8;
+		if (i + 2 < len)
+			v |= p[i + 2];
+		d[0] = abc[v >> 18 & 63];
+		d[1] = abc[v >> 12 & 63];
+		d[2] = i + 1 < len ? abc[v >> 6 & 63] : '=';
+		d[3] = i + 2 < len ? abc[v & 63] : '=';
+	}
+	out->len += need;
+	out->data[out->len] = '\0';
+	return 0;
+}
+
 bool
 util_strieq_n(const char *s, size_t len, const char *lit)
 {

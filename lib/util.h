@@ -53,6 +53,11 @@ bool	util_is_ascii(const char *s);
  * positive and at most a year.  -1 when s is anything else. */
 long	util_parse_duration(const char *s);
 
+/* Base64 (RFC 4648, with padding) of data appended to out; -1 with
+ * errno ENOMEM or EMSGSIZE.  Here, not in tls, so that the set-group-ID
+ * sendmail can encode a header without linking OpenSSL. */
+int	util_base64_encode(struct buf *out, const void *data, size_t len);
+
 /* Case-insensitive ASCII comparison of a length-delimited string with a
  * NUL-terminated one. */
 bool	util_strieq_n(const char *s, size_t len, const char *lit);

@@ -68,10 +68,32 @@ START_TEST(base64_rfc4648)
 		    strlen(v[i][0])), 0);
 		ck_assert_str_eq(buf_str(&b), v[i][1]);
 		buf_reset(&b);
+		ck_assert_int_eq(util_base64_encode(&b, v[i][0],
+		    strlen(v[i][0])), 0);
+		ck_assert_str_eq(buf_str(&b), v[i][1]);
+		buf_reset(&b);
 		ck_assert_int_eq(tls_base64_decode(&b, v[i][1],
 		    strlen(v[i][1])), 0);
 		ck_assert_uint_eq(b.len, strlen(v[i][0]));
 		ck_assert(memcmp(buf_str(&b), v[i][0], b.len) == 0);
+	}
+	/* util's encoder (OpenSSL-free, for sendmail) agrees with
+	 * OpenSSL's on every length and byte value. */
+	{
+		unsigned char	 raw[300];
+		struct buf	 u;
+
+		buf_init(&u, 0);
+		for (i = 0; i < sizeof raw; i++)
+			raw[i] = (unsigned char)(i * 167 + 13);
+		for (i = 0; i <= sizeof raw; i++) {
+			buf_reset(&b);
+			buf_reset(&u);
+			ck_assert_int_eq(tls_base64_encode(&b, raw, i), 0);
+			ck_assert_int_eq(util_base64_encode(&u, raw, i), 0);
+			ck_assert_str_eq(buf_str(&u), buf_str(&b));
+		}
+		buf_free(&u);
 	}
 	ck_assert_int_eq(tls_base64_decode(&b, "Zm9", 3), -1);
 	ck_assert_int_eq(tls_base64_decode(&b, "Zm=v", 4), -1);
