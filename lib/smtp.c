@@ -904,21 +904,23 @@ smtp_close(struct smtp_client *c)
 /*
  * Copies the spool file to the stream as DATA content: CRLF line ends
  * (a bare CR or LF becomes CRLF), a leading "." doubled, lines broken
- * before 998 octets, then the final ".".
+ * before 998 octets, then the final ".".  The buffers are on the heap:
+ * the caller chooses our stack limit (ulimit -s), and 192 KiB there
+ * crashed a delivery that holds the account's password.
  */
+#define SMTP_BODY_CHUNK	65536
+
 static int
-smtp_body(struct smtp_client *c, const struct smtp_msg *msg,
-    struct smtp_result *res)
+smtp_body_copy(struct smtp_client *c, const struct smtp_msg *msg,
+    char *in, char *out, struct smtp_result *res)
 {
-	char		 in[65536], out[2 * 65536 + 8];
 	size_t		 o, i, linelen = 0;
 	ssize_t		 n;
 	off_t		 pos = 0;
 	bool		 bol = true, cr = false;
 
-	smtp_set_state(c, SMTP_S_BODY);
 	for (;;) {
-		n = pread(msg->fd, in, sizeof in, pos);
+		n = pread(msg->fd, in, SMTP_BODY_CHUNK, pos);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
@@ -977,6 +979,26 @@ smtp_body(struct smtp_client *c, const struct smtp_msg *msg,
 		}
 	}
 	return stream_write(c->s, ".\r\n", 3);
+}
+
+static int
+smtp_body(struct smtp_client *c, const struct smtp_msg *msg,
+    struct smtp_result *res)
+{
+	char	*in;
+	int	 r;
+
+	smtp_set_state(c, SMTP_S_BODY);
+	/* in, then out: at most twice the input, and a line end carried
+	 * over from the chunk before. */
+	if ((in = malloc(SMTP_BODY_CHUNK + 2 * SMTP_BODY_CHUNK + 8)) ==
+	    NULL) {
+		smtp_result_set(res, SMTP_ERR_INTERNAL, "out of memory");
+		return -1;
+	}
+	r = smtp_body_copy(c, msg, in, in + SMTP_BODY_CHUNK, res);
+	free(in);
+	return r;
 }
 
 static void
