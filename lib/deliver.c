@@ -455,11 +455,20 @@ deliver_msg(struct deliver *d, struct queue_msg *m,
 	memset(rep, 0, sizeof *rep);
 	memset(&res, 0, sizeof res);
 	memset(&none, 0, sizeof none);
-	env->attempts++;
 	/* An account gone from the configuration: the sender's now. */
 	if ((s = deliver_session(d, env->account)) == NULL)
 		s = deliver_session(d, conf_account_for(d->conf,
 		    env->sender)->name);
+	/* Not our uid's to try (secret.h): no attempt, nothing changed. */
+	if (s != NULL && !secret_available(s->acct)) {
+		log_info("%s: account %s: password_command runs only as root "
+		    "or the sendq user; left for the queue run", env->id,
+		    s->acct->name);
+		rep->outcome = DELIVER_DEFERRED;
+		queue_msg_free(m);
+		return DELIVER_DEFERRED;
+	}
+	env->attempts++;
 	for (i = 0; i < env->nrcpts; i++)
 		npend += env->rcpts[i].state == QUEUE_RCPT_PENDING;
 	if (s == NULL || (npend > 0 && (rc = calloc(npend,

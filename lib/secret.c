@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,7 +130,9 @@ secret_from_command(const char *cmd, char *err, size_t errlen)
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDONLY);
 
-		if (null == -1 || dup2(null, STDIN_FILENO) == -1 ||
+		/* Not in the directory of whoever started the run. */
+		if (chdir("/") == -1 || null == -1 ||
+		    dup2(null, STDIN_FILENO) == -1 ||
 		    dup2(po[1], STDOUT_FILENO) == -1 ||
 		    dup2(pe[1], STDERR_FILENO) == -1)
 			_exit(127);
@@ -205,11 +208,39 @@ secret_from_command(const char *cmd, char *err, size_t errlen)
 	    errlen);
 }
 
+bool
+secret_command_allowed(void)
+{
+	static int	 allowed = -1;	/* not known yet */
+	struct passwd	*pw;
+	uid_t		 uid = getuid();
+
+	if (allowed == -1) {
+		pw = uid == 0 ? NULL : getpwnam("sendq");
+		allowed = uid == 0 || (pw != NULL && pw->pw_uid == uid);
+	}
+	return allowed;
+}
+
+bool
+secret_available(const struct conf_account *a)
+{
+	/* The order of secret_get(): password, password_file, command. */
+	return a->password != NULL || a->password_file != NULL ||
+	    a->password_command == NULL || secret_command_allowed();
+}
+
 int
 secret_get(const struct conf_account *a, char **out, char *err,
     size_t errlen)
 {
 	*out = NULL;
+	if (!secret_available(a)) {
+		snprintf(err, errlen, "password_command runs only as root or "
+		    "the sendq user, not as uid %lu",
+		    (unsigned long)getuid());
+		return -1;
+	}
 	if (a->password != NULL) {
 		if ((*out = strdup(a->password)) == NULL) {
 			snprintf(err, errlen, "out of memory");
