@@ -25,8 +25,10 @@
  * before they are freed; conf_free() wipes ours.  libconfuse's lexer
  * buffers are freed without wiping: that is beyond our reach.  libconfuse
  * expands ${NAME} from the environment in unquoted and double-quoted
- * values, and that environment is the caller's: sendq.conf(5) says not
- * to use it, and single quotes keep a literal "${".
+ * values, and the set-group-ID sendmail's environment is its caller's
+ * (TZ is kept): the file is parsed with an empty environment
+ * (parse_sealed()), so no value can take anything from it and the file
+ * means the same whoever reads it; single quotes keep a literal "${".
  */
 #include "conf.h"
 
@@ -1964,6 +1966,25 @@ lctx_free(struct lctx *lc)
 	free(lc->aliases);
 }
 
+/*
+ * cfg_parse_buf() with no environment for libconfuse's ${NAME} to read:
+ * ${NAME} becomes "" and ${NAME:-word} becomes word.  The caller's own
+ * environment is back in place on return.
+ */
+static int
+parse_sealed(cfg_t *cfg, const char *text)
+{
+	extern char	**environ;
+	char		 *none[] = { NULL };
+	char		**saved = environ;
+	int		  rc;
+
+	environ = none;
+	rc = cfg_parse_buf(cfg, text);
+	environ = saved;
+	return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* Public */
 
@@ -2005,7 +2026,7 @@ conf_load(const char *path, struct conf **out, char *err, size_t errlen)
 	lc_cur = &lc;
 	cfg_set_error_function(cfg, cb_error);
 	if (rc == 0) {
-		rc = cfg_parse_buf(cfg, lc.buf);
+		rc = parse_sealed(cfg, lc.buf);
 		if (lc.oom)
 			goto oom;
 		/* A value error counts if it comes before the first syntax
