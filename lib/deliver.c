@@ -289,15 +289,32 @@ deliver_reason(char **dst, const char *text)
 	*dst = n;
 }
 
+/*
+ * The reply or diagnostic that settles a recipient, as the log, the
+ * control file (reason, last error), mailq and the -odi caller get it.
+ * It holds what a server said: its control characters are escaped here,
+ * by util_escape, once for all of them (smtp.c escapes reply texts
+ * already; escaping twice changes nothing).
+ */
 static void
 deliver_reply_text(char *dst, size_t len, const struct smtp_reply *r,
     const struct smtp_result *res)
 {
+	struct buf	 raw, safe;
+
+	buf_init(&raw, 0);
+	buf_init(&safe, 0);
 	if (r->code != 0)
-		snprintf(dst, len, "%d%s%s %s", r->code, r->enh[0] ? " " : "",
-		    r->enh, r->text);
+		(void)buf_printf(&raw, "%d%s%s %s", r->code, r->enh[0] ? " " :
+		    "", r->enh, r->text);
 	else
-		snprintf(dst, len, "%s", res->what);
+		(void)buf_addstr(&raw, res->what);
+	if (util_escape(&safe, buf_str(&raw), raw.len, NULL) == -1)
+		snprintf(dst, len, "reason unavailable (out of memory)");
+	else
+		snprintf(dst, len, "%s", buf_str(&safe));
+	buf_free(&raw);
+	buf_free(&safe);
 }
 
 /*

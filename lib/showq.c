@@ -20,8 +20,13 @@
 static void
 showq_safe(FILE *out, const char *s)
 {
-	for (; *s != '\0'; s++)
-		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
+	struct buf	 b;
+
+	buf_init(&b, 0);
+	/* Out of memory: a mark rather than the raw text. */
+	fputs(util_escape(&b, s, strlen(s), NULL) == 0 ? buf_str(&b) : "?",
+	    out);
+	buf_free(&b);
 }
 
 static void

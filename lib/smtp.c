@@ -274,6 +274,30 @@ smtp_cmd(struct smtp_client *c, const char *shown, const char *fmt, ...)
 	return r;
 }
 
+/*
+ * Appends a reply line's text to r->text ("; " between lines), cut to
+ * its size.  The server is not trusted: its control characters are
+ * escaped (util_escape, as mailq and the spool have them), so that the
+ * text is safe in every message, log line and control file it reaches.
+ */
+static void
+smtp_reply_text(struct smtp_reply *r, size_t *used, const char *p,
+    size_t len)
+{
+	struct buf	 b;
+
+	if (*used + 3 >= sizeof r->text)
+		return;
+	buf_init(&b, 0);
+	if ((*used == 0 || buf_addstr(&b, "; ") == 0) &&
+	    util_escape(&b, p, len, NULL) == 0) {
+		snprintf(r->text + *used, sizeof r->text - *used, "%s",
+		    buf_str(&b));
+		*used = strlen(r->text);
+	}
+	buf_free(&b);
+}
+
 /* Reads one whole reply.  -1: I/O error (see stream) or, with errno
  * EPROTO, a malformed reply. */
 static int
@@ -294,9 +318,13 @@ smtp_read_reply(struct smtp_client *c, struct smtp_reply *r,
 		if (smtp_reply_line(c->line.data, c->line.len, &code, &more,
 		    &off) == -1 || (first != 0 && code != first) ||
 		    ++nlines > SMTP_REPLY_LINES) {
+			/* The offending line, for the message: escaped as
+			 * every other reply text. */
+			r->text[0] = '\0';
+			used = 0;
+			smtp_reply_text(r, &used, c->line.data,
+			    c->line.len > 200 ? 200 : c->line.len);
 			errno = EPROTO;
-			snprintf(r->text, sizeof r->text, "%.200s",
-			    c->line.data);
 			return -1;
 		}
 		first = code;
@@ -307,20 +335,9 @@ smtp_read_reply(struct smtp_client *c, struct smtp_reply *r,
 		    tlen) == -1 || buf_addch(lines, '\n') == -1))
 			return -1;
 		/* Keep the text for messages, minus repeated codes. */
-		if (used + 3 < sizeof r->text) {
-			int n = snprintf(r->text + used, sizeof r->text - used,
-			    "%s%.*s", used ? "; " : "", (int)(tlen - e),
-			    c->line.data + off + e);
-			if (n > 0)
-				used += (size_t)n;
-			if (used >= sizeof r->text)
-				used = sizeof r->text - 1;
-		}
+		smtp_reply_text(r, &used, c->line.data + off + e, tlen - e);
 	}
 	r->code = first;
-	for (off = 0; r->text[off] != '\0'; off++)
-		if ((unsigned char)r->text[off] < 0x20)
-			r->text[off] = '?';
 	return 0;
 }
 

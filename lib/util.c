@@ -293,3 +293,34 @@ util_parse_duration(const char *s)
 		return -1;
 	return v * mul;
 }
+
+int
+util_escape(struct buf *out, const char *s, size_t len, const char *keep)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t		 i, run;
+	unsigned char	 c;
+	char		 esc[4] = { '\\', 'x', 0, 0 };
+
+	for (i = 0; i < len; i += run) {
+		/* The bytes that need nothing, in one copy. */
+		for (run = 0; i + run < len; run++) {
+			c = (unsigned char)s[i + run];
+			if ((c < 0x20 || c == 0x7f) && (c == '\0' ||
+			    keep == NULL || strchr(keep, c) == NULL))
+				break;
+		}
+		if (run > 0) {
+			if (buf_add(out, s + i, run) == -1)
+				return -1;
+			continue;
+		}
+		c = (unsigned char)s[i];
+		esc[2] = hex[c >> 4];
+		esc[3] = hex[c & 15];
+		if (buf_add(out, esc, sizeof esc) == -1)
+			return -1;
+		run = 1;
+	}
+	return 0;
+}

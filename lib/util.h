@@ -62,4 +62,15 @@ int	util_base64_encode(struct buf *out, const void *data, size_t len);
  * NUL-terminated one. */
 bool	util_strieq_n(const char *s, size_t len, const char *lit);
 
+/*
+ * Text from outside (a server's reply, an address, a header value) made
+ * safe for a terminal, a log line or a spool record: s[0..len) appended
+ * to out with every C0 control character and DEL written as "\xHH",
+ * except those in keep (NULL: none), which are copied.  Every other
+ * byte, the backslash included, is copied too, so that escaping text
+ * twice changes nothing.  -1 with errno ENOMEM or EMSGSIZE (out's cap).
+ */
+int	util_escape(struct buf *out, const char *s, size_t len,
+	    const char *keep);
+
 #endif
