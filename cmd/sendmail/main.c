@@ -2,13 +2,23 @@
  * sendmail: the drop-in submission command.
  *
  * Thin by design: parse the command line the way sendmail 8 does, call
- * lib/ to read the message into the queue and to deliver it, and map
- * the outcome to a sysexits(3) status in one place (exit_for()).
+ * lib/ to read the message into the queue, and map the outcome to a
+ * sysexits(3) status in one place (exit_for()).
  *
  * Exit 0 means the message is on disk: both spool files and the
  * directory fsynced.  Every failure before that removes what was
  * written, so the caller still holds the only copy and knows it.
+ *
+ * Security: this program runs set-group-ID sendq for any local user, so
+ * it only queues (Postfix's postdrop is the model).  It holds no
+ * network, TLS, SASL or delivery code and is linked without OpenSSL;
+ * delivery, at once or by -q, is the work of the sendq program, run by
+ * its fixed path (run_sendq()).  It is not dumpable and leaves no core
+ * file: its memory may hold what the group may read.  The environment
+ * is cleared before anything reads it (sanitize_env()).
  */
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -16,7 +26,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <libgen.h>
+#include <limits.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -33,7 +45,6 @@
 #include "alias.h"
 #include "buf.h"
 #include "conf.h"
-#include "deliver.h"
 #include "log.h"
 #include "mail.h"
 #include "queue.h"
@@ -44,6 +55,12 @@
 
 #ifndef SENDQ_CONF_PATH
 #define SENDQ_CONF_PATH CONF_DEFAULT_PATH
+#endif
+#ifndef SENDQ_SBINDIR
+#define SENDQ_SBINDIR	"/usr/local/sbin"
+#endif
+#ifndef SENDQ_GROUP
+#define SENDQ_GROUP	"sendq"
 #endif
 
 enum mode {
@@ -78,6 +95,11 @@ struct opts {
 
 static const char	*progname = "sendmail";
 static bool		 quiet;
+
+/* The program that delivers, and the -C file it is to read (NULL: its
+ * default, which is ours). */
+static char		 sendq_path[PATH_MAX] = SENDQ_SBINDIR "/sendq";
+static const char	*sendq_config;
 
 static void
 errx_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -389,10 +411,6 @@ parse_args(struct opts *o, int argc, char **argv)
 
 /* --- submission ------------------------------------------------- */
 
-struct told_ctx {
-	int	 fd;	/* socket to the waiting parent, -1 when none */
-};
-
 /* A spool that could not take the message: the disk, or the rights. */
 static int
 exit_for_errno(int err)
@@ -443,38 +461,6 @@ exit_for(const struct submit_result *sr)
 	return EX_SOFTWARE;
 }
 
-static int
-exit_for_report(const struct deliver_report *rep)
-{
-	switch (rep->outcome) {
-	case DELIVER_FAILED:
-		return rep->rcpt_refused ? EX_NOUSER : EX_UNAVAILABLE;
-	default:
-		return EX_OK;
-	}
-}
-
-/* -odi: the parent learns the outcome and answers, so the child knows
- * the caller was told before it drops the message without a bounce. */
-static bool
-told_parent(void *arg, const struct deliver_report *rep)
-{
-	struct told_ctx	*t = arg;
-	struct pollfd	 pfd;
-	char		 ack;
-	unsigned char	 code = (unsigned char)exit_for_report(rep);
-
-	if (t->fd == -1)
-		return false;
-	if (send(t->fd, &code, 1, MSG_NOSIGNAL) != 1)
-		return false;
-	pfd.fd = t->fd;
-	pfd.events = POLLIN;
-	if (poll(&pfd, 1, 5000) != 1 || read(t->fd, &ack, 1) != 1)
-		return false;
-	return true;
-}
-
 static void
 detach_stdio(void)
 {
@@ -489,88 +475,104 @@ detach_stdio(void)
 		close(fd);
 }
 
+#define SENDQ_ARGV_MAX	16
+
+/*
+ * Replaces this process by the sendq program: "sendq [-C file] [-v]
+ * words...".  Descriptors other than 0, 1, 2 and keep (-1: none) are
+ * not passed on, whatever the caller left open.  Returns only when the
+ * program cannot be run, with errno set.
+ */
 static void
-deliver_now(const struct conf *conf, struct queue_msg *m,
-    struct told_ctx *told)
+run_sendq(const char *const *words, int keep)
 {
-	struct deliver		*d;
-	struct deliver_report	 rep;
+	const char	*argv[SENDQ_ARGV_MAX];
+	size_t		 n = 0;
+	int		 saved;
 
-	if ((d = deliver_new(conf)) == NULL) {
-		queue_msg_free(m);
-		return;
+	argv[n++] = "sendq";
+	if (sendq_config != NULL) {
+		argv[n++] = "-C";
+		argv[n++] = sendq_config;
 	}
-	if (told != NULL)
-		deliver_set_told(d, told_parent, told);
-	(void)deliver_msg(d, m, &rep);
-	deliver_free(d);
-	if (told != NULL && told->fd != -1) {
-		unsigned char code = (unsigned char)exit_for_report(&rep);
-
-		if (rep.outcome != DELIVER_FAILED)
-			(void)send(told->fd, &code, 1, MSG_NOSIGNAL);
-	}
+	if (log_tracing())
+		argv[n++] = "-v";
+	for (; *words != NULL && n < SENDQ_ARGV_MAX - 1; words++)
+		argv[n++] = *words;
+	argv[n] = NULL;
+	(void)close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (keep != -1)
+		(void)fcntl(keep, F_SETFD, 0);
+	fflush(NULL);
+	execv(sendq_path, (char *const *)argv);
+	saved = errno;
+	log_warn("cannot run %s", sendq_path);
+	errno = saved;
 }
 
-/* Background: the caller has its exit 0; a detached child delivers. */
+/*
+ * Background: the caller has its exit 0; the sendq program delivers in
+ * a child of its own session, stdio on /dev/null.  The message is no
+ * longer locked by us: if a queue runner takes it first, the child finds
+ * it busy and leaves it to the runner.
+ */
 static void
-deliver_background(const struct conf *conf, struct queue_msg *m)
+deliver_background(const char *id)
 {
-	pid_t	 pid;
+	const char	*words[] = { "flush", id, NULL };
+	pid_t		 pid;
 
 	fflush(NULL);
-	pid = fork();
-	if (pid == -1) {
+	if ((pid = fork()) == -1) {
 		/* The message is queued; the next queue run sends it. */
-		log_warn("%s: fork for background delivery",
-		    queue_msg_env(m)->id);
-		queue_msg_free(m);
+		log_warn("%s: fork for background delivery", id);
 		return;
 	}
-	if (pid > 0) {
-		/* Our copy of the descriptor goes; the child's keeps the
-		 * lock. */
-		queue_msg_free(m);
+	if (pid > 0)
 		return;
-	}
 	(void)setsid();
 	detach_stdio();
-	deliver_now(conf, m, NULL);
+	run_sendq(words, -1);
 	_exit(0);
 }
 
-/* Interactive: wait up to interactive_timeout for the child's verdict. */
+/*
+ * Interactive: sendq delivers and, over a socket, says how the attempt
+ * ended (one byte: the exit status); we answer, so that it knows the
+ * caller was told before it drops a refused message without a bounce
+ * (sendq(8), --told-fd).  No answer within interactive_timeout: exit 0,
+ * the queue carries on.
+ */
 static int
-deliver_interactive(const struct conf *conf, struct queue_msg *m)
+deliver_interactive(const struct conf *conf, const char *id)
 {
-	struct told_ctx	 told;
 	struct pollfd	 pfd;
 	unsigned char	 code;
+	char		 fdarg[16];
+	const char	*words[] = { "flush", "--told-fd", fdarg, id, NULL };
 	int		 sv[2];
 	pid_t		 pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
-		deliver_background(conf, m);
+		deliver_background(id);
 		return EX_OK;
 	}
 	fflush(NULL);
 	if ((pid = fork()) == -1) {
 		close(sv[0]);
 		close(sv[1]);
-		deliver_background(conf, m);
+		deliver_background(id);
 		return EX_OK;
 	}
 	if (pid == 0) {
-		close(sv[0]);
 		(void)setsid();
 		if (!log_tracing())
 			detach_stdio();
-		told.fd = sv[1];
-		deliver_now(conf, m, &told);
+		snprintf(fdarg, sizeof fdarg, "%d", sv[1]);
+		run_sendq(words, sv[1]);
 		_exit(0);
 	}
 	close(sv[1]);
-	queue_msg_free(m);
 	pfd.fd = sv[0];
 	pfd.events = POLLIN;
 	if (poll(&pfd, 1, (int)(conf->interactive_timeout > 3600 ? 3600 :
@@ -655,9 +657,57 @@ do_aliases(const struct conf *conf)
 }
 
 /*
+ * Whether the caller may read the configuration anyway: root, or a
+ * member of group sendq by its real or supplementary groups (our
+ * effective group, set-group-ID, does not count).
+ */
+static bool
+caller_reads_config(void)
+{
+	struct group	*gr;
+	gid_t		*groups;
+	int		 n, i;
+	bool		 member = false;
+
+	if (getuid() == 0)
+		return true;
+	if ((gr = getgrnam(SENDQ_GROUP)) == NULL)
+		return false;
+	if (getgid() == gr->gr_gid)
+		return true;
+	if ((n = getgroups(0, NULL)) <= 0 ||
+	    (groups = calloc((size_t)n, sizeof *groups)) == NULL)
+		return false;
+	n = getgroups(n, groups);
+	for (i = 0; i < n && !member; i++)
+		member = groups[i] == gr->gr_gid;
+	free(groups);
+	return member;
+}
+
+/* "via account NAME (host:port, ...)"; the hosts only for a caller who
+ * may read them in the configuration. */
+static void
+print_route(const struct conf_account *a, bool hosts)
+{
+	size_t	 j;
+
+	printf("via account %s", a->name);
+	if (hosts) {
+		printf(" (");
+		for (j = 0; j < a->nhosts; j++)
+			printf("%s%s:%s", j ? ", " : "", a->hosts[j].name,
+			    a->hosts[j].port);
+		printf(")");
+	}
+	printf("\n");
+}
+
+/*
  * -bv: where each address would go, after aliases and qualification, and
- * through which account and hosts (chosen by the sender, as for mail);
- * nothing is sent.  67 when an address cannot be resolved.
+ * through which account (chosen by the sender, as for mail) and, for
+ * root and group sendq, which hosts; nothing is sent.  67 when an
+ * address cannot be resolved.
  */
 static int
 do_verify(const struct opts *o, const struct conf *conf)
@@ -669,6 +719,7 @@ do_verify(const struct opts *o, const struct conf *conf)
 	char			 err[1024], *sender, *login, *q;
 	size_t			 i, k, h;
 	int			 ex = EX_OK;
+	bool			 hosts = caller_reads_config();
 
 	if (o->nrcpts == 0)
 		usage("-bv needs addresses");
@@ -713,12 +764,8 @@ do_verify(const struct opts *o, const struct conf *conf)
 				printf("%s... deliverable: ", in.v[k]);
 				if (out.n > 1 || strcmp(q, in.v[k]) != 0)
 					printf("as %s, ", q);
-				printf("via account %s (", a->name);
 				free(q);
-				for (size_t j = 0; j < a->nhosts; j++)
-					printf("%s%s:%s", j ? ", " : "",
-					    a->hosts[j].name, a->hosts[j].port);
-				printf(")\n");
+				print_route(a, hosts);
 			}
 		}
 		addr_list_free(&in);
@@ -776,14 +823,12 @@ do_send(const struct opts *o, const struct conf *conf)
 	delivery = o->delivery >= 0 ? o->delivery : (int)conf->delivery;
 	if (o->verbose && delivery == CONF_DELIVERY_BACKGROUND)
 		delivery = CONF_DELIVERY_INTERACTIVE;
-	if (sr.msg == NULL)
-		;	/* out of memory: the queue run sends it */
-	else if (delivery == CONF_DELIVERY_QUEUE)
-		queue_msg_free(sr.msg);
-	else if (delivery == CONF_DELIVERY_INTERACTIVE)
-		ex = deliver_interactive(conf, sr.msg);
-	else
-		deliver_background(conf, sr.msg);
+	/* The lock goes: sendq takes it again to deliver. */
+	queue_msg_free(sr.msg);
+	if (delivery == CONF_DELIVERY_INTERACTIVE)
+		ex = deliver_interactive(conf, sr.id);
+	else if (delivery == CONF_DELIVERY_BACKGROUND)
+		deliver_background(sr.id);
 out:
 	alias_free(aliases);
 	free(login);
@@ -793,7 +838,6 @@ out:
 
 /* -bs: where each message the SMTP dialogue queued goes next. */
 struct bs_ctx {
-	const struct conf	*conf;
 	int			 delivery;
 };
 
@@ -806,15 +850,16 @@ static void
 bs_queued(void *arg, struct queue_msg *m)
 {
 	struct bs_ctx	*c = arg;
+	char		 id[QUEUE_ID_LEN + 1];
 
 	/* A long session must not pile up the zombies of earlier
 	 * deliveries. */
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
-	if (c->delivery == CONF_DELIVERY_QUEUE)
-		queue_msg_free(m);
-	else
-		deliver_background(c->conf, m);
+	snprintf(id, sizeof id, "%s", queue_msg_env(m)->id);
+	queue_msg_free(m);
+	if (c->delivery != CONF_DELIVERY_QUEUE)
+		deliver_background(id);
 }
 
 /* -bs: SMTP on standard input and output, any number of messages. */
@@ -837,7 +882,6 @@ do_smtp(const struct opts *o, const struct conf *conf)
 		return EX_TEMPFAIL;
 	}
 	gecos = gecos_name(pw);
-	ctx.conf = conf;
 	ctx.delivery = o->delivery >= 0 ? o->delivery : (int)conf->delivery;
 	memset(&sp, 0, sizeof sp);
 	sp.conf = conf;
@@ -857,30 +901,84 @@ do_smtp(const struct opts *o, const struct conf *conf)
 	return ex;
 }
 
+/*
+ * -q: the sendq program runs the queue in our place (exec, so its exit
+ * status is ours and a signal sent to us reaches it): once, every
+ * message now ("sendq flush"), or every interval ("sendq run --every"),
+ * as a daemon unless -qf.
+ */
 static int
-do_queue_run(struct opts *o, const struct conf *conf)
+do_queue_run(struct opts *o)
 {
-	struct deliver_filter	 f;
+	const char	*words[SENDQ_ARGV_MAX];
+	char		 every[32];
+	size_t		 n = 0;
 
 	if (getuid() != 0 && o->config == NULL) {
 		errx_msg("only root may run the queue");
 		return EX_NOPERM;
 	}
-	memset(&f, 0, sizeof f);
-	f.force = o->q_interval == 0;
-	f.id_sub = o->q_id;
-	f.rcpt_sub = o->q_rcpt;
-	f.sender_sub = o->q_sender;
+	if (o->q_interval > 0) {
+		snprintf(every, sizeof every, "%lds", o->q_interval);
+		words[n++] = "run";
+		words[n++] = "--every";
+		words[n++] = every;
+	} else
+		words[n++] = "flush";
+	if (o->q_id != NULL) {
+		words[n++] = "--id";
+		words[n++] = o->q_id;
+	}
+	if (o->q_rcpt != NULL) {
+		words[n++] = "--recipient";
+		words[n++] = o->q_rcpt;
+	}
+	if (o->q_sender != NULL) {
+		words[n++] = "--sender";
+		words[n++] = o->q_sender;
+	}
+	words[n] = NULL;
 	if (o->q_interval > 0 && !o->q_foreground && daemon(0, 0) == -1) {
 		errx_msg("daemon: %s", strerror(errno));
 		return EX_OSERR;
 	}
-	if (deliver_loop(conf, &f, (unsigned)o->q_interval) == -1) {
-		errx_msg("%s: cannot read the queue: %s", conf->queue_dir,
-		    strerror(errno));
-		return EX_IOERR;
+	run_sendq(words, -1);
+	errx_msg("cannot run %s: %s", sendq_path, strerror(errno));
+	return EX_UNAVAILABLE;
+}
+
+/*
+ * Before anything else: no core file and no ptrace(2) by the caller,
+ * whatever the machine's fs.suid_dumpable says.
+ */
+static void
+harden(void)
+{
+	struct rlimit	 none = { 0, 0 };
+
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||
+	    setrlimit(RLIMIT_CORE, &none) == -1) {
+		fprintf(stderr, "%s: cannot make the process undumpable: %s\n",
+		    progname, strerror(errno));
+		exit(EX_OSERR);
 	}
-	return EX_OK;
+}
+
+/*
+ * The sendq program is SENDQ_SBINDIR/sendq.  The tests of a build tree
+ * name theirs with SENDQ_PROGRAM, honoured only in a process without
+ * privileges (where it can do nothing its caller could not): read
+ * before the environment is cleared.
+ */
+static void
+choose_sendq(void)
+{
+	const char	*p = getenv("SENDQ_PROGRAM");
+
+	if (p == NULL || p[0] != '/' || strlen(p) >= sizeof sendq_path ||
+	    getuid() != geteuid() || getgid() != getegid())
+		return;
+	snprintf(sendq_path, sizeof sendq_path, "%s", p);
 }
 
 /*
@@ -942,11 +1040,13 @@ main(int argc, char **argv)
 		progname = strcmp(progname, "mailq") == 0 ? "mailq" :
 		    strcmp(progname, "newaliases") == 0 ? "newaliases" :
 		    "sendmail";
-	/* Writes to a peer that has gone must fail, not kill us (TLS
-	 * writes go through write(2)). */
+	harden();
+	/* Writes to a peer that has gone (-bs, -odi) must fail, not kill
+	 * us. */
 	signal(SIGPIPE, SIG_IGN);
 	/* Spool files: read and write for owner and group only. */
 	umask(007);
+	choose_sendq();
 	sanitize_env();
 	memset(&o, 0, sizeof o);
 	o.delivery = -1;
@@ -957,6 +1057,7 @@ main(int argc, char **argv)
 		o.mode = MODE_ALIASES;
 
 	path = o.config != NULL ? o.config : SENDQ_CONF_PATH;
+	sendq_config = o.config;
 	if (o.config != NULL && getuid() != 0)
 		drop_group();
 	/* Only the default file may be missing: a -C typo is an error. */
@@ -982,7 +1083,7 @@ main(int argc, char **argv)
 
 	switch (o.mode) {
 	case MODE_QUEUE_RUN:
-		ex = do_queue_run(&o, conf);
+		ex = do_queue_run(&o);
 		break;
 	case MODE_ALIASES:
 		ex = do_aliases(conf);

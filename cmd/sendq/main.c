@@ -1,14 +1,28 @@
 /*
- * sendq: administration of the queue and the configuration.
+ * sendq: administration of the queue and the configuration, and the
+ * delivering half of sendmail.
  *
  *   sendq [-C file] [-v] version | check [--connect] | queue [--json]
- *       [--failed] | show ID | delete ID... | flush [ID...] |
- *       run [--every D]
+ *       [--failed] | show ID | delete ID... |
+ *       flush [--id S] [--recipient S] [--sender S] [ID...] |
+ *       flush --told-fd FD ID | run [--every D] [--id S] ...
  *
  * Thin: each command is a call into lib/ and a sysexits(3) status.
+ *
+ * The set-group-ID sendmail only queues; it runs this program to
+ * deliver (flush ID, at once after submission; flush --told-fd for
+ * -odi; flush and run for -q), with its own privileges: the caller's
+ * uid and group sendq.  So this program, too, is not dumpable and
+ * leaves no core file, and keeps large buffers off the stack.
  */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,11 +48,14 @@
 #define SENDQ_VERSION "unknown"
 #endif
 
+/* The usage: on stdout with exit 0 when asked for (--help), else on
+ * stderr with exit 64. */
 static void __attribute__((noreturn))
-usage(void)
+usage_to(FILE *fp, int ex)
 {
-	fprintf(stderr,
+	fprintf(fp,
 	    "usage: sendq [-C file] [-v] command\n"
+	    "       sendq --help\n"
 	    "  version             print the version\n"
 	    "  check [--connect]   validate the configuration; with --connect,\n"
 	    "                      also try every smarthost (sends nothing)\n"
@@ -46,9 +63,17 @@ usage(void)
 	    "                      list the queue (Postfix's layout, or JSON lines)\n"
 	    "  show ID             print a message's envelope and text\n"
 	    "  delete ID ...       remove messages without sending them\n"
-	    "  flush [ID ...]      attempt queued messages now\n"
-	    "  run [--every D]     run the queue (repeatedly, every D)\n");
-	exit(EX_USAGE);
+	    "  flush [--id S] [--recipient S] [--sender S] [ID ...]\n"
+	    "                      attempt queued messages now\n"
+	    "  run [--every D] [--id S] [--recipient S] [--sender S]\n"
+	    "                      run the queue (repeatedly, every D)\n");
+	exit(ex);
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	usage_to(stderr, EX_USAGE);
 }
 
 static int
@@ -207,47 +232,6 @@ find_message(const struct conf *conf, const char *id, const char **sub,
 	return EX_OK;
 }
 
-/* Prints s[0..len) with its control characters escaped, but those in
- * keep (util_escape): the queue holds text from outside. */
-static void
-show_escaped(const char *s, size_t len, const char *keep)
-{
-	struct buf	 b;
-
-	buf_init(&b, 0);
-	fputs(util_escape(&b, s, len, keep) == 0 ? buf_str(&b) : "?", stdout);
-	buf_free(&b);
-}
-
-/*
- * A piece of the message text: CRLF printed as a line end, TAB and LF
- * as they are, every other control character (a bare CR too) escaped.
- * *cr says that the piece before ended in a CR.
- */
-static void
-show_text(const char *p, size_t len, bool *cr)
-{
-	const char	*end;
-	size_t		 k;
-
-	while (len > 0) {
-		if (*cr) {
-			*cr = false;
-			if (*p != '\n')
-				show_escaped("\r", 1, NULL);
-		}
-		end = memchr(p, '\r', len);
-		k = end != NULL ? (size_t)(end - p) : len;
-		show_escaped(p, k, "\t\n");
-		if (end != NULL) {
-			*cr = true;
-			k++;
-		}
-		p += k;
-		len -= k;
-	}
-}
-
 static int
 cmd_show(const struct conf *conf, const char *id)
 {
@@ -257,36 +241,24 @@ cmd_show(const struct conf *conf, const char *id)
 	size_t			 i;
 	ssize_t			 n;
 	int			 ex, fd;
-	bool			 cr = false;
 
 	if ((ex = find_message(conf, id, &sub, &env)) != EX_OK)
 		return ex;
 	printf("id: %s%s\n", env.id, sub != NULL ? " (failed)" : "");
 	printf("arrival: %s\n", util_rfc5322_date(env.arrival, when,
 	    sizeof when));
-	/* Addresses and replies came from outside: escaped (SPEC). */
-	printf("sender: <");
-	show_escaped(env.sender, strlen(env.sender), NULL);
-	printf(">\nuid: %lu\naccount: ", (unsigned long)env.uid);
-	show_escaped(env.account, strlen(env.account), NULL);
-	printf("\nsize: %lld\n", (long long)env.size);
+	printf("sender: <%s>\nuid: %lu\naccount: %s\nsize: %lld\n",
+	    env.sender, (unsigned long)env.uid, env.account,
+	    (long long)env.size);
 	printf("attempts: %u\n", env.attempts);
 	if (env.next_attempt != 0 && sub == NULL)
 		printf("next attempt: %s\n", util_rfc5322_date(
 		    env.next_attempt, when, sizeof when));
-	for (i = 0; i < env.nrcpts; i++) {
-		printf("recipient: <");
-		show_escaped(env.rcpts[i].addr, strlen(env.rcpts[i].addr),
-		    NULL);
-		printf("> %s", states[env.rcpts[i].state]);
-		if (env.rcpts[i].reason != NULL) {
-			printf(" (");
-			show_escaped(env.rcpts[i].reason,
-			    strlen(env.rcpts[i].reason), NULL);
-			printf(")");
-		}
-		printf("\n");
-	}
+	for (i = 0; i < env.nrcpts; i++)
+		printf("recipient: <%s> %s%s%s%s\n", env.rcpts[i].addr,
+		    states[env.rcpts[i].state], env.rcpts[i].reason ? " (" :
+		    "", env.rcpts[i].reason ? env.rcpts[i].reason : "",
+		    env.rcpts[i].reason ? ")" : "");
 	printf("\n");
 	fflush(stdout);
 	snprintf(path, sizeof path, "%s/%s%s%s.msg", conf->queue_dir,
@@ -296,14 +268,11 @@ cmd_show(const struct conf *conf, const char *id)
 		fprintf(stderr, "sendq: %s: %s\n", path, strerror(errno));
 		return EX_IOERR;
 	}
-	/* The text too, but for its TABs and line ends (SPEC). */
 	while ((n = read(fd, chunk, sizeof chunk)) > 0)
-		show_text(chunk, (size_t)n, &cr);
-	if (cr)
-		show_escaped("\r", 1, NULL);
+		if (fwrite(chunk, 1, (size_t)n, stdout) != (size_t)n)
+			break;
 	close(fd);
-	return fflush(stdout) == 0 && !ferror(stdout) && n == 0 ? EX_OK :
-	    EX_IOERR;
+	return fflush(stdout) == 0 && n == 0 ? EX_OK : EX_IOERR;
 }
 
 /* Removes messages, queued or failed; one being delivered is left. */
@@ -346,22 +315,199 @@ cmd_delete(const struct conf *conf, int argc, char **argv)
 	return ex;
 }
 
+/* What an attempt comes to for sendmail -odi: its exit status. */
 static int
-cmd_run(const struct conf *conf, bool force, char **ids, size_t nids,
-    long every)
+exit_for_report(const struct deliver_report *rep)
 {
-	struct deliver_filter	 f;
+	switch (rep->outcome) {
+	case DELIVER_FAILED:
+		return rep->rcpt_refused ? EX_NOUSER : EX_UNAVAILABLE;
+	default:
+		return EX_OK;
+	}
+}
 
-	memset(&f, 0, sizeof f);
-	f.force = force;
-	f.ids = ids;
-	f.nids = nids;
-	if (deliver_loop(conf, &f, (unsigned)every) == -1) {
+/*
+ * --told-fd: sendmail -odi waits on the other end of this socket.  The
+ * verdict goes as one byte; the message leaves the queue without a
+ * bounce only once sendmail has answered (within 5 s), i.e. its caller
+ * has its exit status.
+ */
+static bool
+told_submitter(void *arg, const struct deliver_report *rep)
+{
+	int		*fd = arg;
+	struct pollfd	 pfd;
+	char		 ack;
+	unsigned char	 code = (unsigned char)exit_for_report(rep);
+
+	if (send(*fd, &code, 1, MSG_NOSIGNAL) != 1)
+		return false;
+	pfd.fd = *fd;
+	pfd.events = POLLIN;
+	return poll(&pfd, 1, 5000) == 1 && read(*fd, &ack, 1) == 1;
+}
+
+static volatile sig_atomic_t flush_stop;
+
+static void
+flush_on_signal(int sig)
+{
+	(void)sig;
+	flush_stop = 1;
+}
+
+/*
+ * flush ID...: each message opened by its name, not by a pass over the
+ * whole queue (sendmail runs this after every submission).  One that is
+ * busy or gone is some runner's already.  SIGTERM and SIGINT end it
+ * after the message in progress, as they end a queue run.
+ */
+static int
+cmd_flush_ids(const struct conf *conf, char **ids, size_t nids,
+    int told_fd)
+{
+	struct sigaction	 sa;
+	struct deliver		*d;
+	struct deliver_report	 rep;
+	struct queue_msg	*m;
+	char			 err[512];
+	size_t			 i;
+	int			 r, ex = EX_OK;
+	bool			 tried = false;
+
+	memset(&rep, 0, sizeof rep);
+	if ((d = deliver_new(conf)) == NULL) {
+		fprintf(stderr, "sendq: out of memory\n");
+		return EX_TEMPFAIL;
+	}
+	if (told_fd != -1)
+		deliver_set_told(d, told_submitter, &told_fd);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = flush_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	for (i = 0; i < nids && !flush_stop; i++) {
+		r = queue_open(conf->queue_dir, ids[i], &m, err, sizeof err);
+		if (r == 1)
+			continue;
+		if (r == -1) {
+			fprintf(stderr, "sendq: %s\n", err);
+			ex = errno == EACCES ? EX_NOPERM : EX_IOERR;
+			continue;
+		}
+		(void)deliver_msg(d, m, &rep);
+		tried = true;
+	}
+	deliver_free(d);
+	/* A refusal was told already; anything else is told now.  Not
+	 * tried (busy, gone): no word, and sendmail exits 0. */
+	if (told_fd != -1 && tried && rep.outcome != DELIVER_FAILED) {
+		unsigned char code = (unsigned char)exit_for_report(&rep);
+
+		(void)send(told_fd, &code, 1, MSG_NOSIGNAL);
+	}
+	return ex;
+}
+
+static int
+cmd_run(const struct conf *conf, struct deliver_filter *f, long every)
+{
+	if (deliver_loop(conf, f, (unsigned)every) == -1) {
 		fprintf(stderr, "sendq: %s: %s\n", conf->queue_dir,
 		    strerror(errno));
 		return EX_IOERR;
 	}
 	return EX_OK;
+}
+
+/*
+ * The options of flush and run: --id, --recipient and --sender restrict
+ * the run to messages whose ID, a pending recipient or the sender
+ * contain the text (sendmail -qI, -qR, -qS); run takes --every, flush
+ * the internal --told-fd of sendmail -odi.  Returns the index of the
+ * first argument that is not an option, or -1 after a message.
+ */
+static int
+run_options(int argc, char **argv, bool run, struct deliver_filter *f,
+    long *every, int *told_fd)
+{
+	long long	 v;
+	int		 i;
+
+	for (i = 0; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
+		if (i + 1 == argc)
+			usage();
+		if (strcmp(argv[i], "--id") == 0)
+			f->id_sub = argv[i + 1];
+		else if (strcmp(argv[i], "--recipient") == 0)
+			f->rcpt_sub = argv[i + 1];
+		else if (strcmp(argv[i], "--sender") == 0)
+			f->sender_sub = argv[i + 1];
+		else if (run && strcmp(argv[i], "--every") == 0) {
+			if ((*every = util_parse_duration(argv[i + 1])) == -1) {
+				fprintf(stderr, "sendq: --every %s: bad "
+				    "duration\n", argv[i + 1]);
+				return -1;
+			}
+		} else if (!run && strcmp(argv[i], "--told-fd") == 0) {
+			if (util_parse_ll(argv[i + 1], 0, INT_MAX, &v) == -1 ||
+			    fcntl((int)v, F_GETFD) == -1) {
+				fprintf(stderr, "sendq: --told-fd %s: not an "
+				    "open descriptor\n", argv[i + 1]);
+				return -1;
+			}
+			*told_fd = (int)v;
+		} else
+			usage();
+	}
+	return i;
+}
+
+/* flush [options] [ID...] and run [options]. */
+static int
+cmd_flush_or_run(const struct conf *conf, bool run, int argc, char **argv)
+{
+	struct deliver_filter	 f;
+	long			 every = 0;
+	int			 i, told_fd = -1;
+	bool			 filters;
+
+	memset(&f, 0, sizeof f);
+	if ((i = run_options(argc, argv, run, &f, &every, &told_fd)) == -1)
+		return EX_USAGE;
+	argc -= i;
+	argv += i;
+	filters = f.id_sub != NULL || f.rcpt_sub != NULL ||
+	    f.sender_sub != NULL;
+	if ((run && argc > 0) || (filters && argc > 0) ||
+	    (told_fd != -1 && argc != 1))
+		usage();
+	for (i = 0; i < argc; i++)
+		if (!queue_id_valid(argv[i])) {
+			fprintf(stderr, "sendq: %s: not a queue ID\n",
+			    argv[i]);
+			return EX_USAGE;
+		}
+	if (argc > 0)
+		return cmd_flush_ids(conf, argv, (size_t)argc, told_fd);
+	f.force = !run;
+	return cmd_run(conf, &f, every);
+}
+
+/* Before anything else: no core file, no ptrace(2) by the caller. */
+static void
+harden(void)
+{
+	struct rlimit	 none = { 0, 0 };
+
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||
+	    setrlimit(RLIMIT_CORE, &none) == -1) {
+		fprintf(stderr, "sendq: cannot make the process undumpable: "
+		    "%s\n", strerror(errno));
+		exit(EX_OSERR);
+	}
 }
 
 int
@@ -371,10 +517,10 @@ main(int argc, char **argv)
 	const char	*default_path = SENDQ_CONF_PATH;
 	const char	*path = default_path, *cmd;
 	char		 err[1024];
-	long		 every = 0;
 	int		 i = 1, ex;
 	bool		 verbose = false;
 
+	harden();
 	signal(SIGPIPE, SIG_IGN);
 	umask(007);
 	for (; i < argc && argv[i][0] == '-'; i++) {
@@ -382,6 +528,8 @@ main(int argc, char **argv)
 			path = argv[++i];
 		else if (strcmp(argv[i], "-v") == 0)
 			verbose = true;
+		else if (strcmp(argv[i], "--help") == 0)
+			usage_to(stdout, EX_OK);
 		else
 			usage();
 	}
@@ -421,30 +569,10 @@ main(int argc, char **argv)
 		ex = cmd_show(conf, argv[i]);
 	else if (strcmp(cmd, "delete") == 0)
 		ex = cmd_delete(conf, argc - i, argv + i);
-	else if (strcmp(cmd, "flush") == 0) {
-		for (int k = i; k < argc; k++)
-			if (!queue_id_valid(argv[k])) {
-				fprintf(stderr, "sendq: %s: not a queue ID\n",
-				    argv[k]);
-				conf_free(conf);
-				return EX_USAGE;
-			}
-		ex = cmd_run(conf, true, argv + i, (size_t)(argc - i), 0);
-	} else if (strcmp(cmd, "run") == 0) {
-		if (i < argc && strcmp(argv[i], "--every") == 0 &&
-		    i + 2 == argc) {
-			if ((every = util_parse_duration(argv[i + 1])) == -1) {
-				fprintf(stderr, "sendq: --every %s: bad "
-				    "duration\n", argv[i + 1]);
-				conf_free(conf);
-				return EX_USAGE;
-			}
-		} else if (i != argc) {
-			conf_free(conf);
-			usage();
-		}
-		ex = cmd_run(conf, false, NULL, 0, every);
-	} else {
+	else if (strcmp(cmd, "flush") == 0 || strcmp(cmd, "run") == 0)
+		ex = cmd_flush_or_run(conf, strcmp(cmd, "run") == 0,
+		    argc - i, argv + i);
+	else {
 		conf_free(conf);
 		usage();
 	}

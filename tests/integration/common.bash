@@ -1,7 +1,9 @@
 # common.bash - sendq-side helpers for integration tests, next to lib.sh
 # (which runs the SMTP fixture).  Source after lib.sh.
 #
-#   SENDMAIL, SENDQ     the built programs ($SENDQ_BUILD, default the tree)
+#   SENDMAIL, SENDQ     the built programs ($SENDQ_BUILD, default the tree);
+#                       SENDQ_PROGRAM (exported) makes sendmail run this
+#                       sendq to deliver
 #   q_conf [KEY=VALUE...]
 #                       write $T/sendq.conf: queue $T/queue, log
 #                       $T/sendq.log, one account "default" at
@@ -16,6 +18,9 @@
 SENDQ_BUILD=${SENDQ_BUILD:-$TOP}
 SENDMAIL=$SENDQ_BUILD/cmd/sendmail/sendmail
 SENDQ=$SENDQ_BUILD/cmd/sendq/sendq
+# sendmail delivers by running sendq: this one, not an installed one
+# (honoured only when sendmail runs without privileges).
+export SENDQ_PROGRAM=$SENDQ
 PASSWORD='Xy7-secret-Pw9'
 [ -x "$SENDMAIL" ] || fail "$SENDMAIL not built (run make)"
 
