@@ -3,21 +3,41 @@
  *
  * A tokenizer turns the header body into atoms (runs of atext and '.'),
  * quoted strings, domain literals and specials, skipping white space
- * and comments.  The parser then walks list elements: an element with
- * '<' yields what lies between '<' and '>' (minus an obsolete route), an
- * element without is itself an addr-spec; ':' opens a group, whose name
- * is dropped, and ';' closes it.
+ * and comments.  The parser then walks list elements as the tokens come:
+ * an element with '<' yields what lies between '<' and '>' (minus an
+ * obsolete route), an element without is itself an addr-spec; ':' opens
+ * a group, whose name is dropped, and ';' closes it.  Only the tokens of
+ * the element being read are held, so a list is read in one pass and a
+ * list with too many addresses is refused at the first one too many,
+ * whatever follows it.
+ *
+ * Security: no control character (C0 or DEL) ever reaches an address,
+ * quoted or not: an address goes into an SMTP command and a generated
+ * From:, where a CR or LF would start a new command or header (the
+ * CVE-2016-10033 path of PHP's mail()).  The only ones allowed anywhere
+ * are TAB and, in a header or a file, the CR and LF of folding, and
+ * those only between words or inside a display name or a comment.
+ * Messages quote the text with every control character escaped.
+ *
+ * A list keeps, beside its array, an open-addressing hash set of the
+ * addresses' indexes, so that adding n addresses costs O(n), not O(n^2).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "addr.h"
 #include "buf.h"
+#include "util.h"
 
 #define ADDR_MAX	998
+/* Tokens one list element may hold: an address and a display name of
+ * any sensible length, not a header's worth. */
+#define ADDR_ELEMENT_TOKENS	4096
+/* Bytes of the text quoted in a message. */
+#define ADDR_QUOTE_MAX	200
 
 enum tok_type {
 	TOK_ATOM,	/* atext and dots */
@@ -31,13 +51,23 @@ struct tok {
 	enum tok_type	 type;
 	const char	*p;
 	size_t		 len;
+	bool		 blank;	/* a quoted string or literal holds a TAB or
+				 * a line break: fine in a display name,
+				 * never in an address */
 };
 
 struct lexer {
 	const char	*s;
 	size_t		 len, pos;
+	bool		 breaks;	/* CR and LF may fold (a header) */
 	const char	*err;
 };
+
+static bool
+addr_ctl(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
 
 static bool
 addr_atext(unsigned char c)
@@ -51,28 +81,53 @@ addr_atext(unsigned char c)
 }
 
 static bool
-addr_ws(char c)
+addr_ws(const struct lexer *lx, char c)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+	return c == ' ' || c == '\t' ||
+	    (lx->breaks && (c == '\r' || c == '\n'));
 }
 
-/* Skips white space and comments; -1 on an unterminated comment. */
+/*
+ * Whether c may stand inside a comment, a quoted string or a domain
+ * literal: any control character but TAB and a folding line break is
+ * refused.  The white space ones set *blank.
+ */
+static bool
+lex_ctl_ok(struct lexer *lx, unsigned char c, bool escaped, bool *blank)
+{
+	if (!addr_ctl(c))
+		return true;
+	if (c == '\t' || (!escaped && addr_ws(lx, (char)c))) {
+		*blank = true;
+		return true;
+	}
+	lx->err = "control character";
+	return false;
+}
+
+/* Skips white space and comments; -1 on an unterminated comment or a
+ * control character in one. */
 static int
 lex_skip(struct lexer *lx)
 {
 	int	 depth;
+	bool	 esc, blank;
 
 	for (;;) {
-		while (lx->pos < lx->len && addr_ws(lx->s[lx->pos]))
+		while (lx->pos < lx->len && addr_ws(lx, lx->s[lx->pos]))
 			lx->pos++;
 		if (lx->pos >= lx->len || lx->s[lx->pos] != '(')
 			return 0;
 		for (depth = 0; lx->pos < lx->len; lx->pos++) {
 			char c = lx->s[lx->pos];
 
-			if (c == '\\' && lx->pos + 1 < lx->len)
-				lx->pos++;
-			else if (c == '(')
+			if ((esc = c == '\\' && lx->pos + 1 < lx->len))
+				c = lx->s[++lx->pos];
+			if (!lex_ctl_ok(lx, (unsigned char)c, esc, &blank))
+				return -1;
+			if (esc)
+				continue;
+			if (c == '(')
 				depth++;
 			else if (c == ')' && --depth == 0)
 				break;
@@ -85,16 +140,43 @@ lex_skip(struct lexer *lx)
 	}
 }
 
+/* A quoted string or a domain literal, from its opening character. */
+static int
+lex_quoted(struct lexer *lx, struct tok *t, char open)
+{
+	char	 close = open == '"' ? '"' : ']', c;
+	bool	 esc;
+
+	t->type = open == '"' ? TOK_QUOTED : TOK_LITERAL;
+	for (lx->pos++; lx->pos < lx->len; lx->pos++) {
+		c = lx->s[lx->pos];
+		if ((esc = c == '\\' && lx->pos + 1 < lx->len))
+			c = lx->s[++lx->pos];
+		if (!lex_ctl_ok(lx, (unsigned char)c, esc, &t->blank))
+			return -1;
+		if (!esc && c == close)
+			break;
+	}
+	if (lx->pos >= lx->len) {
+		lx->err = open == '"' ? "unterminated quoted string" :
+		    "unterminated domain literal";
+		return -1;
+	}
+	lx->pos++;
+	return 0;
+}
+
 static int
 lex_next(struct lexer *lx, struct tok *t)
 {
 	size_t	 start;
-	char	 c, close;
+	char	 c;
 
 	if (lex_skip(lx) == -1)
 		return -1;
 	t->p = lx->s + lx->pos;
 	t->len = 0;
+	t->blank = false;
 	if (lx->pos >= lx->len) {
 		t->type = TOK_END;
 		return 0;
@@ -102,23 +184,9 @@ lex_next(struct lexer *lx, struct tok *t)
 	start = lx->pos;
 	c = lx->s[lx->pos];
 	if (c == '"' || c == '[') {
-		close = c == '"' ? '"' : ']';
-		for (lx->pos++; lx->pos < lx->len; lx->pos++) {
-			if (lx->s[lx->pos] == '\\' && lx->pos + 1 < lx->len)
-				lx->pos++;
-			else if (lx->s[lx->pos] == close)
-				break;
-			else if (lx->s[lx->pos] == '\0')
-				break;
-		}
-		if (lx->pos >= lx->len || lx->s[lx->pos] != close) {
-			lx->err = c == '"' ? "unterminated quoted string" :
-			    "unterminated domain literal";
+		if (lex_quoted(lx, t, c) == -1)
 			return -1;
-		}
-		lx->pos++;
-		t->type = c == '"' ? TOK_QUOTED : TOK_LITERAL;
-	} else if (strchr("<>@,:;", c) != NULL) {
+	} else if (c != '\0' && strchr("<>@,:;", c) != NULL) {
 		lx->pos++;
 		t->type = TOK_SPECIAL;
 	} else if (addr_atext((unsigned char)c)) {
@@ -127,7 +195,8 @@ lex_next(struct lexer *lx, struct tok *t)
 			lx->pos++;
 		t->type = TOK_ATOM;
 	} else {
-		lx->err = "unexpected character";
+		lx->err = addr_ctl((unsigned char)c) ? "control character" :
+		    "unexpected character";
 		return -1;
 	}
 	t->len = lx->pos - start;
@@ -153,6 +222,11 @@ addr_spec(const struct tok *a, const struct tok *b, struct buf *out,
 
 	buf_reset(out);
 	for (t = a; t < b; t++) {
+		if (t->blank) {
+			/* No SMTP path can carry it (RFC 5321 4.1.2). */
+			*why = "control character in the address";
+			return -1;
+		}
 		if (tok_is(t, '@')) {
 			if (at || !local) {
 				*why = at ? "two '@'" : "empty local part";
@@ -219,6 +293,21 @@ spans_free(struct spans *sp)
 	sp->n = 0;
 }
 
+/* Whether every two words of [a, b) are joined by a special or a dot,
+ * as in an addr-spec (RFC 5322 3.4.1, its obsolete forms included). */
+static bool
+addr_words_joined(const struct tok *a, const struct tok *b)
+{
+	const struct tok	*t;
+
+	for (t = a; t + 1 < b; t++)
+		if (t->type != TOK_SPECIAL && (t + 1)->type != TOK_SPECIAL &&
+		    !(t->type == TOK_ATOM && t->p[t->len - 1] == '.') &&
+		    !((t + 1)->type == TOK_ATOM && (t + 1)->p[0] == '.'))
+			return false;
+	return true;
+}
+
 /* One list element, tokens [a, b). */
 static int
 addr_element(const struct tok *a, const struct tok *b, struct buf *tmp,
@@ -260,16 +349,13 @@ addr_element(const struct tok *a, const struct tok *b, struct buf *tmp,
 			}
 		if (a == b)	/* "<>" in a header: nothing to send to */
 			return 0;
-	} else {
-		/* A bare addr-spec: no display-name allowed. */
-		for (t = a; t + 1 < b; t++)
-			if (t->type != TOK_SPECIAL &&
-			    (t + 1)->type != TOK_SPECIAL &&
-			    !(t->type == TOK_ATOM && t->p[t->len - 1] == '.') &&
-			    !((t + 1)->type == TOK_ATOM && (t + 1)->p[0] == '.')) {
-				*why = "display name without angle address";
-				return -1;
-			}
+	}
+	/* Words side by side: a display name without angle brackets, or
+	 * blanks (a TAB, a line break) inside the angle address. */
+	if (!addr_words_joined(a, b)) {
+		*why = lt == NULL ? "display name without angle address" :
+		    "white space inside the address";
+		return -1;
 	}
 	if (addr_spec(a, b, tmp, why) == -1)
 		return -1;
@@ -301,8 +387,7 @@ addr_element(const struct tok *a, const struct tok *b, struct buf *tmp,
 void
 addr_list_init(struct addr_list *l)
 {
-	l->v = NULL;
-	l->n = 0;
+	memset(l, 0, sizeof *l);
 }
 
 void
@@ -313,72 +398,198 @@ addr_list_free(struct addr_list *l)
 	for (i = 0; i < l->n; i++)
 		free(l->v[i]);
 	free(l->v);
+	free(l->set);
 	addr_list_init(l);
 }
 
+static unsigned char
+addr_fold(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/* The local part's length, and the domain (after '@') or NULL. */
+static size_t
+addr_split(const char *a, const char **dom)
+{
+	*dom = addr_domain(a);
+	return *dom != NULL ? (size_t)(*dom - a - 1) : strlen(a);
+}
+
+/* Equal for delivery: the same local part, the domain in any ASCII
+ * case (the same rule as addr_hash). */
 static bool
 addr_equal(const char *a, const char *b)
 {
-	const char	*da = addr_domain(a), *db = addr_domain(b);
-	size_t		 la = da ? (size_t)(da - a - 1) : strlen(a);
-	size_t		 lb = db ? (size_t)(db - b - 1) : strlen(b);
+	const char	*da, *db;
+	size_t		 la = addr_split(a, &da), lb = addr_split(b, &db);
 
 	if (la != lb || memcmp(a, b, la) != 0 || (da == NULL) != (db == NULL))
 		return false;
-	return da == NULL || strcasecmp(da, db) == 0;
+	if (da == NULL)
+		return true;
+	for (; *da != '\0' && *db != '\0'; da++, db++)
+		if (addr_fold((unsigned char)*da) != addr_fold((unsigned char)*db))
+			return false;
+	return *da == *db;
+}
+
+/* FNV-1a of the local part and of the domain folded to lower case. */
+static uint64_t
+addr_hash(const char *a)
+{
+	const char	*dom, *p;
+	size_t		 i, ll = addr_split(a, &dom);
+	uint64_t	 h = 0xcbf29ce484222325ULL;
+
+	for (i = 0; i < ll; i++)
+		h = (h ^ (unsigned char)a[i]) * 0x100000001b3ULL;
+	if (dom == NULL)
+		return h;
+	h = (h ^ '@') * 0x100000001b3ULL;
+	for (p = dom; *p != '\0'; p++)
+		h = (h ^ addr_fold((unsigned char)*p)) * 0x100000001b3ULL;
+	return h;
+}
+
+/* The slot that holds addr, or the free one where it would go. */
+static size_t *
+addr_slot(const struct addr_list *l, const char *addr)
+{
+	size_t	 mask = l->nset - 1, i = (size_t)addr_hash(addr) & mask;
+
+	while (l->set[i] != 0 && !addr_equal(l->v[l->set[i] - 1], addr))
+		i = (i + 1) & mask;
+	return &l->set[i];
+}
+
+/* A set of nset slots holding v[0..n); -1 on ENOMEM. */
+static int
+addr_rehash(struct addr_list *l, size_t nset)
+{
+	size_t	*set, i;
+
+	if ((set = calloc(nset, sizeof *set)) == NULL)
+		return -1;
+	free(l->set);
+	l->set = set;
+	l->nset = nset;
+	for (i = 0; i < l->n; i++)
+		*addr_slot(l, l->v[i]) = i + 1;
+	return 0;
 }
 
 int
 addr_list_add(struct addr_list *l, const char *addr)
 {
+	size_t	*slot;
 	char	**v;
-	size_t	  i;
 
-	for (i = 0; i < l->n; i++)
-		if (addr_equal(l->v[i], addr))
-			return 0;
-	if ((v = reallocarray(l->v, l->n + 1, sizeof *v)) == NULL)
+	/* At most half full, so that probes stay short. */
+	if (2 * (l->n + 1) > l->nset &&
+	    addr_rehash(l, l->nset ? 2 * l->nset : 16) == -1)
 		return -1;
-	l->v = v;
-	if ((v[l->n] = strdup(addr)) == NULL)
+	slot = addr_slot(l, addr);
+	if (*slot != 0)
+		return 0;
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? 2 * l->cap : 8;
+
+		if ((v = reallocarray(l->v, ncap, sizeof *v)) == NULL)
+			return -1;
+		l->v = v;
+		l->cap = ncap;
+	}
+	if ((l->v[l->n] = strdup(addr)) == NULL)
 		return -1;
-	l->n++;
+	*slot = ++l->n;
 	return 0;
 }
 
-/* Finds every addr-spec of an address list, in order. */
-static int
-addr_scan(const char *s, size_t len, struct spans *found, char *err,
-    size_t errlen)
+void
+addr_list_truncate(struct addr_list *l, size_t n)
 {
-	struct lexer		 lx = { s, len, 0, NULL };
-	struct tok		*toks = NULL, *nt;
-	size_t			 ntok = 0, i, start, depth = 0;
-	struct buf		 tmp;
-	const char		*why = NULL;
-	bool			 group = false;
-	int			 ret = -1;
+	size_t	 i;
+
+	if (n >= l->n)
+		return;
+	for (i = n; i < l->n; i++)
+		free(l->v[i]);
+	l->n = n;
+	/* Rebuilt in place: the set is as large as before. */
+	memset(l->set, 0, l->nset * sizeof *l->set);
+	for (i = 0; i < n; i++)
+		*addr_slot(l, l->v[i]) = i + 1;
+}
+
+/* "why in \"text\"", the text cut and its control characters escaped. */
+static void
+addr_error(char *err, size_t errlen, const char *why, const char *s,
+    size_t len)
+{
+	struct buf	 b;
+
+	buf_init(&b, 0);
+	if (util_escape(&b, s, len > ADDR_QUOTE_MAX ? ADDR_QUOTE_MAX : len,
+	    NULL) == -1)
+		buf_reset(&b);
+	snprintf(err, errlen, "%s in \"%s%s\"", why, buf_str(&b),
+	    len > ADDR_QUOTE_MAX ? "..." : "");
+	buf_free(&b);
+}
+
+/* The tokens of the element being read, in a growing array. */
+static struct tok *
+addr_tok_slot(struct tok **toks, size_t *cap, size_t n, const char **why)
+{
+	struct tok	*nt;
+	size_t		 ncap;
+
+	if (n < *cap)
+		return &(*toks)[n];
+	if (n >= ADDR_ELEMENT_TOKENS) {
+		*why = "list element too long";
+		return NULL;
+	}
+	ncap = *cap ? 2 * *cap : 32;
+	if ((nt = reallocarray(*toks, ncap, sizeof *nt)) == NULL) {
+		*why = "out of memory";
+		return NULL;
+	}
+	*toks = nt;
+	*cap = ncap;
+	return &nt[n];
+}
+
+/*
+ * Finds every addr-spec of an address list, in order, reading the
+ * tokens once.  breaks: CR and LF are folding white space (a header or
+ * a file), else they are refused (an argument).
+ */
+static int
+addr_scan(const char *s, size_t len, bool breaks, struct spans *found,
+    char *err, size_t errlen)
+{
+	struct lexer	 lx = { s, len, 0, breaks, NULL };
+	struct tok	*toks = NULL, *t;
+	size_t		 ntok = 0, cap = 0, depth = 0;
+	struct buf	 tmp;
+	const char	*why = NULL;
+	bool		 group = false;
+	int		 ret = -1;
 
 	found->v = NULL;
 	found->n = 0;
 	found->text = s;
 	buf_init(&tmp, ADDR_MAX + 1);
 	for (;;) {
-		if ((nt = reallocarray(toks, ntok + 1, sizeof *toks)) == NULL) {
-			why = "out of memory";
+		if ((t = addr_tok_slot(&toks, &cap, ntok, &why)) == NULL)
 			goto out;
-		}
-		toks = nt;
-		if (lex_next(&lx, &toks[ntok]) == -1) {
+		if (lex_next(&lx, t) == -1) {
 			why = lx.err;
 			goto out;
 		}
-		if (toks[ntok++].type == TOK_END)
-			break;
-	}
-	for (i = start = 0; i < ntok; i++) {
-		struct tok *t = &toks[i];
-
+		ntok++;
 		if (tok_is(t, '<'))
 			depth++;
 		else if (tok_is(t, '>') && depth > 0)
@@ -392,18 +603,19 @@ addr_scan(const char *s, size_t len, struct spans *found, char *err,
 		if (tok_is(t, ':') && !group) {
 			/* A group: its display name is not an address. */
 			group = true;
-			start = i + 1;
+			ntok = 0;
 			continue;
 		}
 		/* Outside a group, ';' separates too: Outlook writes
 		 * lists that way. */
 		if (t->type == TOK_END || tok_is(t, ',') || tok_is(t, ';')) {
-			if (addr_element(&toks[start], t, &tmp, found,
-			    &why) == -1)
+			if (addr_element(toks, t, &tmp, found, &why) == -1)
 				goto out;
 			if (tok_is(t, ';'))
 				group = false;
-			start = i + 1;
+			if (t->type == TOK_END)
+				break;
+			ntok = 0;
 		}
 	}
 	if (group) {
@@ -415,8 +627,7 @@ out:
 	if (ret == -1) {
 		int saved = errno == E2BIG ? E2BIG : EINVAL;
 
-		snprintf(err, errlen, "%s in \"%.*s\"", why ? why : "error",
-		    (int)(len > 200 ? 200 : len), s);
+		addr_error(err, errlen, why ? why : "error", s, len);
 		spans_free(found);
 		errno = saved;
 	}
@@ -425,28 +636,40 @@ out:
 	return ret;
 }
 
+/* Every addr-spec of s[0..len) added to out, or none. */
+static int
+addr_parse(const char *s, size_t len, bool breaks, struct addr_list *out,
+    char *err, size_t errlen)
+{
+	struct spans	 found;
+	size_t		 i, n0 = out->n;
+	int		 ret = 0;
+
+	if (addr_scan(s, len, breaks, &found, err, errlen) == -1)
+		return -1;
+	for (i = 0; i < found.n && ret == 0; i++)
+		ret = addr_list_add(out, found.v[i].spec);
+	if (ret == -1) {
+		snprintf(err, errlen, "out of memory");
+		addr_list_truncate(out, n0);
+		errno = ENOMEM;
+	}
+	spans_free(&found);
+	return ret;
+}
+
 int
 addr_parse_list(const char *s, size_t len, struct addr_list *out,
     char *err, size_t errlen)
 {
-	struct spans	 found;
-	struct addr_list tmp;
-	size_t		 i;
-	int		 ret = 0;
+	return addr_parse(s, len, true, out, err, errlen);
+}
 
-	if (addr_scan(s, len, &found, err, errlen) == -1)
-		return -1;
-	/* All or nothing: out is untouched when any part fails. */
-	addr_list_init(&tmp);
-	for (i = 0; i < found.n && ret == 0; i++)
-		ret = addr_list_add(&tmp, found.v[i].spec);
-	for (i = 0; i < tmp.n && ret == 0; i++)
-		ret = addr_list_add(out, tmp.v[i]);
-	if (ret == -1)
-		snprintf(err, errlen, "out of memory");
-	addr_list_free(&tmp);
-	spans_free(&found);
-	return ret;
+int
+addr_parse_arg(const char *s, struct addr_list *out, char *err,
+    size_t errlen)
+{
+	return addr_parse(s, strlen(s), false, out, err, errlen);
 }
 
 int
@@ -457,7 +680,7 @@ addr_rewrite_text(const char *s, size_t len, const char *domain,
 	size_t		 i, pos = 0;
 	int		 ret = 0;
 
-	if (addr_scan(s, len, &found, err, errlen) == -1)
+	if (addr_scan(s, len, true, &found, err, errlen) == -1)
 		return -1;
 	for (i = 0; i < found.n && ret == 0; i++) {
 		const struct span *sp = &found.v[i];
@@ -489,10 +712,10 @@ addr_parse_one(const char *s, char *err, size_t errlen)
 	char			*r;
 
 	addr_list_init(&l);
-	if (addr_parse_list(s, strlen(s), &l, err, errlen) == -1)
+	if (addr_parse_arg(s, &l, err, errlen) == -1)
 		return NULL;
 	if (l.n != 1) {
-		snprintf(err, errlen, "\"%.200s\" is not one address", s);
+		addr_error(err, errlen, "not one address", s, strlen(s));
 		addr_list_free(&l);
 		return NULL;
 	}

@@ -9,9 +9,19 @@
  * are kept as written, quotes included; 8-bit (UTF-8) octets are allowed
  * in atoms and quoted strings (RFC 6532).
  *
- * Errors: -1 with a message naming the offending text, errno EINVAL
- * (malformed) or E2BIG (more than ADDR_LIST_MAX addresses); nothing is
- * appended to the list then.
+ * No address ever holds a control character (C0 or DEL), quoted,
+ * escaped or not: an address goes into SMTP commands and headers, where
+ * a CR or LF would start another.  Outside addresses, TAB is white
+ * space, and in a header (addr_parse_list) so are the CR and LF of
+ * folding, also inside a display name or a comment; on a command line
+ * or in an SMTP command (addr_parse_arg, addr_parse_one) CR and LF are
+ * refused wherever they are.
+ *
+ * Errors: -1 with a message naming the offending text (at most 200
+ * bytes of it, control characters written as \xHH), errno EINVAL
+ * (malformed) or E2BIG (more than ADDR_LIST_MAX addresses; the text
+ * after the one too many is not read); nothing is appended to the list
+ * then.
  */
 #ifndef SENDQ_ADDR_H
 #define SENDQ_ADDR_H
@@ -24,19 +34,30 @@
 /* The most addresses one list may hold (addr_parse_list refuses more). */
 #define ADDR_LIST_MAX	1000
 
+/* Read v and n; change it only through these functions. */
 struct addr_list {
 	char	**v;
 	size_t	  n;
+	size_t	  cap;		/* of v */
+	size_t	 *set;		/* hash set of indexes into v, plus one */
+	size_t	  nset;		/* its slots: 0 or a power of two */
 };
 
 void	addr_list_init(struct addr_list *l);
 void	addr_list_free(struct addr_list *l);
-/* Appends a copy unless an equal address (case-insensitive domain,
- * case-sensitive local part) is present.  -1 on ENOMEM. */
+/* Appends a copy unless an equal address (case-insensitive ASCII
+ * domain, case-sensitive local part) is present; the test takes
+ * constant time on average.  -1 on ENOMEM. */
 int	addr_list_add(struct addr_list *l, const char *addr);
+/* Drops the addresses from index n on. */
+void	addr_list_truncate(struct addr_list *l, size_t n);
 
+/* An address list from a header or a file: CR and LF may fold. */
 int	addr_parse_list(const char *s, size_t len, struct addr_list *out,
 	    char *err, size_t errlen);
+/* An address list given as one argument (command line): no CR or LF. */
+int	addr_parse_arg(const char *s, struct addr_list *out, char *err,
+	    size_t errlen);
 /*
  * Copies an address-list header body to out with every address
  * replaced by `replace` when that is not NULL, else with "@domain" added
@@ -46,9 +67,9 @@ int	addr_parse_list(const char *s, size_t len, struct addr_list *out,
  */
 int	addr_rewrite_text(const char *s, size_t len, const char *domain,
 	    const char *replace, struct buf *out, char *err, size_t errlen);
-/* One address as given on a command line: "user", "user@domain",
- * "<user@domain>" or "Name <user@domain>".  Returns a new string
- * (free it), or NULL with err set. */
+/* One address as given on a command line or in an SMTP command:
+ * "user", "user@domain", "<user@domain>" or "Name <user@domain>", no
+ * CR or LF.  Returns a new string (free it), or NULL with err set. */
 char	*addr_parse_one(const char *s, char *err, size_t errlen);
 /* "user" -> "user@domain"; an address with a domain is copied. */
 char	*addr_qualify(const char *addr, const char *domain);

@@ -1089,7 +1089,6 @@ alias_expand(const struct alias_db *db, const char *rcpt,
 	struct alias_expander	 x;
 	const struct alias_entry *e = NULL;
 	const char		*key;
-	size_t			 i;
 	int			 r = -1;
 
 	memset(&x, 0, sizeof x);
@@ -1120,11 +1119,8 @@ alias_expand(const struct alias_db *db, const char *rcpt,
 	}
 	r = alias_expand_entry(&x, e) == -1 ? -1 : 0;
 out:
-	if (r == -1) {
-		for (i = x.n0; i < out->n; i++)
-			free(out->v[i]);
-		out->n = x.n0;
-	}
+	if (r == -1)
+		addr_list_truncate(out, x.n0);
 	free(x.height);
 	buf_free(&x.key);
 	return r;

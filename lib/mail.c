@@ -299,8 +299,9 @@ out_field(struct out *o, const struct headers *h, const struct field *f,
 	out_lines(o, p, end);
 }
 
-int
-mail_phrase(struct buf *out, const char *name)
+/* mail_phrase for a name without control characters. */
+static int
+mail_phrase_clean(struct buf *out, const char *name)
 {
 	const unsigned char	*p;
 	bool			 atoms = true, eight = false;
@@ -330,6 +331,30 @@ mail_phrase(struct buf *out, const char *name)
 			return -1;
 	}
 	return buf_addch(out, '"');
+}
+
+/*
+ * The name comes from the caller (-F) or the passwd file.  Its control
+ * characters are dropped before anything else, in every form the
+ * phrase may take (an encoded word too): a CR or LF would end the
+ * generated From: and start a header of the caller's choosing.  Dropped
+ * rather than refused, since sendmail and Postfix take any -F.
+ */
+int
+mail_phrase(struct buf *out, const char *name)
+{
+	struct buf	 clean;
+	const char	*p;
+	int		 r = 0;
+
+	buf_init(&clean, 0);
+	for (p = name; *p != '\0' && r == 0; p++)
+		if ((unsigned char)*p >= 0x20 && *p != 0x7f)
+			r = buf_addch(&clean, *p);
+	if (r == 0)
+		r = mail_phrase_clean(out, buf_str(&clean));
+	buf_free(&clean);
+	return r;
 }
 
 static enum mail_status
@@ -393,7 +418,12 @@ nomem:
 	return MAIL_ERR_NOMEM;
 }
 
-/* With -t: the recipients of To/Cc/Bcc, or of the Resent- set. */
+/*
+ * With -t: the recipients of To/Cc/Bcc, or of the Resent- set, each
+ * once (res->rcpts is a hash set), at most ADDR_LIST_MAX of them: a
+ * header section of 1 MiB costs one pass, not a comparison of every
+ * address with every other.
+ */
 static enum mail_status
 mail_extract(const struct headers *h, struct mail_result *res, char *err,
     size_t errlen)
@@ -427,6 +457,13 @@ mail_extract(const struct headers *h, struct mail_result *res, char *err,
 			return errno == E2BIG ? MAIL_ERR_HEADERS :
 			    MAIL_ERR_ADDRESS;
 		}
+		/* The limit as they come: the rest is not even read. */
+		if (res->rcpts.n > ADDR_LIST_MAX) {
+			snprintf(err, errlen, "more than %d recipients in the "
+			    "%s, %s and %s headers", ADDR_LIST_MAX, names[0],
+			    names[1], names[2]);
+			return MAIL_ERR_HEADERS;
+		}
 	}
 	return MAIL_OK;
 }
@@ -440,6 +477,15 @@ mail_8bit(const char *p, size_t len)
 		if ((unsigned char)p[i] >= 0x80)
 			return true;
 	return false;
+}
+
+static bool
+mail_addr_safe(const char *a)
+{
+	for (; a != NULL && *a != '\0'; a++)
+		if ((unsigned char)*a < 0x20 || *a == 0x7f)
+			return false;
+	return true;
 }
 
 static ssize_t
@@ -473,6 +519,12 @@ mail_read(const struct mail_source *src, const struct mail_params *p,
 
 	memset(res, 0, sizeof *res);
 	addr_list_init(&res->rcpts);
+	/* addr.c lets no control character into an address; this is the
+	 * last check before one is written into a header. */
+	if (!mail_addr_safe(p->from_addr) || !mail_addr_safe(p->header_from)) {
+		snprintf(err, errlen, "control character in the sender address");
+		return MAIL_ERR_ADDRESS;
+	}
 	if ((r = calloc(1, sizeof *r)) == NULL)
 		return MAIL_ERR_NOMEM;
 	r->src = src;

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "buf.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "submit.h"
@@ -40,8 +41,14 @@ submit_sender(const struct submit_params *p, struct submit_result *res)
 	if (p->from == NULL)
 		return addr_qualify(p->login, p->conf->domain);
 	if (!p->conf->allow_from_override && p->uid != 0) {
+		struct buf	 b;
+
+		/* The caller's text goes to a terminal: escaped. */
+		buf_init(&b, 0);
+		(void)util_escape(&b, p->from, strlen(p->from), NULL);
 		submit_fail(res, SUBMIT_NOT_ALLOWED, "sender %s: not allowed "
-		    "(allow_from_override = false)", p->from);
+		    "(allow_from_override = false)", buf_str(&b));
+		buf_free(&b);
 		return NULL;
 	}
 	if (p->from[0] == '\0' || strcmp(p->from, "<>") == 0)
@@ -56,8 +63,14 @@ submit_sender(const struct submit_params *p, struct submit_result *res)
 	return q;
 }
 
-/* One argument (possibly a list) into rcpts: aliases expanded, then
- * qualified. */
+/*
+ * One argument (possibly a list) into rcpts: aliases expanded, then
+ * qualified.  An argument is parsed as a command line's, without line
+ * breaks; what -t found in the headers comes here one address at a
+ * time, already free of them.  rcpts is a hash set, so each address
+ * costs the same however many came before; the limit is checked as
+ * each is added.
+ */
 static int
 submit_add(struct addr_list *rcpts, const char *arg,
     const struct submit_params *p, struct submit_result *res)
@@ -69,9 +82,9 @@ submit_add(struct addr_list *rcpts, const char *arg,
 
 	addr_list_init(&tmp);
 	addr_list_init(&exp);
-	if (addr_parse_list(arg, strlen(arg), &tmp, err, sizeof err) == -1)
-		return submit_fail(res, SUBMIT_BAD_ADDRESS,
-		    "bad recipient address: %s", err);
+	if (addr_parse_arg(arg, &tmp, err, sizeof err) == -1)
+		return submit_fail(res, errno == E2BIG ? SUBMIT_NO_RCPTS :
+		    SUBMIT_BAD_ADDRESS, "bad recipient address: %s", err);
 	for (i = 0; i < tmp.n && r == 0; i++)
 		if (alias_expand(p->aliases, tmp.v[i], &exp, err,
 		    sizeof err) == -1)

@@ -1,4 +1,6 @@
 /* Unit tests: RFC 5322 address lists. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +99,28 @@ static const struct {
 	{ "Group: a@b.test", NULL },
 	{ "a@b.test>", NULL },
 	{ ".a@b.test", NULL },
+	/* Control characters: never in an address, quoted or escaped. */
+	{ "\"a\r\nX-Injected: yes\r\nTo: victim@x\"@example.com", NULL },
+	{ "\"a\r\n b\"@example.com", NULL },
+	{ "\"a\tb\"@example.com", NULL },
+	{ "\"a\\\tb\"@example.com", NULL },
+	{ "\"a\x1b[31mb\"@example.com", NULL },
+	{ "\"a\\\x1b[31mb\"@example.com", NULL },
+	{ "\"a\\\r\\\nb\"@example.com", NULL },
+	{ "\"a\x7f\"@example.com", NULL },
+	{ "\"a\\\x7f\"@example.com", NULL },
+	{ "a@[192.0.2.1\x01]", NULL },
+	{ "a@[192.0.2.1\t]", NULL },
+	{ "a\x7f@x.test", NULL },
+	{ "a@x.test\x1b", NULL },
+	{ "Evil\x1b[2J <a@x.test>", NULL },
+	{ "\"Evil\x1b[2J\" <a@x.test>", NULL },
+	{ "a@x.test (\x1b[2J)", NULL },
+	{ "<\"a\rb\"@x.test>", NULL },
+	/* TAB and folding outside the address are white space. */
+	{ "\"John\tDoe\" <j@x.test>", "j@x.test" },
+	{ "\"John\r\n Doe\" <j@x.test>", "j@x.test" },
+	{ "a@x.test (a\tcomment)", "a@x.test" },
 };
 
 START_TEST(address_lists)
@@ -185,6 +209,164 @@ START_TEST(rewrite_text)
 }
 END_TEST
 
+/* Every control character, in each place an address may hide one. */
+START_TEST(control_characters)
+{
+	static const struct {
+		const char	*before, *after;
+	} forms[] = {
+		{ "\"a", "b\"@example.com" },		/* quoted local part */
+		{ "\"a\\", "b\"@example.com" },		/* quoted-pair */
+		{ "a", "b@example.com" },		/* atom */
+		{ "a@exa", "mple.com" },		/* domain */
+		{ "a@[192.0.2.", "1]" },		/* domain literal */
+		{ "<\"a", "b\"@example.com>" },		/* angle address */
+		{ "Name <a", "b@example.com>" },	/* after a name */
+	};
+	struct addr_list	 l;
+	struct buf		 in;
+	char			 err[512], *a;
+	size_t			 f, k;
+	char			 c = (char)(_i == 32 ? 0x7f : _i);
+
+	buf_init(&in, 0);
+	for (f = 0; f < sizeof forms / sizeof forms[0]; f++) {
+		buf_reset(&in);
+		buf_addstr(&in, forms[f].before);
+		buf_addch(&in, c);
+		buf_addstr(&in, forms[f].after);
+		addr_list_init(&l);
+		ck_assert_msg(addr_parse_list(in.data, in.len, &l, err,
+		    sizeof err) == -1, "0x%02x accepted in form %zu", c, f);
+		ck_assert_uint_eq(l.n, 0);
+		/* The message shows it escaped, never raw. */
+		for (k = 0; err[k] != '\0'; k++)
+			ck_assert_msg((unsigned char)err[k] >= 0x20 &&
+			    err[k] != 0x7f, "raw 0x%02x in \"%s\"", c, err);
+		/* As one argument (-f, -bs) too; a NUL ends a C string. */
+		if (c != 0) {
+			a = addr_parse_one(in.data, err, sizeof err);
+			ck_assert_msg(a == NULL, "0x%02x accepted as one: %s",
+			    c, a);
+			ck_assert_int_eq(addr_parse_arg(in.data, &l, err,
+			    sizeof err), -1);
+		}
+		addr_list_free(&l);
+	}
+	buf_free(&in);
+}
+END_TEST
+
+/* On a command line or in an SMTP command, CR and LF are refused even
+ * where a header could fold; a header may fold between addresses. */
+START_TEST(arguments_have_no_line_breaks)
+{
+	static const char *const bad[] = {
+		"a@x.test\r\nX-Injected: yes",
+		"a@x.test,\nb@x.test",
+		"a@x.test\r",
+		"\"a\r\nb\"@x.test",
+		"Name\r\n <a@x.test>",
+	};
+	struct addr_list	 l;
+	char			 err[512], *a;
+	size_t			 i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		addr_list_init(&l);
+		ck_assert_msg(addr_parse_arg(bad[i], &l, err, sizeof err) == -1,
+		    "accepted: %s", bad[i]);
+		ck_assert_uint_eq(l.n, 0);
+		ck_assert_ptr_null(strchr(err, '\r'));
+		ck_assert_ptr_null(strchr(err, '\n'));
+		ck_assert_ptr_null(addr_parse_one(bad[i], err, sizeof err));
+	}
+	ck_assert_int_eq(addr_parse_list("a@x.test,\r\n b@x.test", 20, &l,
+	    err, sizeof err), 0);
+	ck_assert_uint_eq(l.n, 2);
+	addr_list_free(&l);
+	ck_assert_int_eq(addr_parse_arg("a@x.test,\tb@x.test", &l, err,
+	    sizeof err), 0);
+	ck_assert_uint_eq(l.n, 2);
+	addr_list_free(&l);
+	ck_assert_ptr_null(addr_parse_one("\"a\r\nX-Injected: yes\"@x.test",
+	    err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, "\\x0d\\x0aX-Injected: yes"));
+	a = addr_parse_one("\"a b\"@x.test", err, sizeof err);
+	ck_assert_str_eq(a, "\"a b\"@x.test");
+	free(a);
+}
+END_TEST
+
+/* Adding is a hash-set insertion: duplicates (the domain in any case)
+ * go, order stays, and truncating keeps the set in step. */
+START_TEST(list_is_a_set)
+{
+	struct addr_list	 l;
+	char			 a[64];
+	size_t			 i;
+
+	addr_list_init(&l);
+	for (i = 0; i < 50000; i++) {
+		snprintf(a, sizeof a, "u%zu@Example.ORG", i % 20000);
+		ck_assert_int_eq(addr_list_add(&l, a), 0);
+		snprintf(a, sizeof a, "u%zu@example.org", i % 20000);
+		ck_assert_int_eq(addr_list_add(&l, a), 0);
+	}
+	ck_assert_uint_eq(l.n, 20000);
+	ck_assert_str_eq(l.v[0], "u0@Example.ORG");
+	ck_assert_str_eq(l.v[19999], "u19999@Example.ORG");
+	/* The local part keeps its case. */
+	ck_assert_int_eq(addr_list_add(&l, "U0@example.org"), 0);
+	ck_assert_uint_eq(l.n, 20001);
+	addr_list_truncate(&l, 10);
+	ck_assert_uint_eq(l.n, 10);
+	ck_assert_int_eq(addr_list_add(&l, "u5@EXAMPLE.org"), 0);
+	ck_assert_uint_eq(l.n, 10);
+	ck_assert_int_eq(addr_list_add(&l, "u10@example.org"), 0);
+	ck_assert_uint_eq(l.n, 11);
+	ck_assert_str_eq(l.v[10], "u10@example.org");
+	/* Quoted '@' is no domain separator. */
+	ck_assert_int_eq(addr_list_add(&l, "\"x@y\"@A.test"), 0);
+	ck_assert_int_eq(addr_list_add(&l, "\"x@y\"@a.TEST"), 0);
+	ck_assert_int_eq(addr_list_add(&l, "\"x@Y\"@a.test"), 0);
+	ck_assert_uint_eq(l.n, 13);
+	addr_list_free(&l);
+}
+END_TEST
+
+/* A list of 100,000 addresses is refused at the 1001st, in one pass. */
+START_TEST(too_many_addresses)
+{
+	struct addr_list	 l;
+	struct buf		 in;
+	char			 err[512];
+	size_t			 i;
+
+	buf_init(&in, 0);
+	for (i = 0; i < 100000; i++)
+		ck_assert_int_eq(buf_printf(&in, "%su%zu@x.test", i ? "," : "",
+		    i), 0);
+	addr_list_init(&l);
+	errno = 0;
+	ck_assert_int_eq(addr_parse_list(in.data, in.len, &l, err,
+	    sizeof err), -1);
+	ck_assert_int_eq(errno, E2BIG);
+	ck_assert_uint_eq(l.n, 0);
+	ck_assert_ptr_nonnull(strstr(err, "too many addresses"));
+	/* Exactly the limit is fine. */
+	buf_reset(&in);
+	for (i = 0; i < ADDR_LIST_MAX; i++)
+		ck_assert_int_eq(buf_printf(&in, "%su%zu@x.test", i ? "," : "",
+		    i), 0);
+	ck_assert_int_eq(addr_parse_list(in.data, in.len, &l, err,
+	    sizeof err), 0);
+	ck_assert_uint_eq(l.n, ADDR_LIST_MAX);
+	addr_list_free(&l);
+	buf_free(&in);
+}
+END_TEST
+
 Suite *
 addr_suite(void)
 {
@@ -194,6 +376,11 @@ addr_suite(void)
 	tcase_add_loop_test(tc, address_lists, 0,
 	    (int)(sizeof cases / sizeof cases[0]));
 	tcase_add_test(tc, qualify_and_one);
+	/* 0x00-0x1f, and 0x7f as number 32. */
+	tcase_add_loop_test(tc, control_characters, 0, 33);
+	tcase_add_test(tc, arguments_have_no_line_breaks);
+	tcase_add_test(tc, list_is_a_set);
+	tcase_add_test(tc, too_many_addresses);
 	tcase_add_loop_test(tc, rewrite_text, 0,
 	    (int)(sizeof rewrites / sizeof rewrites[0]));
 	suite_add_tcase(s, tc);

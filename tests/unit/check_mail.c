@@ -412,6 +412,113 @@ START_TEST(phrases)
 }
 END_TEST
 
+/* -t: a control character in an address of To:, Cc: or Bcc: refuses
+ * the message; a TAB or a folding line break in a display name does
+ * not.  NUL bytes never get that far: the reader drops them. */
+START_TEST(extract_control_characters)
+{
+	static const char *const bad[] = {
+		"To: \"a\x1b[31mb\"@x.test\n\nb\n",
+		"To: \"a\x7f\"@x.test\n\nb\n",
+		"Cc: ok@x.test, \"a\\\x1b\"@x.test\n\nb\n",
+		"Bcc: \"a\tb\"@x.test\n\nb\n",
+		"To: \"a\n X-Injected: yes\"@x.test\n\nb\n",
+		"To: <\"a\x01\"@x.test>\n\nb\n",
+	};
+	struct mail_params	 p;
+	struct buf		 o;
+	size_t			 i;
+
+	params(&p);
+	p.extract_rcpts = true;
+	buf_init(&o, 0);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_msg(run(bad[i], strlen(bad[i]), &p, &o) ==
+		    MAIL_ERR_ADDRESS, "accepted: %s", bad[i]);
+		ck_assert_uint_eq(res.rcpts.n, 0);
+		mail_result_free(&res);
+	}
+	ck_assert_int_eq(run(IN("To: \"J\tDoe\" <j@x.test>, \"K\n Roe\" "
+	    "<k@x.test>\n\nb\n"), &p, &o), MAIL_OK);
+	ck_assert_uint_eq(res.rcpts.n, 2);
+	mail_result_free(&res);
+	buf_reset(&o);
+	ck_assert_int_eq(run(IN("To: \"a\0b\"@x.test\n\nb\n"), &p, &o),
+	    MAIL_OK);
+	ck_assert_uint_eq(res.rcpts.n, 1);
+	ck_assert_str_eq(res.rcpts.v[0], "\"ab\"@x.test");
+	mail_result_free(&res);
+	buf_free(&o);
+}
+END_TEST
+
+/* -t: the 1000-address limit counts the headers together, each address
+ * once, and stops at the header that passes it. */
+START_TEST(extract_limit)
+{
+	struct mail_params	 p;
+	struct buf		 in, o;
+	size_t			 i;
+
+	params(&p);
+	p.extract_rcpts = true;
+	buf_init(&in, 0);
+	buf_init(&o, 0);
+	/* 600 + 600 distinct: too many together. */
+	buf_addstr(&in, "To: ");
+	for (i = 0; i < 600; i++)
+		buf_printf(&in, "%su%zu@x.test", i ? ", " : "", i);
+	buf_addstr(&in, "\nCc: ");
+	for (i = 0; i < 600; i++)
+		buf_printf(&in, "%sv%zu@x.test", i ? ", " : "", i);
+	buf_addstr(&in, "\n\nb\n");
+	ck_assert_int_eq(run(in.data, in.len, &p, &o), MAIL_ERR_HEADERS);
+	mail_result_free(&res);
+	/* 80 headers of the same 900: 900 recipients, accepted. */
+	buf_reset(&in);
+	for (i = 0; i < 80 * 900; i++)
+		buf_printf(&in, "%su%zu@x.test%s", i % 900 ? ", " : "To: ",
+		    i % 900, i % 900 == 899 ? "\n" : "");
+	buf_addstr(&in, "\nb\n");
+	ck_assert_uint_lt(in.len, MAIL_HEADER_MAX);
+	ck_assert_int_eq(run(in.data, in.len, &p, &o), MAIL_OK);
+	ck_assert_uint_eq(res.rcpts.n, 900);
+	mail_result_free(&res);
+	buf_free(&in);
+	buf_free(&o);
+}
+END_TEST
+
+/* Nothing from -f or -F splits the generated From:. */
+START_TEST(generated_from_stays_one_line)
+{
+	struct mail_params	 p;
+	struct buf		 o, b;
+
+	params(&p);
+	buf_init(&o, 0);
+	p.fullname = "Evil\r\nX-Injected: yes\r\nTo: victim@x.test";
+	ck_assert_int_eq(run(IN("Subject: x\n\nb\n"), &p, &o), MAIL_OK);
+	ck_assert_ptr_null(strstr(buf_str(&o), "\r\nX-Injected"));
+	ck_assert_ptr_nonnull(strstr(buf_str(&o), "\r\nFrom: \"EvilX-Injected:"
+	    " yesTo: victim@x.test\" <alice@example.com>\r\n"));
+	mail_result_free(&res);
+	/* An 8-bit name is encoded, its control characters gone first. */
+	buf_init(&b, 0);
+	ck_assert_int_eq(mail_phrase(&b, "Jos\xc3\xa9\r\nX: y"), 0);
+	ck_assert_str_eq(buf_str(&b), "=?UTF-8?B?Sm9zw6lYOiB5?=");
+	buf_free(&b);
+	/* A sender that got past addr.c would still not reach a header. */
+	buf_reset(&o);
+	p.fullname = NULL;
+	p.from_addr = "\"a\r\nX-Injected: yes\"@example.com";
+	ck_assert_int_eq(run(IN("Subject: x\n\nb\n"), &p, &o),
+	    MAIL_ERR_ADDRESS);
+	mail_result_free(&res);
+	buf_free(&o);
+}
+END_TEST
+
 Suite *
 mail_suite(void)
 {
@@ -428,6 +535,9 @@ mail_suite(void)
 	tcase_add_test(tc, phrases);
 	tcase_add_test(tc, header_rewrites);
 	tcase_add_test(tc, malformed_headers);
+	tcase_add_test(tc, extract_control_characters);
+	tcase_add_test(tc, extract_limit);
+	tcase_add_test(tc, generated_from_stays_one_line);
 	suite_add_tcase(s, tc);
 	return s;
 }
