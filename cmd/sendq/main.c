@@ -232,6 +232,47 @@ find_message(const struct conf *conf, const char *id, const char **sub,
 	return EX_OK;
 }
 
+/* Prints s[0..len) with its control characters escaped, but those in
+ * keep (util_escape): the queue holds text from outside. */
+static void
+show_escaped(const char *s, size_t len, const char *keep)
+{
+	struct buf	 b;
+
+	buf_init(&b, 0);
+	fputs(util_escape(&b, s, len, keep) == 0 ? buf_str(&b) : "?", stdout);
+	buf_free(&b);
+}
+
+/*
+ * A piece of the message text: CRLF printed as a line end, TAB and LF
+ * as they are, every other control character (a bare CR too) escaped.
+ * *cr says that the piece before ended in a CR.
+ */
+static void
+show_text(const char *p, size_t len, bool *cr)
+{
+	const char	*end;
+	size_t		 k;
+
+	while (len > 0) {
+		if (*cr) {
+			*cr = false;
+			if (*p != '\n')
+				show_escaped("\r", 1, NULL);
+		}
+		end = memchr(p, '\r', len);
+		k = end != NULL ? (size_t)(end - p) : len;
+		show_escaped(p, k, "\t\n");
+		if (end != NULL) {
+			*cr = true;
+			k++;
+		}
+		p += k;
+		len -= k;
+	}
+}
+
 static int
 cmd_show(const struct conf *conf, const char *id)
 {
@@ -241,24 +282,36 @@ cmd_show(const struct conf *conf, const char *id)
 	size_t			 i;
 	ssize_t			 n;
 	int			 ex, fd;
+	bool			 cr = false;
 
 	if ((ex = find_message(conf, id, &sub, &env)) != EX_OK)
 		return ex;
 	printf("id: %s%s\n", env.id, sub != NULL ? " (failed)" : "");
 	printf("arrival: %s\n", util_rfc5322_date(env.arrival, when,
 	    sizeof when));
-	printf("sender: <%s>\nuid: %lu\naccount: %s\nsize: %lld\n",
-	    env.sender, (unsigned long)env.uid, env.account,
-	    (long long)env.size);
+	/* Addresses and replies came from outside: escaped (SPEC). */
+	printf("sender: <");
+	show_escaped(env.sender, strlen(env.sender), NULL);
+	printf(">\nuid: %lu\naccount: ", (unsigned long)env.uid);
+	show_escaped(env.account, strlen(env.account), NULL);
+	printf("\nsize: %lld\n", (long long)env.size);
 	printf("attempts: %u\n", env.attempts);
 	if (env.next_attempt != 0 && sub == NULL)
 		printf("next attempt: %s\n", util_rfc5322_date(
 		    env.next_attempt, when, sizeof when));
-	for (i = 0; i < env.nrcpts; i++)
-		printf("recipient: <%s> %s%s%s%s\n", env.rcpts[i].addr,
-		    states[env.rcpts[i].state], env.rcpts[i].reason ? " (" :
-		    "", env.rcpts[i].reason ? env.rcpts[i].reason : "",
-		    env.rcpts[i].reason ? ")" : "");
+	for (i = 0; i < env.nrcpts; i++) {
+		printf("recipient: <");
+		show_escaped(env.rcpts[i].addr, strlen(env.rcpts[i].addr),
+		    NULL);
+		printf("> %s", states[env.rcpts[i].state]);
+		if (env.rcpts[i].reason != NULL) {
+			printf(" (");
+			show_escaped(env.rcpts[i].reason,
+			    strlen(env.rcpts[i].reason), NULL);
+			printf(")");
+		}
+		printf("\n");
+	}
 	printf("\n");
 	fflush(stdout);
 	snprintf(path, sizeof path, "%s/%s%s%s.msg", conf->queue_dir,
@@ -268,11 +321,14 @@ cmd_show(const struct conf *conf, const char *id)
 		fprintf(stderr, "sendq: %s: %s\n", path, strerror(errno));
 		return EX_IOERR;
 	}
+	/* The text too, but for its TABs and line ends (SPEC). */
 	while ((n = read(fd, chunk, sizeof chunk)) > 0)
-		if (fwrite(chunk, 1, (size_t)n, stdout) != (size_t)n)
-			break;
+		show_text(chunk, (size_t)n, &cr);
+	if (cr)
+		show_escaped("\r", 1, NULL);
 	close(fd);
-	return fflush(stdout) == 0 && n == 0 ? EX_OK : EX_IOERR;
+	return fflush(stdout) == 0 && !ferror(stdout) && n == 0 ? EX_OK :
+	    EX_IOERR;
 }
 
 /* Removes messages, queued or failed; one being delivered is left. */
