@@ -743,8 +743,7 @@ do_verify(const struct opts *o, const struct conf *conf)
 	for (i = 0; i < (size_t)o->nrcpts; i++) {
 		addr_list_init(&in);
 		addr_list_init(&out);
-		if (addr_parse_list(o->rcpts[i], strlen(o->rcpts[i]), &in,
-		    err, sizeof err) == -1) {
+		if (addr_parse_arg(o->rcpts[i], &in, err, sizeof err) == -1) {
 			printf("%s... undeliverable: %s\n", o->rcpts[i], err);
 			ex = EX_NOUSER;
 		}

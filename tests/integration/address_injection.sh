@@ -68,6 +68,11 @@ for r in "$inj" $'"a\x1b[31m"@example.org' $'"a\x7f"@example.org' \
 done
 assert_eq 0 "$(queued)" "messages queued"
 
+echo "-bv says the same as a submission would"
+refused 67 "$SENDMAIL" -C "$T/sendq.conf" -bv "$inj"
+refused 67 "$SENDMAIL" -C "$T/sendq.conf" -bv $'ok@example.org,\r\nb@example.org'
+assert_exit 0 "$SENDMAIL" -C "$T/sendq.conf" -bv 'ok@example.org, b@example.org'
+
 echo "-t: To:, Cc:, Bcc: with ESC, DEL, a TAB or a folded line in a quoted local part"
 for h in $'To: "a\x1b[2J"@example.org' $'To: ok@example.org, "a\x7f"@example.org' \
     $'Cc: "a\\\x1b"@example.org' $'Bcc: "a\tb"@example.org' \
