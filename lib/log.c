@@ -5,7 +5,17 @@
  * so lines from concurrent processes never interleave.  Control
  * characters in a formatted line are replaced by '?': the text may quote
  * a remote server's reply and must not forge log lines.
+ *
+ * Security: the set-group-ID sendmail logs for any caller.  The file is
+ * never opened through a symbolic link, must be a regular file (a FIFO
+ * would block), and is created only by a process that runs with its own
+ * ids (root, the sendq user, a caller whose -C dropped the group): a
+ * caller borrowing group sendq must not leave a file of its own where
+ * the administrator's log belongs.  make install or the administrator
+ * creates it (sendq.conf(5)).
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -22,6 +32,30 @@ static int		 log_fd = -1;
 static const char	*log_ident = "sendq";
 static bool		 log_trace_on;
 
+static int
+log_open_file(const char *path)
+{
+	struct stat	 st;
+	int		 fd, flags, saved;
+
+	flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
+	    O_NONBLOCK;
+	/* Only with ids of its own: not while borrowing a group. */
+	if (geteuid() == 0 || (geteuid() == getuid() && getegid() == getgid()))
+		flags |= O_CREAT;
+	if ((fd = open(path, flags, 0640)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1)
+		saved = errno;
+	else if (S_ISREG(st.st_mode))
+		return fd;
+	else
+		saved = EINVAL;		/* a FIFO, a device, ... */
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
 int
 log_open(const char *ident, enum log_dest dest, const char *path)
 {
@@ -29,17 +63,13 @@ log_open(const char *ident, enum log_dest dest, const char *path)
 	log_dest = dest;
 	if (dest == LOG_DEST_SYSLOG)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
-	if (dest == LOG_DEST_FILE) {
-		log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-		    O_NOCTTY, 0640);
-		if (log_fd == -1) {
-			int saved = errno;
+	if (dest == LOG_DEST_FILE && (log_fd = log_open_file(path)) == -1) {
+		int saved = errno;
 
-			log_dest = LOG_DEST_SYSLOG;
-			openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
-			errno = saved;
-			return -1;
-		}
+		log_dest = LOG_DEST_SYSLOG;
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+		errno = saved;
+		return -1;
 	}
 	return 0;
 }
