@@ -705,7 +705,7 @@ bounce_create(const struct conf *conf, struct queue_msg *orig,
 		    strerror(errno));
 		return -1;
 	}
-	if ((qs = queue_sub_new(conf->queue_dir, err, errlen)) == NULL)
+	if ((qs = queue_sub_new(queue_msg_queue(orig), err, errlen)) == NULL)
 		return -1;
 	ret_full = oe->dsn_ret != NULL && strcasecmp(oe->dsn_ret, "FULL") == 0;
 	r.conf = conf;

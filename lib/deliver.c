@@ -627,17 +627,21 @@ int
 deliver_run(struct deliver *d, const struct deliver_filter *f)
 {
 	struct deliver_report	 rep;
+	struct queue		*q;
 	struct queue_msg	*m;
 	char			**ids, err[512];
 	size_t			  n, i;
 	int			  done = 0, r;
 
-	queue_clean(d->conf->queue_dir);
-	if (queue_list(d->conf->queue_dir, &ids, &n) == -1)
+	if ((q = queue_new(d->conf->queue_dir, 0, err, sizeof err)) == NULL)
+		return errno == ENOENT ? 0 : -1;	/* none yet: empty */
+	queue_clean(q);
+	if (queue_list(q, &ids, &n) == -1) {
+		queue_free(q);
 		return -1;
+	}
 	for (i = 0; i < n && (f->stop == NULL || !*f->stop); i++) {
-		r = queue_open(d->conf->queue_dir, ids[i], &m, err,
-		    sizeof err);
+		r = queue_open(q, NULL, ids[i], &m, err, sizeof err);
 		if (r == 1)
 			continue;	/* busy or gone */
 		if (r == -1) {
@@ -652,6 +656,7 @@ deliver_run(struct deliver *d, const struct deliver_filter *f)
 		done++;
 	}
 	queue_ids_free(ids, n);
+	queue_free(q);
 	return done;
 }
 

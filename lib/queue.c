@@ -1,11 +1,17 @@
 /*
- * queue: the spool.  See queue.h for the files and invariants.
+ * queue: the spool.  See queue.h for the files, the invariants and the
+ * security notes.
  *
  * Queue IDs are 12 uppercase hex digits: 8 of the submission time in
  * seconds (so IDs sort by age) and 4 random.  O_EXCL on ID.msg makes
  * each one unique among the messages present; a submitter that loses a
  * race with queue_clean() (its new file removed before it could lock
  * it) notices by comparing inodes and tries another ID.
+ *
+ * Every name is resolved relative to a directory descriptor: the spool's
+ * (struct queue), or failed/'s opened through queue_subdir().  No path
+ * string is ever passed to open(2) after queue_new(): the strings are for
+ * messages only.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -27,37 +33,205 @@
 #define QUEUE_WBUF	65536
 #define QUEUE_CTL_MAX	(4 * 1024 * 1024)
 #define QUEUE_MAGIC	"sendq-control 1"
+#define QUEUE_NAME_MAX	(QUEUE_ID_LEN + 8)	/* "ID.ext" */
+#define QUEUE_FAILED	"failed"
+/* Read-only opens: no link followed, no FIFO waited on. */
+#define QUEUE_RDFLAGS	(O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+
+struct queue {
+	int		 fd;		/* queue_dir */
+	char		*path;
+	unsigned	 refs;
+};
 
 struct queue_sub {
-	char	*dir;
-	char	 id[QUEUE_ID_LEN + 1];
-	int	 fd;
-	off_t	 size;
-	bool	 committed;
-	struct buf wbuf;
+	struct queue	*q;
+	char		 id[QUEUE_ID_LEN + 1];
+	int		 fd;
+	off_t		 size;
+	bool		 committed;
+	struct buf	 wbuf;
 };
 
 struct queue_msg {
-	char		*dir;
+	struct queue	*q;
+	const char	*sub;		/* NULL, or QUEUE_FAILED */
+	int		 dfd;		/* failed/ when sub is set, else -1 */
 	int		 fd;		/* ID.msg, locked */
 	struct queue_env env;
 };
 
-/* --- paths -------------------------------------------------------- */
+/* --- names and directories ----------------------------------------- */
+
+static void
+queue_name(char dst[QUEUE_NAME_MAX], const char *id, const char *ext)
+{
+	(void)snprintf(dst, QUEUE_NAME_MAX, "%.*s%s", QUEUE_ID_LEN, id, ext);
+}
+
+/* err: "queue_dir/[sub/]name: why", errno kept. */
+static void
+queue_errf(char *err, size_t errlen, const struct queue *q, const char *sub,
+    const char *name, const char *why)
+{
+	int	 saved = errno;
+
+	snprintf(err, errlen, "%s/%s%s%s: %s", q->path, sub != NULL ? sub : "",
+	    sub != NULL ? "/" : "", name, why != NULL ? why : strerror(saved));
+	errno = saved;
+}
+
+/* Whether name in dfd is still the file open as fd (not a link to it). */
+static bool
+queue_same(int dfd, const char *name, int fd)
+{
+	struct stat	 a, b;
+
+	return fstat(fd, &a) == 0 &&
+	    fstatat(dfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+static struct queue *
+queue_ref(struct queue *q)
+{
+	q->refs++;
+	return q;
+}
+
+struct queue *
+queue_new(const char *dir, int flags, char *err, size_t errlen)
+{
+	struct queue	*q;
+	int		 saved;
+
+	if ((q = calloc(1, sizeof *q)) == NULL ||
+	    (q->path = strdup(dir)) == NULL) {
+		free(q);
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	q->refs = 1;
+	q->fd = -1;
+	if ((flags & QUEUE_CREATE) == 0 || mkdir(dir, 0770) == 0 ||
+	    errno == EEXIST)
+		q->fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	if (q->fd == -1) {
+		saved = errno;
+		snprintf(err, errlen, "%s: %s", dir, saved == ELOOP ||
+		    saved == ENOTDIR ? "not a directory (a link?): not used" :
+		    strerror(saved));
+		queue_free(q);
+		errno = saved;
+		return NULL;
+	}
+	return q;
+}
+
+void
+queue_free(struct queue *q)
+{
+	int	 saved = errno;
+
+	if (q == NULL || --q->refs > 0)
+		return;
+	if (q->fd != -1)
+		close(q->fd);
+	free(q->path);
+	free(q);
+	errno = saved;
+}
+
+const char *
+queue_path(const struct queue *q)
+{
+	return q->path;
+}
 
 static int
-queue_path(char *dst, size_t len, const char *dir, const char *sub,
-    const char *id, const char *ext)
+queue_subdir_refuse(const struct queue *q, const char *name, char *err,
+    size_t errlen)
 {
-	int	 n;
+	snprintf(err, errlen, "%s/%s: not a directory (a link?): not used",
+	    q->path, name);
+	log_warnx("%s", err);
+	errno = ENOTDIR;
+	return -1;
+}
 
-	n = snprintf(dst, len, "%s/%s%s%s%s", dir, sub ? sub : "",
-	    sub ? "/" : "", id, ext);
-	if (n < 0 || (size_t)n >= len) {
-		errno = ENAMETOOLONG;
+int
+queue_subdir(struct queue *q, const char *name, bool create, char *err,
+    size_t errlen)
+{
+	struct stat	 a, b;
+	int		 fd, saved;
+
+	if (fstatat(q->fd, name, &a, AT_SYMLINK_NOFOLLOW) == -1) {
+		/* Linux gives the new directory the spool's set-group-ID
+		 * bit, so it is 2770 under an installed spool. */
+		if (errno != ENOENT || !create ||
+		    (mkdirat(q->fd, name, 0770) == -1 && errno != EEXIST) ||
+		    fstatat(q->fd, name, &a, AT_SYMLINK_NOFOLLOW) == -1) {
+			queue_errf(err, errlen, q, NULL, name, NULL);
+			return -1;
+		}
+	}
+	if (!S_ISDIR(a.st_mode))
+		return queue_subdir_refuse(q, name, err, errlen);
+	fd = openat(q->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ELOOP || errno == ENOTDIR)
+			return queue_subdir_refuse(q, name, err, errlen);
+		queue_errf(err, errlen, q, NULL, name, NULL);
 		return -1;
 	}
-	return 0;
+	/* Replaced between the two calls: not what was checked. */
+	if (fstat(fd, &b) == -1 || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return queue_subdir_refuse(q, name, err, errlen);
+	}
+	return fd;
+}
+
+int
+queue_create_temp(int dirfd, const char *name)
+{
+	int	 fd, tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0660);
+		if (fd != -1 || errno != EEXIST)
+			return fd;
+		/* Stale, or planted: the name goes, whatever it names. */
+		if (unlinkat(dirfd, name, 0) == -1 && errno != ENOENT)
+			return -1;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+/* Sub NULL (the queue) or QUEUE_FAILED; the latter opened into *own. */
+static int
+queue_dirfd(struct queue *q, const char **sub, int *own, char *err,
+    size_t errlen)
+{
+	*own = -1;
+	if (*sub == NULL)
+		return q->fd;
+	if (strcmp(*sub, QUEUE_FAILED) != 0) {
+		snprintf(err, errlen, "%s: no such queue subdirectory", *sub);
+		errno = EINVAL;
+		return -1;
+	}
+	*sub = QUEUE_FAILED;
+	return *own = queue_subdir(q, QUEUE_FAILED, false, err, errlen);
 }
 
 bool
@@ -345,57 +519,46 @@ fail:
 
 /* --- writing files ------------------------------------------------- */
 
+/* Writes ID.ctl for env in dfd atomically: ID.tmp (O_EXCL), fsync,
+ * rename, fsync the directory. */
 static int
-queue_mkdirs(const char *dir)
+queue_write_ctl(struct queue *q, int dfd, const char *sub,
+    const struct queue_env *env, char *err, size_t errlen)
 {
-	char	 path[PATH_MAX];
-
-	if (mkdir(dir, 0770) == -1 && errno != EEXIST)
-		return -1;
-	if (queue_path(path, sizeof path, dir, NULL, "failed", "") == -1)
-		return -1;
-	if (mkdir(path, 0770) == -1 && errno != EEXIST)
-		return -1;
-	return 0;
-}
-
-/* Writes ID.ctl for env atomically: ID.tmp, fsync, rename, fsync dir. */
-static int
-queue_write_ctl(const char *dir, const struct queue_env *env, char *err,
-    size_t errlen)
-{
-	char		 tmp[PATH_MAX], ctl[PATH_MAX];
+	char		 tmp[QUEUE_NAME_MAX], ctl[QUEUE_NAME_MAX];
 	struct buf	 b;
-	int		 fd = -1, saved;
+	int		 fd, saved;
+	bool		 ok;
 
+	queue_name(tmp, env->id, ".tmp");
+	queue_name(ctl, env->id, ".ctl");
 	buf_init(&b, QUEUE_CTL_MAX);
-	if (queue_path(tmp, sizeof tmp, dir, NULL, env->id, ".tmp") == -1 ||
-	    queue_path(ctl, sizeof ctl, dir, NULL, env->id, ".ctl") == -1 ||
-	    queue_env_format(env, &b) == -1) {
-		snprintf(err, errlen, "%s/%s.ctl: %s", dir, env->id,
-		    strerror(errno));
+	if (queue_env_format(env, &b) == -1) {
+		queue_errf(err, errlen, q, sub, ctl, NULL);
 		buf_free(&b);
 		return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	    0660);
-	if (fd == -1 || util_write_all(fd, b.data, b.len) == -1 ||
-	    fsync(fd) == -1 || close(fd) == -1) {
+	fd = queue_create_temp(dfd, tmp);
+	ok = fd != -1 && util_write_all(fd, b.data, b.len) == 0 &&
+	    fsync(fd) == 0;
+	saved = errno;
+	if (fd != -1 && close(fd) == -1 && ok) {
+		ok = false;
 		saved = errno;
-		snprintf(err, errlen, "%s: %s", tmp, strerror(saved));
-		if (fd != -1)
-			close(fd);	/* may be a second close: harmless */
-		unlink(tmp);
-		buf_free(&b);
-		errno = saved;
-		return -1;
 	}
 	buf_free(&b);
-	if (rename(tmp, ctl) == -1 || util_fsync_dir(dir) == -1) {
-		saved = errno;
-		snprintf(err, errlen, "%s: %s", ctl, strerror(saved));
-		unlink(tmp);
+	if (!ok) {
+		if (fd != -1)
+			(void)unlinkat(dfd, tmp, 0);
 		errno = saved;
+		queue_errf(err, errlen, q, sub, tmp, NULL);
+		return -1;
+	}
+	if (renameat(dfd, tmp, dfd, ctl) == -1 || fsync(dfd) == -1) {
+		saved = errno;
+		(void)unlinkat(dfd, tmp, 0);
+		errno = saved;
+		queue_errf(err, errlen, q, sub, ctl, NULL);
 		return -1;
 	}
 	return 0;
@@ -419,52 +582,41 @@ queue_new_id(char id[QUEUE_ID_LEN + 1])
 }
 
 struct queue_sub *
-queue_sub_new(const char *dir, char *err, size_t errlen)
+queue_sub_new(struct queue *q, char *err, size_t errlen)
 {
 	struct queue_sub	*qs;
-	char			 path[PATH_MAX];
-	struct stat		 a, b;
-	int			 tries, saved;
+	char			 name[QUEUE_NAME_MAX];
+	int			 tries, saved = EEXIST;
 
-	if ((qs = calloc(1, sizeof *qs)) == NULL ||
-	    (qs->dir = strdup(dir)) == NULL) {
-		free(qs);
+	if ((qs = calloc(1, sizeof *qs)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		errno = ENOMEM;
 		return NULL;
 	}
+	qs->q = queue_ref(q);
 	qs->fd = -1;
 	buf_init(&qs->wbuf, 0);
-	if (queue_mkdirs(dir) == -1) {
-		saved = errno;
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		goto fail;
-	}
 	for (tries = 0; tries < 100; tries++) {
 		queue_new_id(qs->id);
-		if (queue_path(path, sizeof path, dir, NULL, qs->id,
-		    ".msg") == -1)
-			break;
-		qs->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
-		    O_NOFOLLOW, 0660);
+		queue_name(name, qs->id, ".msg");
+		qs->fd = openat(q->fd, name, O_RDWR | O_CREAT | O_EXCL |
+		    O_CLOEXEC | O_NOFOLLOW, 0660);
 		if (qs->fd == -1) {
+			saved = errno;
 			if (errno == EEXIST)
 				continue;
 			break;
 		}
 		/* queue_clean() may have taken it for debris before the
 		 * lock: then the name is gone or names another file. */
-		if (flock(qs->fd, LOCK_EX) == 0 && fstat(qs->fd, &a) == 0 &&
-		    stat(path, &b) == 0 && a.st_ino == b.st_ino &&
-		    a.st_dev == b.st_dev)
+		if (flock(qs->fd, LOCK_EX) == 0 && queue_same(q->fd, name,
+		    qs->fd))
 			return qs;
 		close(qs->fd);
 		qs->fd = -1;
 	}
-	saved = errno ? errno : EEXIST;
-	snprintf(err, errlen, "%s: cannot create a queue file: %s", dir,
+	snprintf(err, errlen, "%s: cannot create a queue file: %s", q->path,
 	    strerror(saved));
-fail:
 	queue_sub_free(qs);
 	errno = saved;
 	return NULL;
@@ -511,27 +663,23 @@ int
 queue_sub_commit(struct queue_sub *qs, struct queue_env *env, char *err,
     size_t errlen)
 {
+	char	 name[QUEUE_NAME_MAX];
 	int	 saved;
 
 	memcpy(env->id, qs->id, sizeof env->id);
 	env->size = qs->size;
 	if (queue_sub_flush(qs) == -1 || fsync(qs->fd) == -1) {
-		saved = errno;
-		snprintf(err, errlen, "%s/%s.msg: %s", qs->dir, qs->id,
-		    strerror(saved));
-		errno = saved;
+		queue_name(name, qs->id, ".msg");
+		queue_errf(err, errlen, qs->q, NULL, name, NULL);
 		return -1;
 	}
-	if (queue_write_ctl(qs->dir, env, err, errlen) == -1) {
-		char	 ctl[PATH_MAX];
-
+	if (queue_write_ctl(qs->q, qs->q->fd, NULL, env, err, errlen) == -1) {
 		/* The rename may have happened before the directory fsync
 		 * failed: the caller is told "not queued", so no control
 		 * file may stay. */
 		saved = errno;
-		if (queue_path(ctl, sizeof ctl, qs->dir, NULL, qs->id,
-		    ".ctl") == 0)
-			(void)unlink(ctl);
+		queue_name(name, qs->id, ".ctl");
+		(void)unlinkat(qs->q->fd, name, 0);
 		errno = saved;
 		return -1;
 	}
@@ -542,23 +690,22 @@ queue_sub_commit(struct queue_sub *qs, struct queue_env *env, char *err,
 void
 queue_sub_free(struct queue_sub *qs)
 {
-	char	 path[PATH_MAX];
+	char	 name[QUEUE_NAME_MAX];
 	int	 saved = errno;
 
 	if (qs == NULL)
 		return;
+	/* The lock is held: these names are ours. */
 	if (!qs->committed && qs->fd != -1) {
-		if (queue_path(path, sizeof path, qs->dir, NULL, qs->id,
-		    ".tmp") == 0)
-			unlink(path);
-		if (queue_path(path, sizeof path, qs->dir, NULL, qs->id,
-		    ".msg") == 0)
-			unlink(path);
+		queue_name(name, qs->id, ".tmp");
+		(void)unlinkat(qs->q->fd, name, 0);
+		queue_name(name, qs->id, ".msg");
+		(void)unlinkat(qs->q->fd, name, 0);
 	}
 	if (qs->fd != -1)
 		close(qs->fd);
 	buf_free(&qs->wbuf);
-	free(qs->dir);
+	queue_free(qs->q);
 	free(qs);
 	errno = saved;
 }
@@ -574,11 +721,12 @@ queue_sub_msg(struct queue_sub *qs, struct queue_env *env)
 		queue_sub_free(qs);	/* committed: the files stay */
 		return NULL;
 	}
-	m->dir = qs->dir;
+	m->q = qs->q;
+	m->dfd = -1;
 	m->fd = qs->fd;
 	m->env = *env;
 	memset(env, 0, sizeof *env);
-	qs->dir = NULL;
+	qs->q = NULL;
 	qs->fd = -1;
 	queue_sub_free(qs);
 	return m;
@@ -586,15 +734,37 @@ queue_sub_msg(struct queue_sub *qs, struct queue_env *env)
 
 /* --- messages ----------------------------------------------------- */
 
+/* A regular file: not a FIFO or a device planted under a queue name. */
 static int
-queue_read_file(const char *path, struct buf *b)
+queue_regular(int fd)
+{
+	struct stat	 st;
+
+	if (fstat(fd, &st) == -1)
+		return -1;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads name in dfd whole into b. */
+static int
+queue_read_at(int dfd, const char *name, struct buf *b)
 {
 	char	 chunk[8192];
 	ssize_t	 n;
 	int	 fd, saved;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+	if ((fd = openat(dfd, name, QUEUE_RDFLAGS)) == -1)
 		return -1;
+	if (queue_regular(fd) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
 	for (;;) {
 		n = read(fd, chunk, sizeof chunk);
 		if (n == -1 && errno == EINTR)
@@ -612,75 +782,111 @@ queue_read_file(const char *path, struct buf *b)
 	return n == 0 ? 0 : -1;
 }
 
+/* Reads and parses ID.ctl in dfd.  0, 1 when gone, -1. */
+static int
+queue_load_ctl(struct queue *q, int dfd, const char *sub, const char *id,
+    struct queue_env *env, char *err, size_t errlen)
+{
+	char		 name[QUEUE_NAME_MAX], perr[256];
+	struct buf	 text;
+
+	queue_name(name, id, ".ctl");
+	buf_init(&text, QUEUE_CTL_MAX);
+	if (queue_read_at(dfd, name, &text) == -1) {
+		buf_free(&text);
+		if (errno == ENOENT)
+			return 1;
+		queue_errf(err, errlen, q, sub, name, NULL);
+		return -1;
+	}
+	if (queue_env_parse(text.data, text.len, env, perr,
+	    sizeof perr) == -1 || strcmp(env->id, id) != 0) {
+		queue_errf(err, errlen, q, sub, name, env->id[0] != '\0' ?
+		    perr : "wrong or missing id");
+		buf_free(&text);
+		queue_env_clear(env);
+		errno = EINVAL;
+		return -1;
+	}
+	buf_free(&text);
+	return 0;
+}
+
+static int
+queue_msg_dirfd(const struct queue_msg *m)
+{
+	return m->dfd != -1 ? m->dfd : m->q->fd;
+}
+
+/* Opens and locks ID.msg into m->fd.  0, 1 when busy or gone, -1. */
+static int
+queue_lock_msg(struct queue_msg *m, const char *id, char *err,
+    size_t errlen)
+{
+	char		 name[QUEUE_NAME_MAX];
+	struct stat	 st;
+	int		 dfd = queue_msg_dirfd(m);
+
+	queue_name(name, id, ".msg");
+	if ((m->fd = openat(dfd, name, QUEUE_RDFLAGS)) == -1) {
+		if (errno == ENOENT)
+			return 1;
+		queue_errf(err, errlen, m->q, m->sub, name, NULL);
+		return -1;
+	}
+	if (fstat(m->fd, &st) == -1) {
+		queue_errf(err, errlen, m->q, m->sub, name, NULL);
+		return -1;
+	}
+	/* Only what a submitter made here: a hard link would make a
+	 * runner send, or a bounce quote, a file from elsewhere. */
+	if (!S_ISREG(st.st_mode) || st.st_nlink > 1) {
+		errno = EPERM;
+		queue_errf(err, errlen, m->q, m->sub, name, "not a regular "
+		    "file with a single link: not used");
+		return -1;
+	}
+	if (flock(m->fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			return 1;
+		queue_errf(err, errlen, m->q, m->sub, name, NULL);
+		return -1;
+	}
+	/* Whoever held the lock before may have finished the message. */
+	return queue_same(dfd, name, m->fd) ? 0 : 1;
+}
+
 int
-queue_open(const char *dir, const char *id, struct queue_msg **out,
-    char *err, size_t errlen)
+queue_open(struct queue *q, const char *sub, const char *id,
+    struct queue_msg **out, char *err, size_t errlen)
 {
 	struct queue_msg	*m;
-	char			 msg[PATH_MAX], ctl[PATH_MAX], perr[256];
-	struct stat		 a, b;
-	struct buf		 text;
-	int			 fd;
+	int			 r;
 
+	*out = NULL;
 	if (!queue_id_valid(id)) {
 		snprintf(err, errlen, "%s: not a queue ID", id);
 		errno = EINVAL;
 		return -1;
 	}
-	if (queue_path(msg, sizeof msg, dir, NULL, id, ".msg") == -1 ||
-	    queue_path(ctl, sizeof ctl, dir, NULL, id, ".ctl") == -1) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		return -1;
-	}
-	if ((fd = open(msg, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		if (errno == ENOENT)
-			return 1;
-		snprintf(err, errlen, "%s: %s", msg, strerror(errno));
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		close(fd);
-		if (errno == EWOULDBLOCK)
-			return 1;
-		snprintf(err, errlen, "%s: lock: %s", msg, strerror(errno));
-		return -1;
-	}
-	/* Whoever held the lock before may have finished the message. */
-	if (fstat(fd, &a) == -1 || stat(msg, &b) == -1 ||
-	    a.st_ino != b.st_ino || a.st_dev != b.st_dev) {
-		close(fd);
-		return 1;
-	}
-	buf_init(&text, QUEUE_CTL_MAX);
-	if (queue_read_file(ctl, &text) == -1) {
-		int saved = errno;
-
-		buf_free(&text);
-		close(fd);
-		if (saved == ENOENT)
-			return 1;
-		snprintf(err, errlen, "%s: %s", ctl, strerror(saved));
-		return -1;
-	}
-	if ((m = calloc(1, sizeof *m)) == NULL || (m->dir = strdup(dir)) ==
-	    NULL) {
-		free(m);
-		buf_free(&text);
-		close(fd);
+	if ((m = calloc(1, sizeof *m)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	m->fd = fd;
-	if (queue_env_parse(text.data, text.len, &m->env, perr,
-	    sizeof perr) == -1 || strcmp(m->env.id, id) != 0) {
-		snprintf(err, errlen, "%s: %s", ctl,
-		    m->env.id[0] ? perr : "wrong or missing id");
-		buf_free(&text);
+	m->q = queue_ref(q);
+	m->fd = m->dfd = -1;
+	if (queue_dirfd(q, &sub, &m->dfd, err, errlen) == -1) {
+		r = errno == ENOENT ? 1 : -1;
 		queue_msg_free(m);
-		errno = EINVAL;
-		return -1;
+		return r;
 	}
-	buf_free(&text);
+	m->sub = sub;
+	if ((r = queue_lock_msg(m, id, err, errlen)) != 0 ||
+	    (r = queue_load_ctl(q, queue_msg_dirfd(m), sub, id, &m->env, err,
+	    errlen)) != 0) {
+		queue_msg_free(m);
+		return r;
+	}
 	*out = m;
 	return 0;
 }
@@ -697,25 +903,33 @@ queue_msg_fd(const struct queue_msg *m)
 	return m->fd;
 }
 
+struct queue *
+queue_msg_queue(struct queue_msg *m)
+{
+	return m->q;
+}
+
 int
 queue_update(struct queue_msg *m, char *err, size_t errlen)
 {
-	return queue_write_ctl(m->dir, &m->env, err, errlen);
+	return queue_write_ctl(m->q, queue_msg_dirfd(m), m->sub, &m->env,
+	    err, errlen);
 }
 
 int
 queue_remove(struct queue_msg *m, char *err, size_t errlen)
 {
-	char	 msg[PATH_MAX], ctl[PATH_MAX];
+	char	 msg[QUEUE_NAME_MAX], ctl[QUEUE_NAME_MAX];
+	int	 dfd = queue_msg_dirfd(m);
 
-	if (queue_path(msg, sizeof msg, m->dir, NULL, m->env.id,
-	    ".msg") == -1 || queue_path(ctl, sizeof ctl, m->dir, NULL,
-	    m->env.id, ".ctl") == -1 ||
-	    (unlink(ctl) == -1 && errno != ENOENT) ||
-	    (unlink(msg) == -1 && errno != ENOENT) ||
-	    util_fsync_dir(m->dir) == -1) {
-		snprintf(err, errlen, "%s/%s: remove: %s", m->dir, m->env.id,
-		    strerror(errno));
+	queue_name(msg, m->env.id, ".msg");
+	queue_name(ctl, m->env.id, ".ctl");
+	if ((unlinkat(dfd, ctl, 0) == -1 && errno != ENOENT) ||
+	    (unlinkat(dfd, msg, 0) == -1 && errno != ENOENT) ||
+	    fsync(dfd) == -1) {
+		snprintf(err, errlen, "%s/%s%s%s: remove: %s", m->q->path,
+		    m->sub != NULL ? m->sub : "", m->sub != NULL ? "/" : "",
+		    m->env.id, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -724,23 +938,36 @@ queue_remove(struct queue_msg *m, char *err, size_t errlen)
 int
 queue_move_failed(struct queue_msg *m, char *err, size_t errlen)
 {
-	char	 from[PATH_MAX], to[PATH_MAX], fdir[PATH_MAX];
+	char	 msg[QUEUE_NAME_MAX], ctl[QUEUE_NAME_MAX];
+	int	 ffd, qfd = m->q->fd;
 
-	if (queue_path(fdir, sizeof fdir, m->dir, NULL, "failed", "") == -1 ||
-	    queue_write_ctl(m->dir, &m->env, err, errlen) == -1)
-		return -1;
-	/* Data first: a control file in failed/ always has its data. */
-	if (queue_path(from, sizeof from, m->dir, NULL, m->env.id,
-	    ".msg") == -1 || queue_path(to, sizeof to, m->dir, "failed",
-	    m->env.id, ".msg") == -1 || rename(from, to) == -1 ||
-	    queue_path(from, sizeof from, m->dir, NULL, m->env.id,
-	    ".ctl") == -1 || queue_path(to, sizeof to, m->dir, "failed",
-	    m->env.id, ".ctl") == -1 || rename(from, to) == -1 ||
-	    util_fsync_dir(fdir) == -1 || util_fsync_dir(m->dir) == -1) {
-		snprintf(err, errlen, "%s/%s: move to failed/: %s", m->dir,
-		    m->env.id, strerror(errno));
+	if (m->sub != NULL) {
+		errno = EINVAL;
+		queue_errf(err, errlen, m->q, m->sub, m->env.id, "already "
+		    "in failed/");
 		return -1;
 	}
+	/* Unusable failed/: the message stays in the queue. */
+	if ((ffd = queue_subdir(m->q, QUEUE_FAILED, true, err,
+	    errlen)) == -1)
+		return -1;
+	if (queue_write_ctl(m->q, qfd, NULL, &m->env, err, errlen) == -1) {
+		close(ffd);
+		return -1;
+	}
+	queue_name(msg, m->env.id, ".msg");
+	queue_name(ctl, m->env.id, ".ctl");
+	/* Data first: a control file in failed/ always has its data. */
+	if (renameat(qfd, msg, ffd, msg) == -1 ||
+	    renameat(qfd, ctl, ffd, ctl) == -1 ||
+	    fsync(ffd) == -1 || fsync(qfd) == -1) {
+		snprintf(err, errlen, "%s/%s: move to failed/: %s",
+		    m->q->path, m->env.id, strerror(errno));
+		close(ffd);
+		return -1;
+	}
+	m->dfd = ffd;
+	m->sub = QUEUE_FAILED;
 	return 0;
 }
 
@@ -751,9 +978,60 @@ queue_msg_free(struct queue_msg *m)
 		return;
 	if (m->fd != -1)
 		close(m->fd);
+	if (m->dfd != -1)
+		close(m->dfd);
 	queue_env_clear(&m->env);
-	free(m->dir);
+	queue_free(m->q);
 	free(m);
+}
+
+int
+queue_peek(struct queue *q, const char *sub, const char *id,
+    struct queue_env *env, char *err, size_t errlen)
+{
+	int	 dfd, own, r;
+
+	memset(env, 0, sizeof *env);
+	if (!queue_id_valid(id)) {
+		snprintf(err, errlen, "%s: not a queue ID", id);
+		errno = EINVAL;
+		return -1;
+	}
+	if ((dfd = queue_dirfd(q, &sub, &own, err, errlen)) == -1)
+		return errno == ENOENT ? 1 : -1;
+	r = queue_load_ctl(q, dfd, sub, id, env, err, errlen);
+	if (own != -1)
+		close(own);
+	return r;
+}
+
+int
+queue_data_open(struct queue *q, const char *sub, const char *id,
+    char *err, size_t errlen)
+{
+	char	 name[QUEUE_NAME_MAX];
+	int	 dfd, own, fd, saved;
+
+	if (!queue_id_valid(id)) {
+		snprintf(err, errlen, "%s: not a queue ID", id);
+		errno = EINVAL;
+		return -1;
+	}
+	if ((dfd = queue_dirfd(q, &sub, &own, err, errlen)) == -1)
+		return -1;
+	queue_name(name, id, ".msg");
+	if ((fd = openat(dfd, name, QUEUE_RDFLAGS)) == -1 ||
+	    queue_regular(fd) == -1) {
+		saved = errno;
+		if (fd != -1)
+			close(fd);
+		errno = saved;
+		queue_errf(err, errlen, q, sub, name, NULL);
+		fd = -1;
+	}
+	if (own != -1)
+		close(own);
+	return fd;
 }
 
 /* --- listing and cleaning ------------------------------------------ */
@@ -774,19 +1052,25 @@ queue_ids_free(char **ids, size_t n)
 	free(ids);
 }
 
-/* IDs of the files in dir with extension ext (".ctl", ".msg", ...). */
+/* IDs of the files in directory dfd with extension ext (".ctl", ...). */
 static int
-queue_scan(const char *dir, const char *ext, char ***ids, size_t *n)
+queue_scan(int dfd, const char *ext, char ***ids, size_t *n)
 {
 	DIR		*d;
 	struct dirent	*de;
 	char		**v = NULL, **nv, id[QUEUE_ID_LEN + 1];
 	size_t		 cnt = 0, el = strlen(ext);
+	int		 fd;
 
 	*ids = NULL;
 	*n = 0;
-	if ((d = opendir(dir)) == NULL)
-		return errno == ENOENT ? 0 : -1;
+	/* A description of its own: readdir moves its offset. */
+	if ((fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
 	while ((de = readdir(d)) != NULL) {
 		if (strlen(de->d_name) != QUEUE_ID_LEN + el ||
 		    strcmp(de->d_name + QUEUE_ID_LEN, ext) != 0)
@@ -816,55 +1100,38 @@ queue_scan(const char *dir, const char *ext, char ***ids, size_t *n)
 }
 
 int
-queue_list(const char *dir, char ***ids, size_t *n)
+queue_list(struct queue *q, char ***ids, size_t *n)
 {
-	return queue_scan(dir, ".ctl", ids, n);
+	return queue_scan(q->fd, ".ctl", ids, n);
 }
 
 int
-queue_list_failed(const char *dir, char ***ids, size_t *n)
+queue_list_failed(struct queue *q, char ***ids, size_t *n)
 {
-	char	 fdir[PATH_MAX];
+	char	 err[512];
+	int	 fd, r, saved;
 
-	if (queue_path(fdir, sizeof fdir, dir, NULL, "failed", "") == -1)
-		return -1;
-	return queue_scan(fdir, ".ctl", ids, n);
+	*ids = NULL;
+	*n = 0;
+	if ((fd = queue_subdir(q, QUEUE_FAILED, false, err,
+	    sizeof err)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	r = queue_scan(fd, ".ctl", ids, n);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return r;
 }
 
-int
-queue_peek(const char *dir, const char *sub, const char *id,
-    struct queue_env *env, char *err, size_t errlen)
+static bool
+queue_missing(int dfd, const char *id, const char *ext)
 {
-	char		 ctl[PATH_MAX], perr[256];
-	struct buf	 text;
+	char		 name[QUEUE_NAME_MAX];
+	struct stat	 st;
 
-	memset(env, 0, sizeof *env);
-	if (!queue_id_valid(id) ||
-	    queue_path(ctl, sizeof ctl, dir, sub, id, ".ctl") == -1) {
-		snprintf(err, errlen, "%s: not a queue ID", id);
-		errno = EINVAL;
-		return -1;
-	}
-	buf_init(&text, QUEUE_CTL_MAX);
-	if (queue_read_file(ctl, &text) == -1) {
-		int saved = errno;
-
-		buf_free(&text);
-		if (saved == ENOENT)
-			return 1;
-		snprintf(err, errlen, "%s: %s", ctl, strerror(saved));
-		errno = saved;
-		return -1;
-	}
-	if (queue_env_parse(text.data, text.len, env, perr,
-	    sizeof perr) == -1) {
-		snprintf(err, errlen, "%s: %s", ctl, perr);
-		buf_free(&text);
-		errno = EINVAL;
-		return -1;
-	}
-	buf_free(&text);
-	return 0;
+	queue_name(name, id, ext);
+	return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 &&
+	    errno == ENOENT;
 }
 
 /*
@@ -873,87 +1140,99 @@ queue_peek(const char *dir, const char *sub, const char *id,
  * else is moved there too, for the administrator, never deleted.
  */
 static void
-queue_clean_orphans(const char *dir)
+queue_clean_orphan(struct queue *q, int ffd, const char *id)
 {
-	char		**ids, msg[PATH_MAX], ctl[PATH_MAX], to[PATH_MAX];
-	size_t		  n, i;
-	bool		  busy;
-	int		  fd;
+	char	 msg[QUEUE_NAME_MAX], ctl[QUEUE_NAME_MAX];
+	bool	 busy;
+	int	 fd;
 
-	if (queue_scan(dir, ".ctl", &ids, &n) == -1)
+	queue_name(msg, id, ".msg");
+	queue_name(ctl, id, ".ctl");
+	/* A runner moving it right now still holds the lock. */
+	if ((fd = openat(ffd, msg, QUEUE_RDFLAGS)) != -1) {
+		busy = flock(fd, LOCK_EX | LOCK_NB) == -1;
+		close(fd);
+		if (!busy && renameat(q->fd, ctl, ffd, ctl) == 0)
+			log_info("%s: finished moving to failed/", id);
+		return;
+	}
+	if (renameat(q->fd, ctl, ffd, ctl) == 0)
+		log_warnx("%s: control file without its message, moved to "
+		    "failed/", id);
+}
+
+static void
+queue_clean_orphans(struct queue *q)
+{
+	char		**ids, err[512];
+	size_t		  n, i;
+	int		  ffd = -1;
+
+	if (queue_scan(q->fd, ".ctl", &ids, &n) == -1)
 		return;
 	for (i = 0; i < n; i++) {
-		if (queue_path(msg, sizeof msg, dir, NULL, ids[i], ".msg") == -1 ||
-		    queue_path(ctl, sizeof ctl, dir, NULL, ids[i], ".ctl") == -1 ||
-		    queue_path(to, sizeof to, dir, "failed", ids[i],
-		    ".ctl") == -1)
+		if (!queue_missing(q->fd, ids[i], ".msg"))
 			continue;
-		if (access(msg, F_OK) == 0 || errno != ENOENT)
-			continue;
-		/* A runner moving it right now still holds the lock. */
-		if (queue_path(msg, sizeof msg, dir, "failed", ids[i],
-		    ".msg") == 0 && (fd = open(msg, O_RDONLY | O_CLOEXEC |
-		    O_NOFOLLOW)) != -1) {
-			busy = flock(fd, LOCK_EX | LOCK_NB) == -1;
-			close(fd);
-			if (busy)
-				continue;
-			if (rename(ctl, to) == 0)
-				log_info("%s: finished moving to failed/",
-				    ids[i]);
-			continue;
+		if (ffd == -1 && (ffd = queue_subdir(q, QUEUE_FAILED, true,
+		    err, sizeof err)) == -1) {
+			if (errno != ENOTDIR)	/* that one is logged */
+				log_warnx("%s", err);
+			break;
 		}
-		if (rename(ctl, to) == 0)
-			log_warnx("%s: control file without its message, "
-			    "moved to failed/", ids[i]);
+		queue_clean_orphan(q, ffd, ids[i]);
+	}
+	if (ffd != -1) {
+		(void)fsync(ffd);
+		close(ffd);
 	}
 	queue_ids_free(ids, n);
 }
 
-void
-queue_clean(const char *dir)
+/* ID.msg: debris when nobody holds it and it has no control file. */
+static void
+queue_clean_msg(struct queue *q, const char *id)
 {
-	char		**ids, path[PATH_MAX], ctl[PATH_MAX];
-	size_t		  n, i;
-	struct stat	  a, b;
-	int		  fd;
+	char	 name[QUEUE_NAME_MAX];
+	int	 fd;
 
-	if (queue_scan(dir, ".msg", &ids, &n) == -1)
+	queue_name(name, id, ".msg");
+	if ((fd = openat(q->fd, name, QUEUE_RDFLAGS)) == -1)
 		return;
-	for (i = 0; i < n; i++) {
-		if (queue_path(path, sizeof path, dir, NULL, ids[i],
-		    ".msg") == -1 || queue_path(ctl, sizeof ctl, dir, NULL,
-		    ids[i], ".ctl") == -1)
-			continue;
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-			continue;
-		if (flock(fd, LOCK_EX | LOCK_NB) == -1 || fstat(fd, &a) == -1 ||
-		    stat(path, &b) == -1 || a.st_ino != b.st_ino) {
-			close(fd);	/* busy, or already gone */
-			continue;
-		}
-		if (access(ctl, F_OK) == -1 && errno == ENOENT) {
-			log_info("%s: removing an incomplete submission",
-			    ids[i]);
-			unlink(path);
-		}
-		/* With the lock held, nobody is writing ID.tmp. */
-		if (queue_path(path, sizeof path, dir, NULL, ids[i],
-		    ".tmp") == 0)
-			(void)unlink(path);
-		close(fd);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1 ||
+	    !queue_same(q->fd, name, fd)) {
+		close(fd);	/* busy, or already gone */
+		return;
 	}
-	queue_ids_free(ids, n);
-	/* A .tmp whose message is gone. */
-	if (queue_scan(dir, ".tmp", &ids, &n) == -1)
+	if (queue_missing(q->fd, id, ".ctl")) {
+		log_info("%s: removing an incomplete submission", id);
+		(void)unlinkat(q->fd, name, 0);
+	}
+	/* With the lock held, nobody is writing ID.tmp. */
+	queue_name(name, id, ".tmp");
+	(void)unlinkat(q->fd, name, 0);
+	close(fd);
+}
+
+void
+queue_clean(struct queue *q)
+{
+	char	**ids, name[QUEUE_NAME_MAX];
+	size_t	  n, i;
+
+	if (queue_scan(q->fd, ".msg", &ids, &n) == -1)
 		return;
 	for (i = 0; i < n; i++)
-		if (queue_path(path, sizeof path, dir, NULL, ids[i],
-		    ".msg") == 0 && access(path, F_OK) == -1 &&
-		    errno == ENOENT && queue_path(path, sizeof path, dir, NULL,
-		    ids[i], ".tmp") == 0)
-			unlink(path);
+		queue_clean_msg(q, ids[i]);
 	queue_ids_free(ids, n);
-	queue_clean_orphans(dir);
-	(void)util_fsync_dir(dir);
+	/* A .tmp whose message is gone. */
+	if (queue_scan(q->fd, ".tmp", &ids, &n) == -1)
+		return;
+	for (i = 0; i < n; i++)
+		if (queue_missing(q->fd, ids[i], ".msg")) {
+			queue_name(name, ids[i], ".tmp");
+			(void)unlinkat(q->fd, name, 0);
+		}
+	queue_ids_free(ids, n);
+	queue_clean_orphans(q);
+	(void)fsync(q->fd);
 }

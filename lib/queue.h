@@ -19,6 +19,18 @@
  * - An ID.msg without ID.ctl that nobody has locked is debris from a
  *   killed submitter; queue_clean() removes it, and any ID.tmp.
  *
+ * Security: the members of group sendq may write the spool, so any name
+ * in it may be a link planted by one of them.  A struct queue holds
+ * queue_dir opened once without following a link, and every file is
+ * reached from that descriptor with the *at() calls and O_NOFOLLOW: no
+ * path is resolved again.  Files are only ever created with O_EXCL
+ * (never truncated), a stale ID.tmp is unlinked, not opened; a data file
+ * that is not a regular file with one link is not used; failed/ and
+ * rate/ are used only when they are real directories (a link or anything
+ * else is refused, logged and named in the error; the message stays where
+ * it is).  Read-only opens use O_NONBLOCK so a planted FIFO cannot stall
+ * a runner.
+ *
  * Errors: functions return -1 with errno set and, where they take one, a
  * message in err naming the file.
  */
@@ -78,13 +90,42 @@ int	queue_env_parse(const char *text, size_t len, struct queue_env *env,
 /* True when s is a well-formed queue ID. */
 bool	queue_id_valid(const char *s);
 
+/* --- the spool ---------------------------------------------------- */
+
+struct queue;
+
+/* queue_new flags */
+#define QUEUE_CREATE	0x1	/* make queue_dir (0770) when missing */
+
+/* Opens queue_dir (O_DIRECTORY | O_NOFOLLOW).  NULL on error, errno
+ * ENOENT when it is missing (and not to be created).  The handle is
+ * counted: submissions and messages keep it alive after queue_free(). */
+struct queue	*queue_new(const char *queue_dir, int flags, char *err,
+		    size_t errlen);
+void		 queue_free(struct queue *q);
+/* queue_dir as given, for messages. */
+const char	*queue_path(const struct queue *q);
+/*
+ * The subdirectory name ("failed", "rate") of the spool, opened: a new
+ * descriptor the caller closes.  A missing one is made (mkdirat, mode
+ * 0770 plus the spool's set-group-ID bit) when create is set, else -1
+ * with errno ENOENT.  One that is a link or not a directory is refused
+ * (-1, errno ENOTDIR, logged).
+ */
+int		 queue_subdir(struct queue *q, const char *name, bool create,
+		    char *err, size_t errlen);
+/* Creates name in directory dirfd for writing with O_EXCL | O_NOFOLLOW,
+ * mode 0660; a file already there is taken for a stale temporary (the
+ * caller holds the lock that makes it so) and unlinked first.  The
+ * descriptor, or -1. */
+int		 queue_create_temp(int dirfd, const char *name);
+
 /* --- submission --------------------------------------------------- */
 
 struct queue_sub;
 
-/* Creates queue_dir (0770) if needed and a new, locked ID.msg. */
-struct queue_sub *queue_sub_new(const char *queue_dir, char *err,
-	    size_t errlen);
+/* A new, locked ID.msg in the spool. */
+struct queue_sub *queue_sub_new(struct queue *q, char *err, size_t errlen);
 const char	*queue_sub_id(const struct queue_sub *qs);
 /* Buffered append to ID.msg. */
 int		 queue_sub_write(struct queue_sub *qs, const void *data,
@@ -107,17 +148,21 @@ struct queue_msg;
  * (env is cleared).  The submission is freed. */
 struct queue_msg *queue_sub_msg(struct queue_sub *qs, struct queue_env *env);
 
-/* Locks and reads message id.  0: *out set; 1: busy (locked by someone
- * else) or gone; -1: error (err says which file and why). */
-int		 queue_open(const char *queue_dir, const char *id,
+/* Locks and reads message id, in the queue (sub NULL) or in failed/
+ * (sub "failed").  0: *out set; 1: busy (locked by someone else) or
+ * gone; -1: error (err says which file and why). */
+int		 queue_open(struct queue *q, const char *sub, const char *id,
 		    struct queue_msg **out, char *err, size_t errlen);
 struct queue_env *queue_msg_env(struct queue_msg *m);
 int		 queue_msg_fd(const struct queue_msg *m);
+/* The spool the message is in (owned by the message). */
+struct queue	*queue_msg_queue(struct queue_msg *m);
 /* Rewrites ID.ctl from the env, atomically and durably. */
 int		 queue_update(struct queue_msg *m, char *err, size_t errlen);
 /* Removes the message (control file first). */
 int		 queue_remove(struct queue_msg *m, char *err, size_t errlen);
-/* Moves the message into failed/. */
+/* Moves the message into failed/.  When failed/ is unusable the message
+ * stays in the queue and -1 is returned. */
 int		 queue_move_failed(struct queue_msg *m, char *err,
 		    size_t errlen);
 /* Unlocks and frees.  Accepts NULL. */
@@ -126,18 +171,20 @@ void		 queue_msg_free(struct queue_msg *m);
 /* Reads message id's control file without locking it, for listings
  * (which may race with a runner: the result is a snapshot).  0, 1 when
  * the message is gone, -1 on error (err says which file and why). */
-int		 queue_peek(const char *queue_dir, const char *sub,
-		    const char *id, struct queue_env *env, char *err,
-		    size_t errlen);
+int		 queue_peek(struct queue *q, const char *sub, const char *id,
+		    struct queue_env *env, char *err, size_t errlen);
+/* Opens message id's data file read-only, for display: the descriptor,
+ * or -1 (err says why). */
+int		 queue_data_open(struct queue *q, const char *sub,
+		    const char *id, char *err, size_t errlen);
 
 /* The IDs of the messages in the queue, oldest first (IDs sort by
  * time).  *ids is an array of *n strings; free with queue_ids_free. */
-int		 queue_list(const char *queue_dir, char ***ids, size_t *n);
-/* The same for failed/. */
-int		 queue_list_failed(const char *queue_dir, char ***ids,
-		    size_t *n);
+int		 queue_list(struct queue *q, char ***ids, size_t *n);
+/* The same for failed/ (none when it is missing). */
+int		 queue_list_failed(struct queue *q, char ***ids, size_t *n);
 void		 queue_ids_free(char **ids, size_t n);
 /* Removes debris of killed submitters and runners. */
-void		 queue_clean(const char *queue_dir);
+void		 queue_clean(struct queue *q);
 
 #endif

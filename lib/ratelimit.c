@@ -7,113 +7,186 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "queue.h"
 #include "ratelimit.h"
 #include "util.h"
 
-/* Opens and locks the uid's state file. */
-static int
-ratelimit_open(const char *dir, uid_t uid, char *err, size_t errlen)
-{
-	char	 path[PATH_MAX];
-	int	 fd, n;
+#define RATELIMIT_DIR	"rate"
 
-	n = snprintf(path, sizeof path, "%s/rate", dir);
-	if (n < 0 || (size_t)n >= sizeof path ||
-	    (mkdir(path, 0770) == -1 && errno != EEXIST)) {
-		snprintf(err, errlen, "%s/rate: %s", dir, strerror(errno));
+enum ratelimit_state {
+	RATELIMIT_VALID,
+	RATELIMIT_NONE,		/* no record: a fresh window */
+	RATELIMIT_DAMAGED,	/* the limit is reached from its mtime on */
+};
+
+/* rate/ opened and locked: the lock goes with the descriptor. */
+static int
+ratelimit_lock(struct queue *q, char *err, size_t errlen)
+{
+	int	 dfd, saved;
+
+	if ((dfd = queue_subdir(q, RATELIMIT_DIR, true, err, errlen)) == -1)
+		return -1;
+	if (flock(dfd, LOCK_EX) == -1) {
+		saved = errno;
+		snprintf(err, errlen, "%s/" RATELIMIT_DIR ": lock: %s",
+		    queue_path(q), strerror(saved));
+		close(dfd);
+		errno = saved;
 		return -1;
 	}
-	n = snprintf(path, sizeof path, "%s/rate/%lu", dir,
-	    (unsigned long)uid);
-	if (n < 0 || (size_t)n >= sizeof path)
-		return -1;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0660);
-	if (fd == -1 || flock(fd, LOCK_EX) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		if (fd != -1)
-			close(fd);
-		return -1;
-	}
-	return fd;
+	return dfd;
 }
 
-static void
-ratelimit_read(int fd, long long *start, long long *count)
+/* "START COUNT\n" and nothing else. */
+static int
+ratelimit_parse(char *text, size_t len, long long *start, long long *count)
 {
-	char	 text[64], *sp;
-	ssize_t	 n;
+	char	*sp;
 
-	*start = *count = 0;
-	n = pread(fd, text, sizeof text - 1, 0);
-	if (n <= 0)
-		return;
-	text[n] = '\0';
-	text[strcspn(text, "\n")] = '\0';
-	if ((sp = strchr(text, ' ')) == NULL)
-		return;
+	if (len == 0 || text[len - 1] != '\n')
+		return -1;
+	text[len - 1] = '\0';
+	if (strchr(text, '\n') != NULL || (sp = strchr(text, ' ')) == NULL)
+		return -1;
 	*sp++ = '\0';
-	/* A damaged file starts a new window. */
 	if (util_parse_ll(text, 0, LLONG_MAX, start) == -1 ||
 	    util_parse_ll(sp, 0, INT_MAX, count) == -1)
-		*start = *count = 0;
-}
-
-static int
-ratelimit_write(int fd, long long start, long long count)
-{
-	char	 text[64];
-	int	 n;
-
-	n = snprintf(text, sizeof text, "%lld %lld\n", start, count);
-	if (n < 0 || ftruncate(fd, 0) == -1 ||
-	    pwrite(fd, text, (size_t)n, 0) != n)
 		return -1;
 	return 0;
 }
 
+static int
+ratelimit_read(int dfd, const char *name, long long *start,
+    long long *count)
+{
+	char		 text[64];
+	struct stat	 st;
+	ssize_t		 n = -1;
+	int		 fd, saved;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) == -1)
+		return errno == ENOENT ? RATELIMIT_NONE : -1;
+	if (fstat(fd, &st) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	if (S_ISREG(st.st_mode))
+		do
+			n = read(fd, text, sizeof text);
+		while (n == -1 && errno == EINTR);
+	saved = errno;
+	close(fd);
+	if (n == -1 && S_ISREG(st.st_mode)) {
+		errno = saved;
+		return -1;
+	}
+	if (n < 0 || (size_t)n >= sizeof text ||
+	    ratelimit_parse(text, (size_t)n, start, count) == -1) {
+		*start = (long long)st.st_mtime;
+		*count = LLONG_MAX;
+		return RATELIMIT_DAMAGED;
+	}
+	return RATELIMIT_VALID;
+}
+
+/* The new record under a temporary name, then renamed over the old. */
+static int
+ratelimit_write(int dfd, const char *name, long long start, long long count)
+{
+	char	 text[64], tmp[64];
+	int	 fd, n, saved;
+	bool	 ok;
+
+	n = snprintf(text, sizeof text, "%lld %lld\n", start, count);
+	if (n < 0 || (size_t)n >= sizeof text ||
+	    snprintf(tmp, sizeof tmp, "%s.tmp", name) >= (int)sizeof tmp) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	if ((fd = queue_create_temp(dfd, tmp)) == -1)
+		return -1;
+	ok = util_write_all(fd, text, (size_t)n) == 0;
+	saved = errno;
+	if (close(fd) == -1 && ok) {
+		ok = false;
+		saved = errno;
+	}
+	if (!ok || renameat(dfd, tmp, dfd, name) == -1) {
+		if (ok)
+			saved = errno;
+		(void)unlinkat(dfd, tmp, 0);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
 int
-ratelimit_take(const char *dir, uid_t uid, unsigned limit, unsigned period,
+ratelimit_take(struct queue *q, uid_t uid, unsigned limit, unsigned period,
     time_t now, char *err, size_t errlen)
 {
 	long long	 start, count;
-	int		 fd, r = 0;
+	char		 name[32];
+	int		 dfd, r;
 
 	if (limit == 0)
 		return 0;
-	if ((fd = ratelimit_open(dir, uid, err, errlen)) == -1)
+	if ((dfd = ratelimit_lock(q, err, errlen)) == -1)
 		return -1;
-	ratelimit_read(fd, &start, &count);
+	snprintf(name, sizeof name, "%lu", (unsigned long)uid);
+	switch (ratelimit_read(dfd, name, &start, &count)) {
+	case -1:
+		goto fail;
+	case RATELIMIT_NONE:
+		start = now;
+		count = 0;
+		break;
+	default:
+		break;
+	}
 	if (now < start || now - start >= (long long)period) {
 		start = now;	/* a new window (or a clock set back) */
 		count = 0;
 	}
 	if (count >= limit)
 		r = 1;
-	else if (ratelimit_write(fd, start, count + 1) == -1) {
-		snprintf(err, errlen, "%s/rate/%lu: %s", dir,
-		    (unsigned long)uid, strerror(errno));
-		r = -1;
-	}
-	close(fd);
+	else if (ratelimit_write(dfd, name, start, count + 1) == -1)
+		goto fail;
+	else
+		r = 0;
+	close(dfd);
 	return r;
+fail:
+	r = errno;
+	snprintf(err, errlen, "%s/" RATELIMIT_DIR "/%s: %s", queue_path(q),
+	    name, strerror(r));
+	close(dfd);
+	errno = r;
+	return -1;
 }
 
 void
-ratelimit_give_back(const char *dir, uid_t uid)
+ratelimit_give_back(struct queue *q, uid_t uid)
 {
 	long long	 start, count;
-	char		 err[256];
-	int		 fd;
+	char		 err[512], name[32];
+	int		 dfd;
 
-	if ((fd = ratelimit_open(dir, uid, err, sizeof err)) == -1)
+	if ((dfd = ratelimit_lock(q, err, sizeof err)) == -1)
 		return;
-	ratelimit_read(fd, &start, &count);
-	if (count > 0)
-		(void)ratelimit_write(fd, start, count - 1);
-	close(fd);
+	snprintf(name, sizeof name, "%lu", (unsigned long)uid);
+	if (ratelimit_read(dfd, name, &start, &count) == RATELIMIT_VALID &&
+	    count > 0)
+		(void)ratelimit_write(dfd, name, start, count - 1);
+	close(dfd);
 }

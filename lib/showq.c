@@ -9,8 +9,10 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "queue.h"
 #include "showq.h"
@@ -62,20 +64,58 @@ showq_message(FILE *out, const struct queue_env *env)
 	}
 }
 
-int
-showq_mailq(FILE *out, const char *queue_dir)
+bool
+showq_caller_sees_all(void)
 {
+	gid_t	*groups;
+	gid_t	 egid = getegid();
+	int	 n, i;
+	bool	 in = false;
+
+	if (getuid() == 0 || getgid() == egid)
+		return true;
+	/* On the heap: NGROUPS_MAX is 65536 on Linux. */
+	if ((n = getgroups(0, NULL)) <= 0 ||
+	    (groups = calloc((size_t)n, sizeof *groups)) == NULL)
+		return false;
+	if ((n = getgroups(n, groups)) > 0)
+		for (i = 0; i < n && !in; i++)
+			in = groups[i] == egid;
+	free(groups);
+	return in;
+}
+
+/* The queue handle, or NULL: a missing queue (errno ENOENT) is empty. */
+static struct queue *
+showq_open(const char *queue_dir)
+{
+	char	 err[512];
+
+	return queue_new(queue_dir, 0, err, sizeof err);
+}
+
+int
+showq_mailq(FILE *out, const char *queue_dir, bool all, uid_t uid)
+{
+	struct queue		*q;
 	struct queue_env	 env;
-	char			**ids, err[512];
-	size_t			  n, i, count = 0;
+	char			**ids = NULL, err[512];
+	size_t			  n = 0, i, count = 0;
 	unsigned long long	  total = 0;
 
-	if (queue_list(queue_dir, &ids, &n) == -1)
+	if ((q = showq_open(queue_dir)) == NULL && errno != ENOENT)
 		return -1;
+	if (q != NULL && queue_list(q, &ids, &n) == -1) {
+		queue_free(q);
+		return -1;
+	}
 	for (i = 0; i < n; i++) {
-		if (queue_peek(queue_dir, NULL, ids[i], &env, err,
-		    sizeof err) != 0)
+		if (queue_peek(q, NULL, ids[i], &env, err, sizeof err) != 0)
 			continue;	/* gone meanwhile, or unreadable */
+		if (!all && env.uid != uid) {
+			queue_env_clear(&env);
+			continue;
+		}
 		if (count == 0)
 			fprintf(out, "%-11s %7s %-20s %s\n", "-Queue ID-",
 			    "--Size--", "----Arrival Time----",
@@ -88,6 +128,7 @@ showq_mailq(FILE *out, const char *queue_dir)
 		queue_env_clear(&env);
 	}
 	queue_ids_free(ids, n);
+	queue_free(q);
 	if (count == 0)
 		fprintf(out, "Mail queue is empty\n");
 	else
@@ -200,20 +241,19 @@ showq_json_message(FILE *out, const struct queue_env *env, bool failed)
 }
 
 static int
-showq_json_dir(FILE *out, const char *queue_dir, bool failed)
+showq_json_dir(FILE *out, struct queue *q, bool failed)
 {
 	struct queue_env	 env;
 	char			**ids, err[512];
 	size_t			  n, i;
 	int			  r;
 
-	r = failed ? queue_list_failed(queue_dir, &ids, &n) :
-	    queue_list(queue_dir, &ids, &n);
+	r = failed ? queue_list_failed(q, &ids, &n) : queue_list(q, &ids, &n);
 	if (r == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (queue_peek(queue_dir, failed ? "failed" : NULL, ids[i],
-		    &env, err, sizeof err) != 0)
+		if (queue_peek(q, failed ? "failed" : NULL, ids[i], &env, err,
+		    sizeof err) != 0)
 			continue;
 		showq_json_message(out, &env, failed);
 		queue_env_clear(&env);
@@ -225,8 +265,15 @@ showq_json_dir(FILE *out, const char *queue_dir, bool failed)
 int
 showq_json(FILE *out, const char *queue_dir, bool failed)
 {
-	if (showq_json_dir(out, queue_dir, false) == -1 ||
-	    (failed && showq_json_dir(out, queue_dir, true) == -1))
+	struct queue	*q;
+	int		 r;
+
+	if ((q = showq_open(queue_dir)) == NULL)
+		return errno == ENOENT ? 0 : -1;
+	r = showq_json_dir(out, q, false) == -1 ||
+	    (failed && showq_json_dir(out, q, true) == -1) ? -1 : 0;
+	queue_free(q);
+	if (r == -1)
 		return -1;
 	return fflush(out) == EOF && errno != EPIPE ? -1 : 0;
 }

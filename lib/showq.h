@@ -6,7 +6,10 @@
  * per message the ID, size, arrival time and sender, the last reason in
  * parentheses when it changes, and each pending recipient; a blank line
  * between messages; "-- N Kbytes in M Requests." or "Mail queue is
- * empty".  Messages in failed/ are not listed.
+ * empty".  Messages in failed/ are not listed.  A caller who is neither
+ * root nor in group sendq sees, and has counted, only its own messages
+ * (the uid in the control file): mailq must not tell one customer of a
+ * shared host about another's mail.
  *
  * The listing reads control files without locking them: it is a
  * snapshot and never delays a queue run.
@@ -14,11 +17,22 @@
 #ifndef SENDQ_SHOWQ_H
 #define SENDQ_SHOWQ_H
 
+#include <sys/types.h>
+
 #include <stdbool.h>
 #include <stdio.h>
 
-/* 0, or -1 (errno set) when the queue directory cannot be read. */
-int	showq_mailq(FILE *out, const char *queue_dir);
+/* 0, or -1 (errno set) when the queue directory cannot be read.  With
+ * all false, only the messages submitted by uid are listed and counted. */
+int	showq_mailq(FILE *out, const char *queue_dir, bool all, uid_t uid);
+/*
+ * Whether the caller may list every message: root, or a member of the
+ * group the process runs as (a caller who only borrows group sendq
+ * through the set-group-ID bit is not; after -C has dropped the group,
+ * the process runs with the caller's own rights and reads what they
+ * allow).  SPEC "Security model": anyone else sees its own messages.
+ */
+bool	showq_caller_sees_all(void);
 
 /*
  * JSON Lines (sendq queue --json): one object per message with id, state

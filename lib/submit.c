@@ -135,6 +135,7 @@ submit(const struct submit_params *p, const struct mail_source *src,
 	struct mail_params	 mp;
 	struct mail_result	 mr;
 	struct queue_env	 env;
+	struct queue		*q = NULL;
 	struct queue_sub	*qs = NULL;
 	struct addr_list	 rcpts;
 	char			*sender, *null_from = NULL;
@@ -168,14 +169,15 @@ submit(const struct submit_params *p, const struct mail_source *src,
 		    "no recipients (give addresses or -t)");
 		goto out;
 	}
-	if ((qs = queue_sub_new(conf->queue_dir, res->err,
-	    sizeof res->err)) == NULL) {
+	if ((q = queue_new(conf->queue_dir, QUEUE_CREATE, res->err,
+	    sizeof res->err)) == NULL ||
+	    (qs = queue_sub_new(q, res->err, sizeof res->err)) == NULL) {
 		res->error = errno;
 		res->status = SUBMIT_SPOOL;
 		goto out;
 	}
 
-	switch (ratelimit_take(conf->queue_dir, p->uid, conf->rate_limit_count,
+	switch (ratelimit_take(q, p->uid, conf->rate_limit_count,
 	    conf->rate_limit_period, time(NULL), res->err, sizeof res->err)) {
 	case 0:
 		limited = conf->rate_limit_count > 0;
@@ -188,8 +190,11 @@ submit(const struct submit_params *p, const struct mail_source *src,
 		log_warnx("%s", res->err);
 		goto out;
 	default:
-		res->status = SUBMIT_SPOOL;
+		/* A counter that cannot be checked is no free pass: the
+		 * caller is told to try later, as at the limit. */
+		res->status = SUBMIT_RATE_LIMITED;
 		res->error = errno;
+		log_warnx("rate limit not checked: %s", res->err);
 		goto out;
 	}
 	memset(&mp, 0, sizeof mp);
@@ -251,9 +256,10 @@ submit(const struct submit_params *p, const struct mail_source *src,
 	ret = 0;
 out:
 	if (ret == -1 && limited)
-		ratelimit_give_back(conf->queue_dir, p->uid);
+		ratelimit_give_back(q, p->uid);
 	mail_result_free(&mr);
 	queue_sub_free(qs);
+	queue_free(q);
 	queue_env_clear(&env);
 	addr_list_free(&rcpts);
 	free(sender);

@@ -44,7 +44,8 @@ enum submit_status {
 	SUBMIT_NO_RCPTS_GIVEN,	/* no recipient and no -t */
 	SUBMIT_BAD_ADDRESS,	/* a sender or recipient is malformed */
 	SUBMIT_NOT_ALLOWED,	/* -f without allow_from_override */
-	SUBMIT_RATE_LIMITED,	/* rate_limit reached for this uid */
+	SUBMIT_RATE_LIMITED,	/* rate_limit reached for this uid, or
+				 * its counter unusable (err says) */
 	SUBMIT_NO_RCPTS,	/* no recipient in the message (-t), or too
 				 * many recipients */
 	SUBMIT_MAIL,		/* mail_read failed: see mail */

@@ -1094,7 +1094,8 @@ main(int argc, char **argv)
 		ex = do_smtp(&o, conf);
 		break;
 	case MODE_LIST:
-		if (showq_mailq(stdout, conf->queue_dir) == -1) {
+		if (showq_mailq(stdout, conf->queue_dir,
+		    showq_caller_sees_all(), getuid()) == -1) {
 			errx_msg("%s: cannot read the queue: %s",
 			    conf->queue_dir, strerror(errno));
 			ex = errno == EACCES ? EX_NOPERM : EX_IOERR;

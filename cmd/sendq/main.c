@@ -193,7 +193,7 @@ cmd_queue(const struct conf *conf, int argc, char **argv)
 	if (failed && !json)
 		usage();
 	r = json ? showq_json(stdout, conf->queue_dir, failed) :
-	    showq_mailq(stdout, conf->queue_dir);
+	    showq_mailq(stdout, conf->queue_dir, true, 0);
 	if (r == -1) {
 		fprintf(stderr, "sendq: %s: %s\n", conf->queue_dir,
 		    strerror(errno));
@@ -202,9 +202,24 @@ cmd_queue(const struct conf *conf, int argc, char **argv)
 	return EX_OK;
 }
 
+/* The spool, or NULL after a message (*ex says what it comes to). */
+static struct queue *
+open_queue(const struct conf *conf, int *ex)
+{
+	struct queue	*q;
+	char		 err[512];
+
+	if ((q = queue_new(conf->queue_dir, 0, err, sizeof err)) == NULL) {
+		fprintf(stderr, "sendq: %s\n", err);
+		*ex = errno == EACCES ? EX_NOPERM : errno == ENOENT ?
+		    EX_NOINPUT : EX_IOERR;
+	}
+	return q;
+}
+
 /* Where message id is: the queue, or failed/ (sub), or neither. */
 static int
-find_message(const struct conf *conf, const char *id, const char **sub,
+find_message(struct queue *q, const char *id, const char **sub,
     struct queue_env *env)
 {
 	char	 err[512];
@@ -215,11 +230,9 @@ find_message(const struct conf *conf, const char *id, const char **sub,
 		return EX_USAGE;
 	}
 	*sub = NULL;
-	if ((r = queue_peek(conf->queue_dir, NULL, id, env, err,
-	    sizeof err)) == 1) {
+	if ((r = queue_peek(q, NULL, id, env, err, sizeof err)) == 1) {
 		*sub = "failed";
-		r = queue_peek(conf->queue_dir, *sub, id, env, err,
-		    sizeof err);
+		r = queue_peek(q, *sub, id, env, err, sizeof err);
 	}
 	if (r == 1) {
 		fprintf(stderr, "sendq: %s: no such message\n", id);
@@ -276,16 +289,21 @@ show_text(const char *p, size_t len, bool *cr)
 static int
 cmd_show(const struct conf *conf, const char *id)
 {
+	struct queue		*q;
 	struct queue_env	 env;
 	const char		*sub, *states[] = { "pending", "sent", "failed" };
-	char			 when[64], path[4096], chunk[65536];
+	char			 when[64], err[512], chunk[65536];
 	size_t			 i;
 	ssize_t			 n;
 	int			 ex, fd;
 	bool			 cr = false;
 
-	if ((ex = find_message(conf, id, &sub, &env)) != EX_OK)
+	if ((q = open_queue(conf, &ex)) == NULL)
 		return ex;
+	if ((ex = find_message(q, id, &sub, &env)) != EX_OK) {
+		queue_free(q);
+		return ex;
+	}
 	printf("id: %s%s\n", env.id, sub != NULL ? " (failed)" : "");
 	printf("arrival: %s\n", util_rfc5322_date(env.arrival, when,
 	    sizeof when));
@@ -314,11 +332,11 @@ cmd_show(const struct conf *conf, const char *id)
 	}
 	printf("\n");
 	fflush(stdout);
-	snprintf(path, sizeof path, "%s/%s%s%s.msg", conf->queue_dir,
-	    sub ? sub : "", sub ? "/" : "", env.id);
+	fd = queue_data_open(q, sub, env.id, err, sizeof err);
 	queue_env_clear(&env);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		fprintf(stderr, "sendq: %s: %s\n", path, strerror(errno));
+	queue_free(q);
+	if (fd == -1) {
+		fprintf(stderr, "sendq: %s\n", err);
 		return EX_IOERR;
 	}
 	/* The text too, but for its TABs and line ends (SPEC). */
@@ -335,23 +353,25 @@ cmd_show(const struct conf *conf, const char *id)
 static int
 cmd_delete(const struct conf *conf, int argc, char **argv)
 {
+	struct queue		*q;
 	struct queue_msg	*m;
 	struct queue_env	 env;
 	const char		*sub;
-	char			 dir[4096], err[512];
+	char			 err[512];
 	int			 i, r, ex = EX_OK, e;
 
 	if (argc == 0)
 		usage();
+	if ((q = open_queue(conf, &ex)) == NULL)
+		return ex;
 	for (i = 0; i < argc; i++) {
-		if ((e = find_message(conf, argv[i], &sub, &env)) != EX_OK) {
+		if ((e = find_message(q, argv[i], &sub, &env)) != EX_OK) {
 			ex = e;
 			continue;
 		}
 		queue_env_clear(&env);
-		snprintf(dir, sizeof dir, "%s%s%s", conf->queue_dir,
-		    sub ? "/" : "", sub ? sub : "");
-		if ((r = queue_open(dir, argv[i], &m, err, sizeof err)) == 1) {
+		if ((r = queue_open(q, sub, argv[i], &m, err,
+		    sizeof err)) == 1) {
 			fprintf(stderr, "sendq: %s: being delivered; try "
 			    "again later\n", argv[i]);
 			ex = EX_TEMPFAIL;
@@ -368,6 +388,7 @@ cmd_delete(const struct conf *conf, int argc, char **argv)
 		if (r == 0)
 			queue_msg_free(m);
 	}
+	queue_free(q);
 	return ex;
 }
 
@@ -426,6 +447,7 @@ cmd_flush_ids(const struct conf *conf, char **ids, size_t nids,
 	struct sigaction	 sa;
 	struct deliver		*d;
 	struct deliver_report	 rep;
+	struct queue		*q;
 	struct queue_msg	*m;
 	char			 err[512];
 	size_t			 i;
@@ -433,8 +455,11 @@ cmd_flush_ids(const struct conf *conf, char **ids, size_t nids,
 	bool			 tried = false;
 
 	memset(&rep, 0, sizeof rep);
+	if ((q = open_queue(conf, &ex)) == NULL)
+		return ex;
 	if ((d = deliver_new(conf)) == NULL) {
 		fprintf(stderr, "sendq: out of memory\n");
+		queue_free(q);
 		return EX_TEMPFAIL;
 	}
 	if (told_fd != -1)
@@ -445,7 +470,7 @@ cmd_flush_ids(const struct conf *conf, char **ids, size_t nids,
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	for (i = 0; i < nids && !flush_stop; i++) {
-		r = queue_open(conf->queue_dir, ids[i], &m, err, sizeof err);
+		r = queue_open(q, NULL, ids[i], &m, err, sizeof err);
 		if (r == 1)
 			continue;
 		if (r == -1) {
@@ -457,6 +482,7 @@ cmd_flush_ids(const struct conf *conf, char **ids, size_t nids,
 		tried = true;
 	}
 	deliver_free(d);
+	queue_free(q);
 	/* A refusal was told already; anything else is told now.  Not
 	 * tried (busy, gone): no word, and sendmail exits 0. */
 	if (told_fd != -1 && tried && rep.outcome != DELIVER_FAILED) {

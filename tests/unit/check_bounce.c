@@ -108,13 +108,17 @@ t_put_crlf(struct queue_sub *qs, const char *s)
 static struct queue_msg *
 t_orig(const struct t_orig *o)
 {
+	struct queue		*q;
 	struct queue_sub	*qs;
 	struct queue_env	 env;
 	struct queue_msg	*m;
 	char			 err[512];
 	size_t			 i;
 
-	ck_assert_ptr_nonnull(qs = queue_sub_new(t_queue, err, sizeof err));
+	ck_assert_ptr_nonnull(q = queue_new(t_queue, QUEUE_CREATE, err,
+	    sizeof err));
+	ck_assert_ptr_nonnull(qs = queue_sub_new(q, err, sizeof err));
+	queue_free(q);
 	t_put_crlf(qs, o->header);
 	ck_assert_int_eq(queue_sub_write(qs, "\r\n", 2), 0);
 	for (i = 0; i < (o->body_repeat ? o->body_repeat : 1); i++)
@@ -633,7 +637,7 @@ START_TEST(nothing_to_report)
 	ck_assert_int_eq(bounce_create(t_conf, m, "", NULL, 0, &b, err,
 	    sizeof err), -1);
 	/* Nothing left behind: only the original is queued. */
-	ck_assert_int_eq(queue_list(t_queue, &ids, &n), 0);
+	ck_assert_int_eq(queue_list(queue_msg_queue(m), &ids, &n), 0);
 	ck_assert_uint_eq(n, 1);
 	queue_ids_free(ids, n);
 	queue_msg_free(m);

@@ -31,6 +31,7 @@ static enum mail_status
 run(const char *in, size_t inlen, struct mail_params *p, struct buf *out)
 {
 	char			 path[128], err[256], chunk[4096];
+	struct queue		*q;
 	struct queue_sub	*qs;
 	struct queue_env	 env;
 	struct mail_source	 src;
@@ -45,7 +46,10 @@ run(const char *in, size_t inlen, struct mail_params *p, struct buf *out)
 	ck_assert_int_ne(fd, -1);
 	ck_assert_int_eq(write(fd, in, inlen), (ssize_t)inlen);
 	lseek(fd, 0, SEEK_SET);
-	qs = queue_sub_new(qdir, err, sizeof err);
+	q = queue_new(qdir, 0, err, sizeof err);
+	ck_assert_ptr_nonnull(q);
+	qs = queue_sub_new(q, err, sizeof err);
+	queue_free(q);
 	ck_assert_ptr_nonnull(qs);
 	p->queue_id = queue_sub_id(qs);
 	mail_fd_source(&src, &fd);

@@ -1,8 +1,12 @@
-/* Unit tests: the control file codec and submission on disk. */
+/* Unit tests: the control file codec, submission on disk, the spool
+ * against links planted in it, and the rate limit's counter. */
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +14,7 @@
 #include <unistd.h>
 
 #include "queue.h"
+#include "ratelimit.h"
 #include "suites.h"
 
 static void
@@ -159,9 +164,30 @@ count_files(const char *dir)
 	return n;
 }
 
+static struct queue *
+t_queue(const char *dir)
+{
+	struct queue	*q;
+	char		 err[256];
+
+	q = queue_new(dir, QUEUE_CREATE, err, sizeof err);
+	ck_assert_msg(q != NULL, "%s", err);
+	return q;
+}
+
+static void
+t_rmrf(const char *dir)
+{
+	char	 cmd[600];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
 START_TEST(submission_files)
 {
 	char			 dir[] = "/tmp/sendq-unit-XXXXXX", err[256];
+	struct queue		*q;
 	struct queue_sub	*qs;
 	struct queue_env	 env;
 	struct queue_msg	*m, *m2;
@@ -169,14 +195,15 @@ START_TEST(submission_files)
 	size_t			 n;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
+	q = t_queue(dir);
 	/* An aborted submission leaves nothing. */
-	qs = queue_sub_new(dir, err, sizeof err);
+	qs = queue_sub_new(q, err, sizeof err);
 	ck_assert_ptr_nonnull(qs);
 	ck_assert_int_eq(queue_sub_write(qs, "x\r\n", 3), 0);
 	queue_sub_free(qs);
 	ck_assert_int_eq(count_files(dir), 0);
 
-	qs = queue_sub_new(dir, err, sizeof err);
+	qs = queue_sub_new(q, err, sizeof err);
 	ck_assert_ptr_nonnull(qs);
 	ck_assert(queue_id_valid(queue_sub_id(qs)));
 	ck_assert_int_eq(queue_sub_write(qs, "Subject: t\r\n\r\nbody\r\n",
@@ -192,27 +219,29 @@ START_TEST(submission_files)
 	ck_assert_int_eq(count_files(dir), 2);
 
 	/* Locked by us: a runner sees it busy. */
-	ck_assert_int_eq(queue_list(dir, &ids, &n), 0);
+	ck_assert_int_eq(queue_list(q, &ids, &n), 0);
 	ck_assert_uint_eq(n, 1);
-	ck_assert_int_eq(queue_open(dir, ids[0], &m2, err, sizeof err), 1);
-	queue_clean(dir);
+	ck_assert_int_eq(queue_open(q, NULL, ids[0], &m2, err, sizeof err),
+	    1);
+	queue_clean(q);
 	ck_assert_int_eq(count_files(dir), 2);
 	queue_msg_free(m);
-	ck_assert_int_eq(queue_open(dir, ids[0], &m2, err, sizeof err), 0);
+	ck_assert_int_eq(queue_open(q, NULL, ids[0], &m2, err, sizeof err),
+	    0);
 	ck_assert_str_eq(queue_msg_env(m2)->rcpts[0].addr, "r@y.test");
 	ck_assert_int_eq(queue_remove(m2, err, sizeof err), 0);
 	queue_msg_free(m2);
 	ck_assert_int_eq(count_files(dir), 0);
 	queue_ids_free(ids, n);
-	snprintf(err, sizeof err, "%s/failed", dir);
-	rmdir(err);
-	rmdir(dir);
+	queue_free(q);
+	t_rmrf(dir);
 }
 END_TEST
 
 START_TEST(clean_removes_debris)
 {
 	char			 dir[] = "/tmp/sendq-unit-XXXXXX", path[512];
+	struct queue		*q;
 	int			 fd;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -226,7 +255,9 @@ START_TEST(clean_removes_debris)
 	fd = open(path, O_WRONLY | O_CREAT, 0600);
 	close(fd);
 	ck_assert_int_eq(count_files(dir), 2);
-	queue_clean(dir);
+	q = t_queue(dir);
+	queue_clean(q);
+	queue_free(q);
 	ck_assert_int_eq(count_files(dir), 0);
 	rmdir(dir);
 }
@@ -247,17 +278,19 @@ touch(const char *dir, const char *name)
 static bool
 exists(const char *dir, const char *name)
 {
-	char	 path[512];
+	char		 path[512];
+	struct stat	 st;
 
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	return access(path, F_OK) == 0;
+	return lstat(path, &st) == 0;
 }
 
 /* A control file without data is never deleted: an interrupted move to
  * failed/ is finished, anything else is put there for inspection. */
 START_TEST(clean_orphan_control_files)
 {
-	char	 dir[] = "/tmp/sendq-unit-XXXXXX", path[512];
+	char		 dir[] = "/tmp/sendq-unit-XXXXXX", path[512];
+	struct queue	*q;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/failed", dir);
@@ -265,13 +298,412 @@ START_TEST(clean_orphan_control_files)
 	touch(dir, "5F3A00C1AAAA.ctl");		/* data already moved */
 	touch(dir, "failed/5F3A00C1AAAA.msg");
 	touch(dir, "5F3A00C1BBBB.ctl");		/* data gone */
-	queue_clean(dir);
+	q = t_queue(dir);
+	queue_clean(q);
+	queue_free(q);
 	ck_assert(!exists(dir, "5F3A00C1AAAA.ctl"));
 	ck_assert(exists(dir, "failed/5F3A00C1AAAA.ctl"));
 	ck_assert(!exists(dir, "5F3A00C1BBBB.ctl"));
 	ck_assert(exists(dir, "failed/5F3A00C1BBBB.ctl"));
-	snprintf(path, sizeof path, "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(path), 0);
+	t_rmrf(dir);
+}
+END_TEST
+
+/* --- links planted by a member of group sendq ---------------------- */
+
+/* A spool dir/q and, beside it, dir/out: where a link would lead. */
+struct t_spool {
+	char		 dir[64];
+	char		 q[96];
+	char		 out[96];
+	char		 victim[128];
+};
+
+static void
+t_spool(struct t_spool *t)
+{
+	int	 fd;
+
+	snprintf(t->dir, sizeof t->dir, "/tmp/sendq-unit-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(t->dir));
+	snprintf(t->q, sizeof t->q, "%s/q", t->dir);
+	snprintf(t->out, sizeof t->out, "%s/out", t->dir);
+	snprintf(t->victim, sizeof t->victim, "%s/victim", t->out);
+	ck_assert_int_eq(mkdir(t->q, 0770), 0);
+	ck_assert_int_eq(mkdir(t->out, 0770), 0);
+	fd = open(t->victim, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(write(fd, "precious\n", 9), 9);
+	close(fd);
+}
+
+/* The victim is as made, and out/ holds nothing else. */
+static void
+t_untouched(const struct t_spool *t)
+{
+	char		 text[32];
+	struct stat	 st;
+	int		 fd;
+	ssize_t		 n;
+
+	ck_assert_int_eq(count_files(t->out), 1);
+	ck_assert_int_eq(lstat(t->victim, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0644);
+	ck_assert_int_ne(fd = open(t->victim, O_RDONLY), -1);
+	n = read(fd, text, sizeof text);
+	close(fd);
+	ck_assert_int_eq(n, 9);
+	ck_assert(memcmp(text, "precious\n", 9) == 0);
+}
+
+/* A committed, locked message in t's spool. */
+static struct queue_msg *
+t_message(struct queue *q)
+{
+	struct queue_sub	*qs;
+	struct queue_env	 env;
+	struct queue_msg	*m;
+	char			 err[256];
+
+	ck_assert_ptr_nonnull(qs = queue_sub_new(q, err, sizeof err));
+	ck_assert_int_eq(queue_sub_write(qs, "Subject: t\r\n\r\nx\r\n", 17),
+	    0);
+	memset(&env, 0, sizeof env);
+	env.sender = strdup("s@x.test");
+	env.account = strdup("default");
+	ck_assert_int_eq(queue_env_add_rcpt(&env, "r@y.test"), 0);
+	ck_assert_int_eq(queue_sub_commit(qs, &env, err, sizeof err), 0);
+	ck_assert_ptr_nonnull(m = queue_sub_msg(qs, &env));
+	return m;
+}
+
+static void
+t_plant(const struct t_spool *t, const char *name, const char *target,
+    bool hard)
+{
+	char	 path[256];
+
+	snprintf(path, sizeof path, "%s/%s", t->q, name);
+	if (hard)
+		ck_assert_int_eq(link(target, path), 0);
+	else
+		ck_assert_int_eq(symlink(target, path), 0);
+}
+
+/* ID.tmp planted as a symbolic link, then as a hard link, to a file
+ * outside: the control file is still written, through neither. */
+START_TEST(planted_tmp_not_followed)
+{
+	struct t_spool		 t;
+	struct queue		*q;
+	struct queue_msg	*m;
+	struct queue_env	 env;
+	struct stat		 st;
+	char			 name[32], err[256];
+	int			 hard;
+
+	t_spool(&t);
+	q = t_queue(t.q);
+	m = t_message(q);
+	snprintf(name, sizeof name, "%s.tmp", queue_msg_env(m)->id);
+	for (hard = 0; hard <= 1; hard++) {
+		t_plant(&t, name, t.victim, hard);
+		queue_msg_env(m)->attempts = 7 + (unsigned)hard;
+		ck_assert_msg(queue_update(m, err, sizeof err) == 0, "%s", err);
+		t_untouched(&t);
+		/* The planted name is gone, the victim has its one link. */
+		ck_assert(!exists(t.q, name));
+		ck_assert_int_eq(stat(t.victim, &st), 0);
+		ck_assert_int_eq(st.st_nlink, 1);
+	}
+	ck_assert_int_eq(queue_peek(q, NULL, queue_msg_env(m)->id, &env, err,
+	    sizeof err), 0);
+	ck_assert_uint_eq(env.attempts, 8);
+	queue_env_clear(&env);
+	queue_msg_free(m);
+	queue_free(q);
+	t_rmrf(t.dir);
+}
+END_TEST
+
+static bool
+t_queued(const char *dir, const char *id)
+{
+	char	 name[32];
+
+	snprintf(name, sizeof name, "%s.msg", id);
+	if (!exists(dir, name))
+		return false;
+	snprintf(name, sizeof name, "%s.ctl", id);
+	return exists(dir, name);
+}
+
+/* failed/ as a link to a directory outside, then as a file: a message
+ * that cannot be delivered stays in the queue, and nothing leaves the
+ * spool; the orphan purge does not follow it either. */
+START_TEST(planted_failed_not_followed)
+{
+	struct t_spool		 t;
+	struct queue		*q;
+	struct queue_msg	*m;
+	char			 path[256], err[256], id[QUEUE_ID_LEN + 1];
+	char			**ids;
+	size_t			 n;
+	int			 fd;
+
+	t_spool(&t);
+	q = t_queue(t.q);
+	m = t_message(q);
+	memcpy(id, queue_msg_env(m)->id, sizeof id);
+	t_plant(&t, "failed", t.out, false);
+	ck_assert_int_eq(queue_move_failed(m, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "/q/failed: not a directory") != NULL,
+	    "%s", err);
+	ck_assert(t_queued(t.q, id));
+	touch(t.q, "5F3A00C1BBBB.ctl");		/* an orphan */
+	queue_clean(q);
+	ck_assert(exists(t.q, "5F3A00C1BBBB.ctl"));
+	ck_assert_int_eq(queue_list_failed(q, &ids, &n), -1);
+	t_untouched(&t);
+
+	/* A regular file in its place is no better. */
+	snprintf(path, sizeof path, "%s/failed", t.q);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_ne(fd = open(path, O_WRONLY | O_CREAT, 0600), -1);
+	close(fd);
+	ck_assert_int_eq(queue_move_failed(m, err, sizeof err), -1);
+	ck_assert(t_queued(t.q, id));
+
+	/* Missing: made, and used. */
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(queue_move_failed(m, err, sizeof err), 0);
+	ck_assert(!t_queued(t.q, id));
+	snprintf(path, sizeof path, "%s/failed", t.q);
+	ck_assert(t_queued(path, id));
+	ck_assert_int_eq(queue_list_failed(q, &ids, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	queue_ids_free(ids, n);
+	queue_msg_free(m);
+	t_untouched(&t);
+	queue_free(q);
+	t_rmrf(t.dir);
+}
+END_TEST
+
+/* ID.msg planted as a link to a file outside, with a control file: no
+ * runner reads it (it would send the file), and no cleaning touches
+ * what it points to. */
+START_TEST(planted_data_not_used)
+{
+	static const char ctl[] = "sendq-control 1\nid %s\narrival 1\n"
+	    "uid 0\nsender a@b\naccount default\nsize 9\nbody 7bit\n"
+	    "smtputf8 0\nnotify %%\nret %%\nenvid %%\nattempts 0\n"
+	    "next 0\nerror %%\nrcpt pending r@y.test %%\nend\n";
+	static const char *const ids[] = { "5F3A00C1AAAA", "5F3A00C1BBBB" };
+	struct t_spool		 t;
+	struct queue		*q;
+	struct queue_msg	*m;
+	char			 name[32], path[256], err[256];
+	FILE			*f;
+	int			 i;
+
+	t_spool(&t);
+	q = t_queue(t.q);
+	for (i = 0; i < 2; i++) {
+		snprintf(name, sizeof name, "%s.msg", ids[i]);
+		t_plant(&t, name, t.victim, i == 1);
+		snprintf(path, sizeof path, "%s/%s.ctl", t.q, ids[i]);
+		ck_assert_ptr_nonnull(f = fopen(path, "w"));
+		fprintf(f, ctl, ids[i]);
+		fclose(f);
+		ck_assert_int_eq(queue_open(q, NULL, ids[i], &m, err,
+		    sizeof err), -1);
+		ck_assert_ptr_null(m);
+	}
+	ck_assert_msg(strstr(err, "single link") != NULL, "%s", err);
+	ck_assert_int_eq(queue_data_open(q, NULL, ids[0], err, sizeof err),
+	    -1);
+	/* Without their control files: debris, unlinked, not followed. */
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof path, "%s/%s.ctl", t.q, ids[i]);
+		ck_assert_int_eq(unlink(path), 0);
+	}
+	queue_clean(q);
+	t_untouched(&t);
+	queue_free(q);
+	/* The spool itself a link: not opened. */
+	snprintf(path, sizeof path, "%s/ql", t.dir);
+	ck_assert_int_eq(symlink(t.q, path), 0);
+	ck_assert_ptr_null(queue_new(path, QUEUE_CREATE, err, sizeof err));
+	ck_assert_msg(strstr(err, "not a directory") != NULL, "%s", err);
+	t_rmrf(t.dir);
+}
+END_TEST
+
+/* --- rate_limit ----------------------------------------------------- */
+
+static void
+t_write(const char *path, const char *text)
+{
+	FILE	*f;
+
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+START_TEST(rate_window)
+{
+	struct t_spool	 t;
+	struct queue	*q;
+	char		 err[256], path[256];
+	time_t		 now = 1763805601;
+	int		 i;
+
+	t_spool(&t);
+	q = t_queue(t.q);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(ratelimit_take(q, 33, 3, 3600, now + i, err,
+		    sizeof err), 0);
+	ck_assert_int_eq(ratelimit_take(q, 33, 3, 3600, now + 10, err,
+	    sizeof err), 1);
+	/* Another uid has its own count. */
+	ck_assert_int_eq(ratelimit_take(q, 34, 3, 3600, now, err,
+	    sizeof err), 0);
+	ratelimit_give_back(q, 33);
+	ck_assert_int_eq(ratelimit_take(q, 33, 3, 3600, now + 20, err,
+	    sizeof err), 0);
+	ck_assert_int_eq(ratelimit_take(q, 33, 3, 3600, now + 3599, err,
+	    sizeof err), 1);
+	ck_assert_int_eq(ratelimit_take(q, 33, 3, 3600, now + 3600, err,
+	    sizeof err), 0);
+	snprintf(path, sizeof path, "%s/rate/33", t.q);
+	ck_assert(exists(t.q, "rate/33"));
+	ck_assert(!exists(t.q, "rate/33.tmp"));
+	queue_free(q);
+	t_rmrf(t.dir);
+}
+END_TEST
+
+/* A record that does not parse is the limit reached for a window from
+ * its mtime: damage never opens a fresh window. */
+START_TEST(rate_damaged_record)
+{
+	static const char *const bad[] = {
+		"", "1763805601", "1763805601 1", "x 1\n", "1 2 3\n",
+		"1763805601 1\n\n", "-5 1\n",
+	};
+	struct t_spool	 t;
+	struct queue	*q;
+	struct timespec	 ts[2];
+	char		 err[256], path[256];
+	time_t		 now = time(NULL);
+	size_t		 i;
+
+	t_spool(&t);
+	q = t_queue(t.q);
+	ck_assert_int_eq(ratelimit_take(q, 0, 3, 3600, now, err, sizeof err),
+	    0);
+	snprintf(path, sizeof path, "%s/rate/0", t.q);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		t_write(path, bad[i]);
+		ck_assert_msg(ratelimit_take(q, 0, 3, 3600, now, err,
+		    sizeof err) == 1, "case %zu", i);
+		ratelimit_give_back(q, 0);	/* leaves it as it is */
+		ck_assert_msg(ratelimit_take(q, 0, 3, 3600, now, err,
+		    sizeof err) == 1, "case %zu after give back", i);
+	}
+	/* Its window over: a fresh one, and a valid record again. */
+	ts[0].tv_sec = ts[1].tv_sec = now - 3600;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+	ck_assert_int_eq(ratelimit_take(q, 0, 3, 3600, now, err, sizeof err),
+	    0);
+	ck_assert_int_eq(ratelimit_take(q, 0, 3, 3600, now, err, sizeof err),
+	    0);
+	queue_free(q);
+	t_rmrf(t.dir);
+}
+END_TEST
+
+/* A writer that cannot write (ulimit -f 0) fails, and the record it
+ * could not replace stays whole. */
+START_TEST(rate_failed_update)
+{
+	struct t_spool	 t;
+	struct queue	*q;
+	struct rlimit	 rl = { 0, 0 };
+	char		 err[256];
+	time_t		 now = 1763805601;
+	pid_t		 pid;
+	int		 i, status;
+
+	t_spool(&t);
+	q = t_queue(t.q);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(ratelimit_take(q, 5, 3, 3600, now, err,
+		    sizeof err), 0);
+	ratelimit_give_back(q, 5);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		signal(SIGXFSZ, SIG_IGN);
+		if (setrlimit(RLIMIT_FSIZE, &rl) == -1)
+			_exit(2);
+		_exit(ratelimit_take(q, 5, 3, 3600, now, err,
+		    sizeof err) == -1 ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	/* Two taken: one slot left, then none. */
+	ck_assert_int_eq(ratelimit_take(q, 5, 3, 3600, now, err, sizeof err),
+	    0);
+	ck_assert_int_eq(ratelimit_take(q, 5, 3, 3600, now, err, sizeof err),
+	    1);
+	queue_free(q);
+	t_rmrf(t.dir);
+}
+END_TEST
+
+/* rate/ as a link outside: refused (the caller then refuses the
+ * message), nothing made there; rate/UID and rate/UID.tmp as links:
+ * neither followed. */
+START_TEST(rate_planted_links)
+{
+	struct t_spool	 t;
+	struct queue	*q;
+	char		 err[256], path[256];
+	time_t		 now = 1763805601;
+
+	t_spool(&t);
+	q = t_queue(t.q);
+	t_plant(&t, "rate", t.out, false);
+	ck_assert_int_eq(ratelimit_take(q, 7, 3, 3600, now, err, sizeof err),
+	    -1);
+	ck_assert_msg(strstr(err, "/q/rate: not a directory") != NULL, "%s",
+	    err);
+	ratelimit_give_back(q, 7);
+	t_untouched(&t);
+	snprintf(path, sizeof path, "%s/rate", t.q);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(mkdir(path, 0770), 0);
+	t_plant(&t, "rate/7", t.victim, false);
+	ck_assert_int_eq(ratelimit_take(q, 7, 3, 3600, now, err, sizeof err),
+	    -1);
+	t_untouched(&t);
+	snprintf(path, sizeof path, "%s/rate/7", t.q);
+	ck_assert_int_eq(unlink(path), 0);
+	t_plant(&t, "rate/7.tmp", t.victim, false);
+	ck_assert_int_eq(ratelimit_take(q, 7, 3, 3600, now, err, sizeof err),
+	    0);
+	t_plant(&t, "rate/7.tmp", t.victim, true);
+	ck_assert_int_eq(ratelimit_take(q, 7, 3, 3600, now, err, sizeof err),
+	    0);
+	t_untouched(&t);
+	ck_assert(!exists(t.q, "rate/7.tmp"));
+	queue_free(q);
+	t_rmrf(t.dir);
 }
 END_TEST
 
@@ -288,6 +720,13 @@ queue_suite(void)
 	tcase_add_test(tc, submission_files);
 	tcase_add_test(tc, clean_removes_debris);
 	tcase_add_test(tc, clean_orphan_control_files);
+	tcase_add_test(tc, planted_tmp_not_followed);
+	tcase_add_test(tc, planted_failed_not_followed);
+	tcase_add_test(tc, planted_data_not_used);
+	tcase_add_test(tc, rate_window);
+	tcase_add_test(tc, rate_damaged_record);
+	tcase_add_test(tc, rate_failed_update);
+	tcase_add_test(tc, rate_planted_links);
 	suite_add_tcase(s, tc);
 	return s;
 }
