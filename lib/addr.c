@@ -308,13 +308,40 @@ addr_words_joined(const struct tok *a, const struct tok *b)
 	return true;
 }
 
+/* Records the addr-spec spec, written by tokens [a, b); the list's
+ * limit is checked here, as each address is found. */
+static int
+addr_span_add(struct spans *out, const struct tok *a, const struct tok *b,
+    const char *spec, const char **why)
+{
+	struct span	*nv;
+
+	if (out->n >= ADDR_LIST_MAX) {
+		*why = "too many addresses";
+		errno = E2BIG;
+		return -1;
+	}
+	if ((nv = reallocarray(out->v, out->n + 1, sizeof *nv)) == NULL) {
+		*why = "out of memory";
+		return -1;
+	}
+	out->v = nv;
+	nv += out->n;
+	nv->start = (size_t)(a->p - out->text);
+	nv->end = (size_t)((b - 1)->p + (b - 1)->len - out->text);
+	if ((nv->spec = strdup(spec)) == NULL) {
+		*why = "out of memory";
+		return -1;
+	}
+	out->n++;
+	return 0;
+}
+
 /* One list element, tokens [a, b). */
 static int
 addr_element(const struct tok *a, const struct tok *b, struct buf *tmp,
     struct spans *out, const char **why)
 {
-	struct span	*nv;
-
 	const struct tok	*lt = NULL, *gt = NULL, *t;
 
 	if (a == b)
@@ -363,25 +390,7 @@ addr_element(const struct tok *a, const struct tok *b, struct buf *tmp,
 		*why = "address too long";
 		return -1;
 	}
-	if (out->n >= ADDR_LIST_MAX) {
-		*why = "too many addresses";
-		errno = E2BIG;
-		return -1;
-	}
-	if ((nv = reallocarray(out->v, out->n + 1, sizeof *nv)) == NULL) {
-		*why = "out of memory";
-		return -1;
-	}
-	out->v = nv;
-	nv += out->n;
-	nv->start = (size_t)(a->p - out->text);
-	nv->end = (size_t)((b - 1)->p + (b - 1)->len - out->text);
-	if ((nv->spec = strdup(tmp->data)) == NULL) {
-		*why = "out of memory";
-		return -1;
-	}
-	out->n++;
-	return 0;
+	return addr_span_add(out, a, b, tmp->data, why);
 }
 
 void

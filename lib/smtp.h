@@ -46,7 +46,8 @@ enum smtp_class {
 struct smtp_reply {
 	int	 code;		/* 0: no reply */
 	char	 enh[16];	/* "5.1.1", or "" */
-	char	 text[512];	/* the lines' texts joined by "; " */
+	char	 text[512];	/* the lines' texts joined by "; ", their
+				 * control characters as \xHH */
 };
 
 struct smtp_result {
