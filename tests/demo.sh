@@ -3,6 +3,8 @@
 # through sendmail -t, and what the smarthost received.
 set -eu
 build=${1:-$(pwd)}
+# sendmail delivers by running sendq: the one built here.
+export SENDQ_PROGRAM=$build/cmd/sendq/sendq
 top=$(cd "$(dirname "$0")/.." && pwd)
 py=/usr/bin/python3
 d=$(mktemp -d "${TMPDIR:-/tmp}/sendq-demo.XXXXXX")

@@ -1,11 +1,18 @@
 #!/bin/bash
 # make bench: figures, not assertions.
+#   W1. submit latency: sendmail -odq per message, beside two floors
+#      measured in the same run, interleaved with it message by message:
+#      a bare fork+exec and a bare durable write (tests/bench/
+#      durable_write.c: a new file, fsynced with its directory); each in
+#      ms (median and mean) and sendmail's ratio to each floor
 #   1. submission: N messages queued with -odq (each fsynced), per message
 #   2. drain: a backlog of M messages sent by one `sendmail -q`, over one
 #      connection, with and without PIPELINING at the server
 #   3. writes and round trips per message, counted from the server's reads
 #   4. peak RSS queueing and delivering a 50 MB message
 # BENCH_N and BENCH_M change the counts (default 200 and 1000).
+# BENCH_SENDMAIL measures W1 with another sendmail (e.g. an older
+# build); BENCH_ONLY=w1 runs W1 alone.
 set -eu
 build=${1:-$(pwd)}
 export SENDQ_BUILD=$build
@@ -21,6 +28,49 @@ ms() { echo "$1 $2" | awk '{ printf "%.1f", ($2 - $1) * 1000 }'; }
 
 msg() { printf 'Subject: bench %s\nMessage-ID: <bench-%s@example.com>\n\n%s\n' "$1" "$1" \
     "a short body of one line, as cron and monitoring mail are"; }
+
+# W1: each message costs one run of each of the three programs, in
+# turn, so that a change in the machine's load weighs on all alike.
+w1() {
+	local sm=${BENCH_SENDMAIL:-$SENDMAIL} dw=$T/durable_write i a b c d
+	${CC:-cc} -O2 -o "$dw" "$TOP/tests/bench/durable_write.c" ||
+	    fail "cannot build durable_write"
+	q_conf
+	rm -rf "$T/queue" "$T/floor"
+	mkdir "$T/floor"
+	msg w1 >"$T/w1.msg"
+	"$sm" -C "$T/sendq.conf" -odq bob@example.org <"$T/w1.msg" ||
+	    fail "$sm exited $?"
+	for ((i = 0; i < N; i++)); do
+		a=$EPOCHREALTIME
+		"$dw" <"$T/w1.msg"
+		b=$EPOCHREALTIME
+		"$dw" "$T/floor" <"$T/w1.msg" || fail "durable_write failed"
+		c=$EPOCHREALTIME
+		"$sm" -C "$T/sendq.conf" -odq bob@example.org <"$T/w1.msg" ||
+		    fail "$sm exited $?"
+		d=$EPOCHREALTIME
+		echo "$a $b $c $d"
+	done >"$T/w1.times"
+	[ "$(q_count)" = $((N + 1)) ] || fail "W1: $(q_count) of $((N + 1)) queued"
+	"$PYTHON" - "$T/w1.times" "$sm" <<'PY'
+import statistics, sys
+rows = [[float(x) for x in l.split()] for l in open(sys.argv[1])]
+def ms(k):
+    v = [(r[k + 1] - r[k]) * 1000 for r in rows]
+    return statistics.median(v), statistics.mean(v)
+ex, dw, sm = ms(0), ms(1), ms(2)
+print("W1 submit latency (%d messages, median / mean ms per message):" % len(rows))
+print("  fork+exec floor      %6.2f / %6.2f" % ex)
+print("  durable write floor  %6.2f / %6.2f" % dw)
+print("  sendmail -odq        %6.2f / %6.2f   (%s)" % (sm + (sys.argv[2],)))
+print("  ratio to durable write %.2fx (mean %.2fx), to fork+exec %.2fx" %
+      (sm[0] / dw[0], sm[1] / dw[1], sm[0] / ex[0]))
+PY
+	rm -rf "$T/queue" "$T/floor"
+}
+w1
+[ "${BENCH_ONLY:-}" != w1 ] || exit 0
 
 fixture_start sink --starttls --cert "$CERTS/server.pem" \
     --key "$CERTS/server.key" --user alice --password "$PASSWORD"
