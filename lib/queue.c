@@ -812,6 +812,25 @@ queue_load_ctl(struct queue *q, int dfd, const char *sub, const char *id,
 	return 0;
 }
 
+#define QUEUE_NOT_DATA	"not a regular file with a single link: not used"
+
+/* A data file as a submitter made it: a regular file with one link.  A
+ * hard link would make a runner send, or a bounce quote, a file from
+ * elsewhere.  -1 with errno EPERM when it is not. */
+static int
+queue_data_file(int fd)
+{
+	struct stat	 st;
+
+	if (fstat(fd, &st) == -1)
+		return -1;
+	if (!S_ISREG(st.st_mode) || st.st_nlink > 1) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
 static int
 queue_msg_dirfd(const struct queue_msg *m)
 {
@@ -823,9 +842,8 @@ static int
 queue_lock_msg(struct queue_msg *m, const char *id, char *err,
     size_t errlen)
 {
-	char		 name[QUEUE_NAME_MAX];
-	struct stat	 st;
-	int		 dfd = queue_msg_dirfd(m);
+	char	 name[QUEUE_NAME_MAX];
+	int	 dfd = queue_msg_dirfd(m);
 
 	queue_name(name, id, ".msg");
 	if ((m->fd = openat(dfd, name, QUEUE_RDFLAGS)) == -1) {
@@ -834,16 +852,9 @@ queue_lock_msg(struct queue_msg *m, const char *id, char *err,
 		queue_errf(err, errlen, m->q, m->sub, name, NULL);
 		return -1;
 	}
-	if (fstat(m->fd, &st) == -1) {
-		queue_errf(err, errlen, m->q, m->sub, name, NULL);
-		return -1;
-	}
-	/* Only what a submitter made here: a hard link would make a
-	 * runner send, or a bounce quote, a file from elsewhere. */
-	if (!S_ISREG(st.st_mode) || st.st_nlink > 1) {
-		errno = EPERM;
-		queue_errf(err, errlen, m->q, m->sub, name, "not a regular "
-		    "file with a single link: not used");
+	if (queue_data_file(m->fd) == -1) {
+		queue_errf(err, errlen, m->q, m->sub, name, errno == EPERM ?
+		    QUEUE_NOT_DATA : NULL);
 		return -1;
 	}
 	if (flock(m->fd, LOCK_EX | LOCK_NB) == -1) {
@@ -1021,12 +1032,13 @@ queue_data_open(struct queue *q, const char *sub, const char *id,
 		return -1;
 	queue_name(name, id, ".msg");
 	if ((fd = openat(dfd, name, QUEUE_RDFLAGS)) == -1 ||
-	    queue_regular(fd) == -1) {
+	    queue_data_file(fd) == -1) {
 		saved = errno;
 		if (fd != -1)
 			close(fd);
 		errno = saved;
-		queue_errf(err, errlen, q, sub, name, NULL);
+		queue_errf(err, errlen, q, sub, name, saved == EPERM ?
+		    QUEUE_NOT_DATA : NULL);
 		fd = -1;
 	}
 	if (own != -1)

@@ -523,6 +523,9 @@ START_TEST(planted_data_not_used)
 	ck_assert_msg(strstr(err, "single link") != NULL, "%s", err);
 	ck_assert_int_eq(queue_data_open(q, NULL, ids[0], err, sizeof err),
 	    -1);
+	ck_assert_int_eq(queue_data_open(q, NULL, ids[1], err, sizeof err),
+	    -1);
+	ck_assert_msg(strstr(err, "single link") != NULL, "%s", err);
 	/* Without their control files: debris, unlinked, not followed. */
 	for (i = 0; i < 2; i++) {
 		snprintf(path, sizeof path, "%s/%s.ctl", t.q, ids[i]);
