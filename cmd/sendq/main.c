@@ -292,7 +292,9 @@ cmd_show(const struct conf *conf, const char *id)
 	struct queue		*q;
 	struct queue_env	 env;
 	const char		*sub, *states[] = { "pending", "sent", "failed" };
-	char			 when[64], err[512], chunk[65536];
+	/* Off the stack: the caller sets our stack limit (ulimit -s). */
+	static char		 chunk[65536];
+	char			 when[64], err[512];
 	size_t			 i;
 	ssize_t			 n;
 	int			 ex, fd;
