@@ -909,6 +909,7 @@ do_smtp(const struct opts *o, const struct conf *conf)
 static int
 do_queue_run(struct opts *o)
 {
+	static char	 config_abs[PATH_MAX];
 	const char	*words[SENDQ_ARGV_MAX];
 	char		 every[32];
 	size_t		 n = 0;
@@ -937,9 +938,19 @@ do_queue_run(struct opts *o)
 		words[n++] = o->q_sender;
 	}
 	words[n] = NULL;
-	if (o->q_interval > 0 && !o->q_foreground && daemon(0, 0) == -1) {
-		errx_msg("daemon: %s", strerror(errno));
-		return EX_OSERR;
+	if (o->q_interval > 0 && !o->q_foreground) {
+		/* The daemon works in /: a -C file named from here must
+		 * still be found. */
+		if (sendq_config != NULL && sendq_config[0] != '/' &&
+		    (sendq_config = realpath(sendq_config, config_abs)) ==
+		    NULL) {
+			errx_msg("%s: %s", o->config, strerror(errno));
+			return EX_CONFIG;
+		}
+		if (daemon(0, 0) == -1) {
+			errx_msg("daemon: %s", strerror(errno));
+			return EX_OSERR;
+		}
 	}
 	run_sendq(words, -1);
 	errx_msg("cannot run %s: %s", sendq_path, strerror(errno));
