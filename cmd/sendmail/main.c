@@ -959,13 +959,20 @@ do_queue_run(struct opts *o)
 
 /*
  * Before anything else: no core file and no ptrace(2) by the caller,
- * whatever the machine's fs.suid_dumpable says.
+ * whatever the machine's fs.suid_dumpable says; and a standard
+ * descriptor the caller closed is /dev/null, so that no file or socket
+ * of ours takes its place (glibc does so too in a set-group-ID start).
  */
 static void
 harden(void)
 {
 	struct rlimit	 none = { 0, 0 };
+	int		 fd;
 
+	for (fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++)
+		if (fcntl(fd, F_GETFD) == -1 &&
+		    open("/dev/null", O_RDWR) != fd)
+			exit(EX_OSERR);
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||
 	    setrlimit(RLIMIT_CORE, &none) == -1) {
 		fprintf(stderr, "%s: cannot make the process undumpable: %s\n",
