@@ -521,44 +521,91 @@ fail:
 
 /* Writes ID.ctl for env in dfd atomically: ID.tmp (O_EXCL), fsync,
  * rename, fsync the directory. */
+/*
+ * Writes env to ID.tmp in dfd; the descriptor is returned open, not yet
+ * fsynced, so that the caller picks the order of its flushes.
+ */
 static int
-queue_write_ctl(struct queue *q, int dfd, const char *sub,
+queue_put_tmp(struct queue *q, int dfd, const char *sub,
     const struct queue_env *env, char *err, size_t errlen)
 {
-	char		 tmp[QUEUE_NAME_MAX], ctl[QUEUE_NAME_MAX];
+	char		 tmp[QUEUE_NAME_MAX];
 	struct buf	 b;
 	int		 fd, saved;
-	bool		 ok;
 
 	queue_name(tmp, env->id, ".tmp");
-	queue_name(ctl, env->id, ".ctl");
 	buf_init(&b, QUEUE_CTL_MAX);
 	if (queue_env_format(env, &b) == -1) {
-		queue_errf(err, errlen, q, sub, ctl, NULL);
+		queue_errf(err, errlen, q, sub, tmp, NULL);
 		buf_free(&b);
 		return -1;
 	}
-	fd = queue_create_temp(dfd, tmp);
-	ok = fd != -1 && util_write_all(fd, b.data, b.len) == 0 &&
-	    fsync(fd) == 0;
-	saved = errno;
-	if (fd != -1 && close(fd) == -1 && ok) {
-		ok = false;
+	if ((fd = queue_create_temp(dfd, tmp)) != -1 &&
+	    util_write_all(fd, b.data, b.len) == -1) {
 		saved = errno;
-	}
-	buf_free(&b);
-	if (!ok) {
-		if (fd != -1)
-			(void)unlinkat(dfd, tmp, 0);
+		close(fd);
+		(void)unlinkat(dfd, tmp, 0);
 		errno = saved;
-		queue_errf(err, errlen, q, sub, tmp, NULL);
-		return -1;
+		fd = -1;
 	}
-	if (renameat(dfd, tmp, dfd, ctl) == -1 || fsync(dfd) == -1) {
+	if (fd == -1)
+		queue_errf(err, errlen, q, sub, tmp, NULL);
+	buf_free(&b);
+	return fd;
+}
+
+/* Renames ID.tmp over ID.ctl in dfd; on failure ID.tmp goes. */
+static int
+queue_rename_ctl(struct queue *q, int dfd, const char *sub, const char *id,
+    char *err, size_t errlen)
+{
+	char	 tmp[QUEUE_NAME_MAX], ctl[QUEUE_NAME_MAX];
+	int	 saved;
+
+	queue_name(tmp, id, ".tmp");
+	queue_name(ctl, id, ".ctl");
+	if (renameat(dfd, tmp, dfd, ctl) == -1) {
 		saved = errno;
 		(void)unlinkat(dfd, tmp, 0);
 		errno = saved;
 		queue_errf(err, errlen, q, sub, ctl, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Replaces ID.ctl atomically and durably: ID.tmp written and fsynced
+ * before the rename, so that a crash leaves the old control file or the
+ * new one, never a torn one; then the directory.
+ */
+static int
+queue_write_ctl(struct queue *q, int dfd, const char *sub,
+    const struct queue_env *env, char *err, size_t errlen)
+{
+	char	 tmp[QUEUE_NAME_MAX];
+	int	 fd, saved;
+	bool	 ok;
+
+	if ((fd = queue_put_tmp(q, dfd, sub, env, err, errlen)) == -1)
+		return -1;
+	ok = fsync(fd) == 0;
+	saved = errno;
+	if (close(fd) == -1 && ok) {
+		ok = false;
+		saved = errno;
+	}
+	if (!ok) {
+		queue_name(tmp, env->id, ".tmp");
+		(void)unlinkat(dfd, tmp, 0);
+		errno = saved;
+		queue_errf(err, errlen, q, sub, tmp, NULL);
+		return -1;
+	}
+	if (queue_rename_ctl(q, dfd, sub, env->id, err, errlen) == -1)
+		return -1;
+	if (fsync(dfd) == -1) {
+		queue_errf(err, errlen, q, sub, env->id, NULL);
 		return -1;
 	}
 	return 0;
@@ -659,27 +706,48 @@ queue_sub_write(struct queue_sub *qs, const void *data, size_t len)
 	return 0;
 }
 
+/*
+ * The commit of a submission.  Both files are written and their
+ * write-back started before either is fsynced, so that the file system
+ * can make them durable in one journal commit instead of three (the
+ * cost of a submission is its flushes).  ID.ctl may therefore reach the
+ * disk before the data in a crash during the commit; such a submission
+ * was never acknowledged, and queue_open() recognises it by the size
+ * recorded in ID.ctl and keeps it out of delivery.  ID.ctl still
+ * appears by rename, so no reader ever sees it half written.
+ */
 int
 queue_sub_commit(struct queue_sub *qs, struct queue_env *env, char *err,
     size_t errlen)
 {
-	char	 name[QUEUE_NAME_MAX];
-	int	 saved;
+	struct queue	*q = qs->q;
+	char		 name[QUEUE_NAME_MAX];
+	int		 cfd, saved;
+	bool		 ok;
 
 	memcpy(env->id, qs->id, sizeof env->id);
 	env->size = qs->size;
-	if (queue_sub_flush(qs) == -1 || fsync(qs->fd) == -1) {
-		queue_name(name, qs->id, ".msg");
-		queue_errf(err, errlen, qs->q, NULL, name, NULL);
+	queue_name(name, qs->id, ".msg");
+	if (queue_sub_flush(qs) == -1) {
+		queue_errf(err, errlen, q, NULL, name, NULL);
 		return -1;
 	}
-	if (queue_write_ctl(qs->q, qs->q->fd, NULL, env, err, errlen) == -1) {
-		/* The rename may have happened before the directory fsync
-		 * failed: the caller is told "not queued", so no control
-		 * file may stay. */
-		saved = errno;
+	util_start_writeback(qs->fd);
+	if ((cfd = queue_put_tmp(q, q->fd, NULL, env, err, errlen)) == -1)
+		return -1;
+	util_start_writeback(cfd);
+	ok = queue_rename_ctl(q, q->fd, NULL, env->id, err, errlen) == 0;
+	if (ok && (fsync(qs->fd) == -1 || fsync(cfd) == -1 ||
+	    fsync(q->fd) == -1)) {
+		queue_errf(err, errlen, q, NULL, name, NULL);
+		ok = false;
+	}
+	saved = errno;
+	close(cfd);
+	if (!ok) {
+		/* The caller is told "not queued": no control file stays. */
 		queue_name(name, qs->id, ".ctl");
-		(void)unlinkat(qs->q->fd, name, 0);
+		(void)unlinkat(q->fd, name, 0);
 		errno = saved;
 		return -1;
 	}
@@ -867,6 +935,54 @@ queue_lock_msg(struct queue_msg *m, const char *id, char *err,
 	return queue_same(dfd, name, m->fd) ? 0 : 1;
 }
 
+/* Whether the locked data file has the size recorded at submission. */
+static bool
+queue_size_ok(const struct queue_msg *m)
+{
+	struct stat	 st;
+
+	return fstat(m->fd, &st) == 0 && st.st_size == m->env.size;
+}
+
+/*
+ * A message that must not be sent: its control file does not parse, or
+ * its data file is not the size the control file records (a submission
+ * cut by a crash during its commit, which was never acknowledged, or a
+ * damaged spool).  Both files go to failed/ as they are, for the
+ * administrator to look at; nothing is deleted.  1 when moved (the
+ * message is gone from the queue), -1 when failed/ cannot take it.
+ */
+static int
+queue_quarantine(struct queue_msg *m, const char *id, const char *why,
+    char *err, size_t errlen)
+{
+	char	 msg[QUEUE_NAME_MAX], ctl[QUEUE_NAME_MAX], reason[512];
+	int	 ffd, qfd = m->q->fd;
+
+	snprintf(reason, sizeof reason, "%s", why);
+	if ((ffd = queue_subdir(m->q, QUEUE_FAILED, true, err,
+	    errlen)) == -1) {
+		log_warnx("%s: not sent (%s), and kept in the queue: %s", id,
+		    reason, err);
+		return -1;
+	}
+	queue_name(msg, id, ".msg");
+	queue_name(ctl, id, ".ctl");
+	if (renameat(qfd, msg, ffd, msg) == -1 ||
+	    (renameat(qfd, ctl, ffd, ctl) == -1 && errno != ENOENT) ||
+	    fsync(ffd) == -1 || fsync(qfd) == -1) {
+		snprintf(err, errlen, "%s/%s: move to failed/: %s",
+		    m->q->path, id, strerror(errno));
+		log_warnx("%s: not sent (%s): %s", id, reason, err);
+		close(ffd);
+		return -1;
+	}
+	close(ffd);
+	log_warnx("%s: not sent, moved to %s/failed/: %s", id, m->q->path,
+	    reason);
+	return 1;
+}
+
 int
 queue_open(struct queue *q, const char *sub, const char *id,
     struct queue_msg **out, char *err, size_t errlen)
@@ -892,9 +1008,14 @@ queue_open(struct queue *q, const char *sub, const char *id,
 		return r;
 	}
 	m->sub = sub;
-	if ((r = queue_lock_msg(m, id, err, errlen)) != 0 ||
-	    (r = queue_load_ctl(q, queue_msg_dirfd(m), sub, id, &m->env, err,
-	    errlen)) != 0) {
+	if ((r = queue_lock_msg(m, id, err, errlen)) == 0)
+		r = queue_load_ctl(q, queue_msg_dirfd(m), sub, id, &m->env,
+		    err, errlen);
+	if (sub == NULL && ((r == -1 && errno == EINVAL) ||
+	    (r == 0 && !queue_size_ok(m))))
+		r = queue_quarantine(m, id, r == 0 ? "the data file is not "
+		    "the size its control file records" : err, err, errlen);
+	if (r != 0) {
 		queue_msg_free(m);
 		return r;
 	}

@@ -35,6 +35,16 @@ util_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+void
+util_start_writeback(int fd)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#else
+	(void)fd;
+#endif
+}
+
 int
 util_fsync_dir(const char *dir)
 {

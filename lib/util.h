@@ -20,6 +20,9 @@
 int	util_write_all(int fd, const void *data, size_t len);
 /* fsync the directory holding path (or path itself when is_dir). */
 int	util_fsync_dir(const char *dir);
+/* Starts writing fd's dirty pages back without waiting: a hint that
+ * lets one later fsync cover several files.  Never fails. */
+void	util_start_writeback(int fd);
 
 /* Decimal parsing of the whole string; -1 (errno EINVAL/ERANGE) when s is
  * not a number in [min, max]. */

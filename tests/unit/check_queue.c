@@ -490,6 +490,53 @@ START_TEST(planted_failed_not_followed)
 }
 END_TEST
 
+/*
+ * A crash during a submission's commit can leave ID.ctl on disk with a
+ * shorter ID.msg (the two are flushed together); a control file can be
+ * torn or damaged.  Neither is ever sent: both files go to failed/ as
+ * they are, and nothing is deleted.
+ */
+START_TEST(unfinished_submission_not_sent)
+{
+	struct t_spool		 t;
+	struct queue		*q;
+	struct queue_msg	*m;
+	char			 path[300], fpath[300], err[256];
+	char			 id[QUEUE_ID_LEN + 1], id2[QUEUE_ID_LEN + 1];
+	int			 fd;
+
+	t_spool(&t);
+	q = t_queue(t.q);
+	m = t_message(q);
+	memcpy(id, queue_msg_env(m)->id, sizeof id);
+	queue_msg_free(m);
+	m = t_message(q);
+	memcpy(id2, queue_msg_env(m)->id, sizeof id2);
+	queue_msg_free(m);
+
+	/* The data cut short. */
+	snprintf(path, sizeof path, "%s/%s.msg", t.q, id);
+	ck_assert_int_eq(truncate(path, 5), 0);
+	ck_assert_int_eq(queue_open(q, NULL, id, &m, err, sizeof err), 1);
+	ck_assert_ptr_null(m);
+	ck_assert(!t_queued(t.q, id));
+	snprintf(fpath, sizeof fpath, "%s/failed", t.q);
+	ck_assert(t_queued(fpath, id));
+	t_untouched(&t);
+
+	/* A torn control file. */
+	snprintf(path, sizeof path, "%s/%s.ctl", t.q, id2);
+	ck_assert_int_ne(fd = open(path, O_WRONLY | O_TRUNC), -1);
+	ck_assert_int_eq(write(fd, "sendq-control 1\nid ", 20), 20);
+	close(fd);
+	ck_assert_int_eq(queue_open(q, NULL, id2, &m, err, sizeof err), 1);
+	ck_assert(!t_queued(t.q, id2));
+	ck_assert(t_queued(fpath, id2));
+	queue_free(q);
+	t_rmrf(t.dir);
+}
+END_TEST
+
 /* ID.msg planted as a link to a file outside, with a control file: no
  * runner reads it (it would send the file), and no cleaning touches
  * what it points to. */
@@ -726,6 +773,7 @@ queue_suite(void)
 	tcase_add_test(tc, planted_tmp_not_followed);
 	tcase_add_test(tc, planted_failed_not_followed);
 	tcase_add_test(tc, planted_data_not_used);
+	tcase_add_test(tc, unfinished_submission_not_sent);
 	tcase_add_test(tc, rate_window);
 	tcase_add_test(tc, rate_damaged_record);
 	tcase_add_test(tc, rate_failed_update);
