@@ -42,6 +42,7 @@
 #include "addr.h"
 #include "alias.h"
 #include "buf.h"
+#include "util.h"
 
 #define ALIAS_QUOTE_MAX	200	/* bytes of outside text quoted in messages */
 #define ALIAS_CHAIN_MAX	1024	/* bytes of a chain shown in messages */
@@ -146,6 +147,26 @@ alias_oom(char *err, size_t errlen)
 {
 	snprintf(err, errlen, "out of memory");
 	return -1;
+}
+
+/*
+ * Text of the file quoted in a message: at most ALIAS_QUOTE_MAX bytes,
+ * control characters escaped, so that the message stays one line and
+ * safe on a terminal (a value may span continuation lines).  Returns
+ * dst.
+ */
+static const char *
+alias_quote(char *dst, size_t dstlen, const char *s, size_t len)
+{
+	struct buf	 b;
+
+	buf_init(&b, 0);
+	if (util_escape(&b, s, len > ALIAS_QUOTE_MAX ? ALIAS_QUOTE_MAX : len,
+	    NULL) == -1)
+		buf_reset(&b);
+	snprintf(dst, dstlen, "%s", buf_str(&b));
+	buf_free(&b);
+	return dst;
 }
 
 /*
@@ -267,6 +288,7 @@ alias_unsupported(const struct alias_db *db, char *first, size_t len)
 	const struct alias_target	*ft = NULL;
 	size_t				 i, j, n = 0;
 	char				 where[512];
+	char				 quoted[4 * ALIAS_QUOTE_MAX + 1];
 
 	if (first != NULL && len > 0)
 		first[0] = '\0';
@@ -283,9 +305,10 @@ alias_unsupported(const struct alias_db *db, char *first, size_t len)
 			}
 		}
 	if (fe != NULL && first != NULL && len > 0)
-		snprintf(first, len, "%s: alias %s: \"%.*s\" %s",
+		snprintf(first, len, "%s: alias %s: \"%s\" %s",
 		    alias_where(fe, fe->line, where, sizeof where), fe->name,
-		    ALIAS_QUOTE_MAX, ft->text, alias_nodeliver);
+		    alias_quote(quoted, sizeof quoted, ft->text,
+		    strlen(ft->text)), alias_nodeliver);
 	return n;
 }
 
@@ -477,7 +500,7 @@ alias_parse_value(struct alias_loader *ld, struct alias_entry *e,
 	struct buf		 tmp;
 	size_t			 pos = 0, start, end, i, done = 0;
 	unsigned		 eline = line;
-	char			 why[512];
+	char			 why[512], quoted[4 * ALIAS_QUOTE_MAX + 1];
 	int			 ret = -1;
 	ssize_t			 q;
 
@@ -521,10 +544,9 @@ alias_parse_value(struct alias_loader *ld, struct alias_entry *e,
 				goto out;
 			}
 			if (l.n != 1) {
-				alias_fail(ld, e, eline, "alias %s: \"%.*s\" "
+				alias_fail(ld, e, eline, "alias %s: \"%s\" "
 				    "is not one address", e->name,
-				    (int)(len > ALIAS_QUOTE_MAX ?
-				    ALIAS_QUOTE_MAX : len), s);
+				    alias_quote(quoted, sizeof quoted, s, len));
 				goto out;
 			}
 			if (alias_add_target(e, ALIAS_FINAL, l.v[0],
@@ -1030,6 +1052,7 @@ alias_expand_entry(struct alias_expander *x, const struct alias_entry *e)
 	const struct alias_entry	*c;
 	const char			*key;
 	char				 chain[ALIAS_CHAIN_MAX];
+	char				 quoted[4 * ALIAS_QUOTE_MAX + 1];
 	size_t				 i, ci;
 	int				 h = 0, r;
 
@@ -1044,9 +1067,9 @@ alias_expand_entry(struct alias_expander *x, const struct alias_entry *e)
 		const struct alias_target *t = &e->t[i];
 
 		if (alias_unsupported_kind(t->kind)) {
-			snprintf(x->err, x->errlen, "alias %s: \"%.*s\" %s",
-			    e->name, ALIAS_QUOTE_MAX, t->text,
-			    alias_nodeliver);
+			snprintf(x->err, x->errlen, "alias %s: \"%s\" %s",
+			    e->name, alias_quote(quoted, sizeof quoted,
+			    t->text, strlen(t->text)), alias_nodeliver);
 			return -1;
 		}
 		if (t->kind == ALIAS_FINAL || addr_domain(t->text) != NULL) {
