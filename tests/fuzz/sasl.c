@@ -32,7 +32,8 @@ too_slow(const uint8_t *p, size_t len)
 	size_t		 i, j;
 
 	for (i = 0; i + 2 < len; i++) {
-		if (p[i] != 'i' || p[i + 1] != '=' || (i > 0 && p[i - 1] != ','))
+		if (p[i] != 'i' || p[i + 1] != '=' ||
+		    (i > 0 && p[i - 1] != ','))
 			continue;
 		for (v = 0, j = i + 2; j < len && p[j] >= '0' && p[j] <= '9' &&
 		    v <= 10000000; j++)

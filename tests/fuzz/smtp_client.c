@@ -26,8 +26,8 @@
 #include "fuzz.h"
 #include "smtp.h"
 
-#define BODY	"From: a@example.com\r\nTo: b@example.org\r\nSubject: x\r\n" \
-		"\r\n.leading dot\r\nbody\r\n"
+#define BODY	"From: a@example.com\r\nTo: b@example.org\r\n" \
+		"Subject: x\r\n\r\n.leading dot\r\nbody\r\n"
 
 static const enum conf_auth auths[8] = {
 	CONF_AUTH_NONE, CONF_AUTH_AUTO, CONF_AUTH_PLAIN, CONF_AUTH_LOGIN,
