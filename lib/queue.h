@@ -9,9 +9,14 @@
  *
  * Invariants:
  * - A message exists (will be delivered or bounced) exactly when ID.ctl
- *   exists.  ID.ctl is created last (after ID.msg is fsynced) and
- *   removed first; the directory is fsynced after each change, so exit 0
- *   from a submitter means both files are on disk.
+ *   exists.  ID.ctl appears by rename after ID.msg is written whole, and
+ *   is removed first; a submission then fsyncs both files and the
+ *   directory together (one commit of the file system), so exit 0 from
+ *   a submitter means both files are on disk.  A crash during that
+ *   commit may leave ID.ctl with a shorter ID.msg: queue_open() compares
+ *   the size ID.ctl records and moves such a message, never
+ *   acknowledged, to failed/ unsent, as it does one whose ID.ctl does
+ *   not parse.
  * - Whoever works on a message holds flock(LOCK_EX) on ID.msg, which is
  *   never replaced, so the lock outlives every rewrite of ID.ctl.  A
  *   submitter holds it from creation, so a runner never sees a message
