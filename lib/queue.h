@@ -20,7 +20,7 @@
  * - Whoever works on a message holds flock(LOCK_EX) on ID.msg, which is
  *   never replaced, so the lock outlives every rewrite of ID.ctl.  A
  *   submitter holds it from creation, so a runner never sees a message
- *   half made; a background delivery inherits it across fork().
+ *   half made; the sendq program that delivers it next takes it anew.
  * - An ID.msg without ID.ctl that nobody has locked is debris from a
  *   killed submitter; queue_clean() removes it, and any ID.tmp.
  *
