@@ -1230,6 +1230,26 @@ push_sect(struct lctx *lc, const char *key, unsigned line, const char *title,
 }
 
 /*
+ * Whether a word that is not a key may be a secret, which no message
+ * may show: one that spans lines, or one on a line that sets a
+ * password.  A quote left open earlier makes libconfuse (and scan) read
+ * "password = " as the end of a string and the password as a key.
+ */
+static int
+may_be_secret(const struct lctx *lc, const char *text, size_t len)
+{
+	const char	*p = text;
+
+	if (memchr(text, '\n', len) != NULL)
+		return 1;
+	while (p > lc->buf && p[-1] != '\n')
+		p--;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return strncmp(p, "password", 8) == 0;
+}
+
+/*
  * Walk the file as libconfuse will.  Records the line of every value
  * and section; the first syntax error goes to lc->serr.  Returns -1 only
  * on allocation failure.
@@ -1308,10 +1328,15 @@ scan(struct lctx *lc)
 				else if (depth > 0 && find_opt(root_opts,
 				    s.text, s.len) != NULL)
 					hint = " inside a section";
-				slot(&lc->serr, s.tline, NULL,
-				    "%.*s: unknown key%s",
-				    (int)(s.len > 80 ? 80 : s.len), s.text,
-				    hint);
+				if (may_be_secret(lc, s.text, s.len))
+					slot(&lc->serr, s.tline, NULL,
+					    "unknown key (not shown: it may "
+					    "be part of a password)");
+				else
+					slot(&lc->serr, s.tline, NULL,
+					    "%.*s: unknown key%s",
+					    (int)(s.len > 80 ? 80 : s.len),
+					    s.text, hint);
 				return 0;
 			}
 			keyline = s.tline;
