@@ -432,7 +432,8 @@ smtp_caps_text(struct smtp_client *c, const struct buf *lines)
 		o--;
 	c->info.caps[o] = '\0';
 	for (i = 0; i < o; i++)
-		if ((unsigned char)c->info.caps[i] < 0x20)
+		if ((unsigned char)c->info.caps[i] < 0x20 ||
+		    c->info.caps[i] == 0x7f)
 			c->info.caps[i] = '?';
 }
 
