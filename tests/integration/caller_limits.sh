@@ -15,17 +15,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/common.bash"
 t_tmpdir
-[ "$(id -u)" = 0 ] || fail "this test needs root (make install, setpriv)"
-chmod 0711 "$T"
-p=$T/inst
-vars=(SANITIZE= PREFIX="$p" SYSCONFDIR="$p/etc" SPOOLDIR="$p/spool"
-    UNITDIR="$p/units")
-make -s -C "$TOP" O="$T/build" "${vars[@]}" all >"$T/build.log" 2>&1 ||
-    fail "build failed: $(cat "$T/build.log")"
-make -s -C "$TOP" O="$T/build" "${vars[@]}" install >"$T/install.log" 2>&1 ||
-    fail "make install failed: $(cat "$T/install.log")"
-chmod 0755 "$p" "$p/etc"
-s=$p/spool
+q_install
 install -d -m 0755 "$p/log"
 install -m 0660 -g sendq /dev/null "$p/log/sendq.log"
 conf() {	# extra global lines
@@ -39,9 +29,6 @@ delivery = queue
 $*
 CONF
 }
-as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
-as_daemon() { setpriv --reuid=daemon --regid=daemon --clear-groups -- "$@"; }
-as_member() { setpriv --reuid=nobody --regid=nogroup --groups=sendq -- "$@"; }
 msg() { printf 'Subject: %s\n\nbody\n' "$1"; }
 ids_of() {	# UID: the IDs of its queued messages
 	grep -l "^uid $1\$" "$s"/*.ctl 2>/dev/null | xargs -r -n1 basename |

@@ -14,6 +14,15 @@
 #   q_count             number of messages in the queue
 #   q_failed_count      number of messages in failed/
 #   PASSWORD            the account's password (tests grep logs for it)
+#   q_install           (as root) build without sanitizers (their runtimes
+#                       cannot work set-group-ID) with the paths it is
+#                       installed at, so that sendmail finds its sendq, and
+#                       `make install` into $T/inst; sets p=$T/inst and
+#                       s=$p/spool.  Build output in $T/build.log and
+#                       $T/install.log.
+#   as_nobody CMD...    run CMD as nobody:nogroup, no other group
+#   as_member CMD...    the same, with group sendq (the spool's writers)
+#   as_daemon CMD...    run CMD as daemon, another unprivileged user
 
 SENDQ_BUILD=${SENDQ_BUILD:-$TOP}
 SENDMAIL=$SENDQ_BUILD/cmd/sendmail/sendmail
@@ -70,3 +79,23 @@ q_count() {
 q_failed_count() {
 	find "$T/queue/failed" -maxdepth 1 -name '*.ctl' 2>/dev/null | wc -l
 }
+
+q_install() {
+	local vars
+	[ "$(id -u)" = 0 ] || fail "this test needs root (make install, setpriv)"
+	chmod 0711 "$T"
+	p=$T/inst
+	s=$p/spool
+	vars=(SANITIZE= PREFIX="$p" SYSCONFDIR="$p/etc" SPOOLDIR="$s"
+	    UNITDIR="$p/units")
+	make -s -C "$TOP" O="$T/build" "${vars[@]}" all >"$T/build.log" 2>&1 ||
+	    fail "build failed: $(cat "$T/build.log")"
+	make -s -C "$TOP" O="$T/build" "${vars[@]}" install \
+	    >"$T/install.log" 2>&1 ||
+	    fail "make install failed: $(cat "$T/install.log")"
+	chmod 0755 "$p" "$p/etc"
+}
+
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
+as_member() { setpriv --reuid=nobody --regid=nogroup --groups=sendq -- "$@"; }
+as_daemon() { setpriv --reuid=daemon --regid=daemon --clear-groups -- "$@"; }

@@ -10,17 +10,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/common.bash"
 t_tmpdir
-[ "$(id -u)" = 0 ] || fail "this test needs root (make install, setpriv)"
-chmod 0711 "$T"
-p=$T/inst
-# Built without sanitizers even under make asan: their runtimes cannot
-# work in a set-group-ID process, and this test is about privileges.
-make -s -C "$TOP" O="$T/build" SANITIZE= SYSCONFDIR="$p/etc" \
-    SPOOLDIR="$p/spool" all >/dev/null
-make -s -C "$TOP" O="$T/build" SANITIZE= PREFIX="$p" SYSCONFDIR="$p/etc" \
-    SPOOLDIR="$p/spool" UNITDIR="$p/units" install >"$T/install.log" 2>&1 ||
-    fail "make install failed: $(cat "$T/install.log")"
-chmod 0755 "$p" "$p/etc"
+q_install
 getent group sendq >/dev/null || fail "group sendq was not created"
 assert_eq "2755 root sendq" "$(stat -c '%a %U %G' "$p/sbin/sendmail")" "sendmail"
 assert_eq "2770 root sendq" "$(stat -c '%a %U %G' "$p/spool")" "spool"
@@ -40,7 +30,6 @@ log = "$p/spool/log"
 aliases_file = ""
 delivery = queue
 CONF
-as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
 
 as_nobody cat "$p/etc/sendq.conf" 2>/dev/null && fail "nobody read the configuration"
 as_nobody ls "$p/spool" 2>/dev/null && fail "nobody listed the queue"

@@ -34,7 +34,6 @@ log = "$pub/queue/log"
 allow_from_override = false
 CONF
 chmod 0644 "$pub/sendq.conf"
-as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
 printf 'Subject: x\n\nbody\n' |
     assert_exit 77 as_nobody "$SENDMAIL" -C "$pub/sendq.conf" -odq \
     -f ceo@example.com bob@example.org

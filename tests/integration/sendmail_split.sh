@@ -58,7 +58,6 @@ queue_dir = "$pub/queue"
 log = "$pub/queue/log"
 CONF
 chmod 0644 "$pub/sendq.conf"
-as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
 runs() { [ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$2" ]; }
 # PROGRAM ARGS...: run it as nobody with core files allowed, its input
 # a FIFO kept open; check it from outside while it waits; stop it.

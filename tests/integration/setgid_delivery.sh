@@ -16,18 +16,7 @@ set -eu
 . "$(dirname "$0")/common.bash"
 t_tmpdir
 t_certs
-[ "$(id -u)" = 0 ] || fail "this test needs root (make install, setpriv)"
-chmod 0711 "$T"
-p=$T/inst
-# Without sanitizers (they cannot run set-group-ID); built with the
-# paths it is installed at, so that sendmail finds its sendq.
-vars=(SANITIZE= PREFIX="$p" SYSCONFDIR="$p/etc" SPOOLDIR="$p/spool"
-    UNITDIR="$p/units")
-make -s -C "$TOP" O="$T/build" "${vars[@]}" all >"$T/build.log" 2>&1 ||
-    fail "build failed: $(cat "$T/build.log")"
-make -s -C "$TOP" O="$T/build" "${vars[@]}" install >"$T/install.log" 2>&1 ||
-    fail "make install failed: $(cat "$T/install.log")"
-chmod 0755 "$p" "$p/etc"
+q_install
 assert_eq "2755 root sendq" "$(stat -c '%a %U %G' "$p/sbin/sendmail")" "sendmail"
 
 fixture_start relay --starttls --cert "$CERTS/server.pem" \
@@ -56,7 +45,6 @@ account "default" {
 CONF
 }
 conf "password = \"$PASSWORD\""
-as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
 small_stack() { as_nobody bash -c 'ulimit -s 160 && exec "$@"' sh "$@"; }
 queued() { find "$p/spool" -maxdepth 1 -name '*.ctl' | wc -l; }
 

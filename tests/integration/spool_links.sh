@@ -20,17 +20,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/common.bash"
 t_tmpdir
-[ "$(id -u)" = 0 ] || fail "this test needs root (make install, setpriv)"
-chmod 0711 "$T"
-p=$T/inst
-vars=(SANITIZE= PREFIX="$p" SYSCONFDIR="$p/etc" SPOOLDIR="$p/spool"
-    UNITDIR="$p/units")
-make -s -C "$TOP" O="$T/build" "${vars[@]}" all >"$T/build.log" 2>&1 ||
-    fail "build failed: $(cat "$T/build.log")"
-make -s -C "$TOP" O="$T/build" "${vars[@]}" install >"$T/install.log" 2>&1 ||
-    fail "make install failed: $(cat "$T/install.log")"
-chmod 0755 "$p" "$p/etc"
-s=$p/spool
+q_install
 for d in failed rate; do
 	assert_eq "2770 root sendq" "$(stat -c '%a %U %G' "$s/$d")" "$d/"
 done
@@ -53,8 +43,6 @@ account "default" {
     timeout = 10s
 }
 CONF
-as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
-as_member() { setpriv --reuid=nobody --regid=nogroup --groups=sendq -- "$@"; }
 out=$T/outside
 mkdir -m 0755 "$out"
 chown nobody "$out"
