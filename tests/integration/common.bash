@@ -20,6 +20,11 @@
 #                       `make install` into $T/inst; sets p=$T/inst and
 #                       s=$p/spool.  Build output in $T/build.log and
 #                       $T/install.log.
+#   q_nobody_conf [LINE...]
+#                       (as root) a configuration nobody may read, in
+#                       $pub=$T/pub, whose queue (and log) nobody owns, with
+#                       these extra top-level lines: for the programs run
+#                       by nobody with -C, with nobody's own rights
 #   as_nobody CMD...    run CMD as nobody:nogroup, no other group
 #   as_member CMD...    the same, with group sendq (the spool's writers)
 #   as_daemon CMD...    run CMD as daemon, another unprivileged user
@@ -99,3 +104,21 @@ q_install() {
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
 as_member() { setpriv --reuid=nobody --regid=nogroup --groups=sendq -- "$@"; }
 as_daemon() { setpriv --reuid=daemon --regid=daemon --clear-groups -- "$@"; }
+
+q_nobody_conf() {
+	local line
+	[ "$(id -u)" = 0 ] || fail "this test needs root (to become nobody)"
+	chmod 0711 "$T"
+	pub=$T/pub
+	mkdir -m 0755 "$pub"
+	mkdir -m 0700 "$pub/queue"
+	chown nobody "$pub/queue"
+	{
+		printf 'hostname = "client.example.com"\n'
+		printf 'domain = "example.com"\n'
+		printf 'queue_dir = "%s"\n' "$pub/queue"
+		printf 'log = "%s"\n' "$pub/queue/log"
+		for line in "$@"; do printf '%s\n' "$line"; done
+	} >"$pub/sendq.conf"
+	chmod 0644 "$pub/sendq.conf"
+}

@@ -20,20 +20,7 @@ assert_eq 2 "$(q_count)" "queued under the limit"
 assert_contains "$T/sendq.log" 'rate limit of 2 messages in 3600 seconds reached for uid 0; try later$'
 
 echo "an unprivileged caller"
-[ "$(id -u)" = 0 ] || fail "this test needs root (to become nobody)"
-chmod 0711 "$T"
-pub=$T/pub
-mkdir -m 0755 "$pub"
-mkdir -m 0700 "$pub/queue"
-chown nobody "$pub/queue"
-cat >"$pub/sendq.conf" <<CONF
-hostname = "client.example.com"
-domain = "example.com"
-queue_dir = "$pub/queue"
-log = "$pub/queue/log"
-allow_from_override = false
-CONF
-chmod 0644 "$pub/sendq.conf"
+q_nobody_conf 'allow_from_override = false'
 printf 'Subject: x\n\nbody\n' |
     assert_exit 77 as_nobody "$SENDMAIL" -C "$pub/sendq.conf" -odq \
     -f ceo@example.com bob@example.org

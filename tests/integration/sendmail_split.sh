@@ -45,19 +45,7 @@ TZ=Europe/Paris "$SENDMAIL" -C "$T/sendq.conf" -bv bob >"$T/bv" ||
 assert_contains -F "$T/bv" 'as bob@fallback.example.com, via'
 
 echo "not dumpable, no core file, as nobody"
-[ "$(id -u)" = 0 ] || fail "this test needs root (to become nobody)"
-chmod 0711 "$T"
-pub=$T/pub
-mkdir -m 0755 "$pub"
-mkdir -m 0700 "$pub/queue"
-chown nobody "$pub/queue"
-cat >"$pub/sendq.conf" <<CONF
-hostname = "client.example.com"
-domain = "example.com"
-queue_dir = "$pub/queue"
-log = "$pub/queue/log"
-CONF
-chmod 0644 "$pub/sendq.conf"
+q_nobody_conf
 runs() { [ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$2" ]; }
 # PROGRAM ARGS...: run it as nobody with core files allowed, its input
 # a FIFO kept open; check it from outside while it waits; stop it.
