@@ -6,7 +6,7 @@
 # Usage: tests/deps.sh build|test|fuzz
 #   build  compile the programs
 #   test   build, then every package a test touches (make check, make
-#          asan, make demo, make bench)
+#          asan, make demo, make bench; bench mounts a new ext4 image)
 #   fuzz   test, then clang and its libFuzzer runtime (make fuzz)
 #
 # apt-get runs with --no-install-recommends, as on a minimal machine, so
@@ -14,7 +14,7 @@
 # only with Net::SSLeay and IPv6 only with IO::Socket::INET6.
 set -eu
 build="gcc make pkg-config libc6-dev libssl-dev libconfuse-dev"
-test="$build check ca-certificates openssl procps python3 python3-aiosmtpd
+test="$build check ca-certificates openssl procps e2fsprogs python3 python3-aiosmtpd
     swaks libnet-ssleay-perl libio-socket-inet6-perl php-cli mandoc
     postfix dovecot-core"
 fuzz="$test clang libclang-rt-14-dev"
