@@ -1,8 +1,9 @@
 /*
  * buf: growable byte buffer with a hard cap.  See buf.h.
  *
- * buf_wipe uses explicit_bzero(3) rather than OPENSSL_cleanse: this
- * generic module does not depend on OpenSSL.
+ * Wiping is util_wipe (explicit_bzero(3)), the project's one: this
+ * generic module does not depend on OpenSSL, and the set-group-ID
+ * sendmail links it.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -11,6 +12,18 @@
 #include <string.h>
 
 #include "buf.h"
+#include "util.h"
+
+static void	*(*buf_realloc_fn)(void *, size_t) = realloc;
+static void	 (*buf_free_fn)(void *) = free;
+
+void
+buf_set_allocator(void *(*realloc_fn)(void *, size_t),
+    void (*free_fn)(void *))
+{
+	buf_realloc_fn = realloc_fn != NULL ? realloc_fn : realloc;
+	buf_free_fn = free_fn != NULL ? free_fn : free;
+}
 
 void
 buf_init(struct buf *b, size_t cap)
@@ -19,12 +32,28 @@ buf_init(struct buf *b, size_t cap)
 	b->len = 0;
 	b->size = 0;
 	b->cap = cap ? cap : SIZE_MAX - 1;
+	b->secret = false;
+}
+
+void
+buf_init_secret(struct buf *b, size_t cap)
+{
+	buf_init(b, cap);
+	b->secret = true;
+}
+
+void
+buf_set_secret(struct buf *b)
+{
+	b->secret = true;
 }
 
 void
 buf_free(struct buf *b)
 {
-	free(b->data);
+	if (b->secret)
+		util_wipe(b->data, b->size);
+	buf_free_fn(b->data);
 	b->data = NULL;
 	b->len = b->size = 0;
 }
@@ -32,17 +61,35 @@ buf_free(struct buf *b)
 void
 buf_wipe(struct buf *b)
 {
-	if (b->data != NULL)
-		explicit_bzero(b->data, b->size);
+	util_wipe(b->data, b->size);
 	buf_free(b);
 }
 
 void
 buf_reset(struct buf *b)
 {
+	if (b->secret)
+		util_wipe(b->data, b->len);
 	b->len = 0;
 	if (b->data != NULL)
 		b->data[0] = '\0';
+}
+
+/* Storage of nsize bytes holding what b holds.  A secret is never left
+ * behind by realloc: new storage, a copy, the old wiped and freed. */
+static char *
+buf_move(struct buf *b, size_t nsize)
+{
+	char	*p;
+
+	if (!b->secret || b->data == NULL)
+		return buf_realloc_fn(b->data, nsize);
+	if ((p = buf_realloc_fn(NULL, nsize)) == NULL)
+		return NULL;
+	memcpy(p, b->data, b->len + 1);
+	util_wipe(b->data, b->size);
+	buf_free_fn(b->data);
+	return p;
 }
 
 /* Make room for need more bytes plus the terminating NUL. */
@@ -62,7 +109,7 @@ buf_grow(struct buf *b, size_t need)
 	nsize = b->size ? b->size : 64;
 	while (nsize < want)
 		nsize = nsize > SIZE_MAX / 2 ? want : nsize * 2;
-	if ((p = realloc(b->data, nsize)) == NULL) {
+	if ((p = buf_move(b, nsize)) == NULL) {
 		errno = ENOMEM;
 		return -1;
 	}
@@ -147,6 +194,8 @@ buf_consume(struct buf *b, size_t n)
 		return;
 	}
 	memmove(b->data, b->data + n, b->len - n);
+	if (b->secret)
+		util_wipe(b->data + b->len - n, n);	/* the tail let go */
 	b->len -= n;
 	b->data[b->len] = '\0';
 }

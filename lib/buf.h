@@ -7,6 +7,14 @@
  * counted in len), so text can be handed to string functions, but the
  * data itself may hold NUL bytes: use len.
  *
+ * A buf that holds a secret (a password, a token, a response built from
+ * them) is made with buf_init_secret or marked with buf_set_secret
+ * before the secret goes in.  Then nothing of it lingers in freed
+ * memory: growing allocates anew, copies and wipes the old storage
+ * before freeing it (OpenBSD's recallocarray), and buf_free, buf_reset
+ * and buf_consume wipe what they let go.  buf_detach hands the storage
+ * over as it is: the new owner wipes it.
+ *
  * Errors: the append functions return -1 with errno ENOMEM when memory
  * runs out and EMSGSIZE when the cap would be exceeded; the buffer is
  * then unchanged.
@@ -15,6 +23,7 @@
 #define SENDQ_BUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct buf {
@@ -22,12 +31,19 @@ struct buf {
 	size_t	 len;
 	size_t	 size;		/* allocated bytes */
 	size_t	 cap;		/* most len may reach; 0 = SIZE_MAX */
+	bool	 secret;	/* wiped before it is freed or moved */
 };
 
 void	buf_init(struct buf *b, size_t cap);
-/* Frees the storage; the buf may be reused after buf_init. */
+/* buf_init for a buffer that will hold a secret. */
+void	buf_init_secret(struct buf *b, size_t cap);
+/* Marks b as holding a secret from now on (it stays marked after
+ * buf_free); its earlier storage is not revisited. */
+void	buf_set_secret(struct buf *b);
+/* Frees the storage (wiped first when secret); the buf may be reused
+ * after buf_init. */
 void	buf_free(struct buf *b);
-/* Like buf_free, but overwrites the contents first (secrets). */
+/* Like buf_free, but overwrites the contents first, secret or not. */
 void	buf_wipe(struct buf *b);
 void	buf_reset(struct buf *b);	/* len = 0, storage kept */
 int	buf_add(struct buf *b, const void *data, size_t len);
@@ -47,5 +63,14 @@ const char *buf_str(const struct buf *b);
 /* Hands the storage to the caller (free() it) and resets the buf; NULL
  * when empty. */
 char	*buf_detach(struct buf *b);
+
+/*
+ * For the unit tests: the allocator every buf uses, realloc(3) and
+ * free(3) unless replaced, so that a test can look at memory as it is
+ * freed.  A replacement must hand out memory that free(3) accepts
+ * (buf_detach's callers free it).  NULL restores the default.
+ */
+void	buf_set_allocator(void *(*realloc_fn)(void *, size_t),
+	    void (*free_fn)(void *));
 
 #endif

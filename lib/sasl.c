@@ -40,12 +40,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include "crypto.h"
 #include "sasl.h"
-#include "tls.h"
+#include "util.h"
 
 #define SCRAM_NONCE_BYTES	24
 #define SCRAM_ITER_MAX		1000000UL
 #define SCRAM_SALT_MAX		1024	/* decoded bytes */
+#define SCRAM_MSG_MAX		65536	/* AuthMessage */
+#define SASL_CHAL_MAX		65536	/* a challenge, decoded */
 
 struct sasl {
 	enum sasl_mech	 mech;
@@ -56,7 +59,7 @@ struct sasl {
 	/* SCRAM */
 	char		*nonce;		/* client nonce */
 	struct buf	 bare;		/* client-first-message-bare */
-	unsigned char	 ssig[TLS_MD_MAX];	/* expected ServerSignature */
+	unsigned char	 ssig[CRYPTO_MD_MAX];	/* expected ServerSignature */
 	size_t		 ssiglen;
 	bool		 verified;	/* the server proved itself */
 };
@@ -66,19 +69,19 @@ static const struct {
 	bool		 plaintext;	/* sends the password itself */
 	bool		 secret;	/* takes a secret at all */
 	bool		 initial;	/* has an initial response */
-	enum tls_md	 md;		/* SCRAM's hash */
+	enum crypto_md	 md;		/* SCRAM's hash */
 } sasl_mechs[SASL_NMECH] = {
-	[SASL_PLAIN] = { "PLAIN", true, true, true, TLS_MD_SHA1 },
-	[SASL_LOGIN] = { "LOGIN", true, true, false, TLS_MD_SHA1 },
-	[SASL_CRAM_MD5] = { "CRAM-MD5", false, true, false, TLS_MD_MD5 },
+	[SASL_PLAIN] = { "PLAIN", true, true, true, CRYPTO_MD_SHA1 },
+	[SASL_LOGIN] = { "LOGIN", true, true, false, CRYPTO_MD_SHA1 },
+	[SASL_CRAM_MD5] = { "CRAM-MD5", false, true, false, CRYPTO_MD_MD5 },
 	[SASL_SCRAM_SHA_1] = { "SCRAM-SHA-1", false, true, true,
-	    TLS_MD_SHA1 },
+	    CRYPTO_MD_SHA1 },
 	[SASL_SCRAM_SHA_256] = { "SCRAM-SHA-256", false, true, true,
-	    TLS_MD_SHA256 },
-	[SASL_XOAUTH2] = { "XOAUTH2", false, true, true, TLS_MD_SHA1 },
+	    CRYPTO_MD_SHA256 },
+	[SASL_XOAUTH2] = { "XOAUTH2", false, true, true, CRYPTO_MD_SHA1 },
 	[SASL_OAUTHBEARER] = { "OAUTHBEARER", false, true, true,
-	    TLS_MD_SHA1 },
-	[SASL_EXTERNAL] = { "EXTERNAL", false, false, true, TLS_MD_SHA1 },
+	    CRYPTO_MD_SHA1 },
+	[SASL_EXTERNAL] = { "EXTERNAL", false, false, true, CRYPTO_MD_SHA1 },
 };
 
 static bool
@@ -147,13 +150,13 @@ sasl_free(struct sasl *s)
 	if (s == NULL)
 		return;
 	if (s->secret != NULL) {
-		tls_cleanse(s->secret, strlen(s->secret));
+		util_wipe(s->secret, strlen(s->secret));
 		free(s->secret);
 	}
 	free(s->user);
 	free(s->nonce);
 	buf_wipe(&s->bare);
-	tls_cleanse(s->ssig, sizeof s->ssig);
+	util_wipe(s->ssig, sizeof s->ssig);
 	free(s);
 }
 
@@ -183,15 +186,6 @@ bool
 sasl_complete(const struct sasl *s)
 {
 	return !sasl_is_scram(s->mech) || s->verified;
-}
-
-/* Empties a buffer that may hold a secret. */
-static void
-sasl_clear(struct buf *b)
-{
-	if (b->data != NULL)
-		tls_cleanse(b->data, b->len);
-	buf_reset(b);
 }
 
 /* Copies len bytes of server text into dst as printable ASCII. */
@@ -247,15 +241,6 @@ sasl_add_saslname(struct buf *b, const char *name)
 	return r;
 }
 
-/* Room for the whole response at once, so that appending the secret
- * never moves it and leaves a copy in freed memory. */
-static int
-sasl_reserve(const struct sasl *s, struct buf *resp)
-{
-	return buf_reserve(resp, 3 * strlen(s->user) + strlen(s->secret) +
-	    128) == NULL ? -1 : 0;
-}
-
 static int
 sasl_scram_first(struct sasl *s, struct buf *resp, char *err, size_t errlen)
 {
@@ -263,12 +248,12 @@ sasl_scram_first(struct sasl *s, struct buf *resp, char *err, size_t errlen)
 	struct buf	 b;
 
 	if (s->nonce == NULL) {
-		if (tls_random(rnd, sizeof rnd) == -1) {
+		if (util_random(rnd, sizeof rnd) == -1) {
 			snprintf(err, errlen, "no random bytes for the nonce");
 			return -1;
 		}
-		buf_init(&b, 0);
-		if (tls_base64_encode(&b, rnd, sizeof rnd) == -1) {
+		buf_init(&b, 2 * SCRAM_NONCE_BYTES);
+		if (util_base64_encode(&b, rnd, sizeof rnd) == -1) {
 			buf_free(&b);
 			goto nomem;
 		}
@@ -287,20 +272,14 @@ nomem:
 	return -1;
 }
 
-/*
- * The initial response of mechanisms that have one: 0, or -1 with err.
- * The secret goes last into a buffer already big enough.
- */
+/* The initial response of mechanisms that have one: 0, or -1 with err.
+ * resp is a secret buffer (sasl_initial, sasl_step). */
 static int
 sasl_first(struct sasl *s, struct buf *resp, char *err, size_t errlen)
 {
 	int	 r = -1;
 
-	sasl_clear(resp);
-	if (sasl_reserve(s, resp) == -1) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	buf_reset(resp);
 	switch (s->mech) {
 	case SASL_PLAIN:
 		r = buf_addch(resp, '\0') == 0 &&
@@ -311,7 +290,7 @@ sasl_first(struct sasl *s, struct buf *resp, char *err, size_t errlen)
 	case SASL_SCRAM_SHA_1:
 	case SASL_SCRAM_SHA_256:
 		if (sasl_scram_first(s, resp, err, errlen) == -1) {
-			sasl_clear(resp);
+			buf_reset(resp);
 			return -1;
 		}
 		r = 0;
@@ -353,7 +332,7 @@ sasl_first(struct sasl *s, struct buf *resp, char *err, size_t errlen)
 		return -1;
 	}
 	if (r == -1) {
-		sasl_clear(resp);
+		buf_reset(resp);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -366,6 +345,7 @@ sasl_initial(struct sasl *s, struct buf *resp)
 {
 	char	 err[128];
 
+	buf_set_secret(resp);
 	buf_reset(resp);
 	if (!sasl_mech_valid(s->mech) || !sasl_mechs[s->mech].initial)
 		return false;
@@ -377,7 +357,7 @@ sasl_cram_md5(struct sasl *s, const char *chal, size_t len,
     struct buf *resp, char *err, size_t errlen)
 {
 	static const char	 hex[] = "0123456789abcdef";
-	unsigned char		 mac[TLS_MD_MAX];
+	unsigned char		 mac[CRYPTO_MD_MAX];
 	char			*p;
 	size_t			 maclen, i;
 
@@ -389,7 +369,7 @@ sasl_cram_md5(struct sasl *s, const char *chal, size_t len,
 		snprintf(err, errlen, "empty challenge");
 		return SASL_FAIL;
 	}
-	if (tls_hmac(TLS_MD_MD5, s->secret, strlen(s->secret), chal, len,
+	if (crypto_hmac(CRYPTO_MD_MD5, s->secret, strlen(s->secret), chal, len,
 	    mac, &maclen) == -1) {
 		snprintf(err, errlen, "HMAC-MD5 failed (MD5 disabled by the "
 		    "OpenSSL configuration?)");
@@ -397,7 +377,7 @@ sasl_cram_md5(struct sasl *s, const char *chal, size_t len,
 	}
 	if (buf_addstr(resp, s->user) == -1 || buf_addch(resp, ' ') == -1 ||
 	    (p = buf_reserve(resp, 2 * maclen)) == NULL) {
-		tls_cleanse(mac, sizeof mac);
+		util_wipe(mac, sizeof mac);
 		snprintf(err, errlen, "out of memory");
 		return SASL_FAIL;
 	}
@@ -407,7 +387,7 @@ sasl_cram_md5(struct sasl *s, const char *chal, size_t len,
 	}
 	resp->len += 2 * maclen;
 	resp->data[resp->len] = '\0';
-	tls_cleanse(mac, sizeof mac);
+	util_wipe(mac, sizeof mac);
 	s->step = 1;
 	return SASL_CONTINUE;
 }
@@ -487,36 +467,111 @@ static int
 scram_proof(struct sasl *s, const unsigned char *salt, size_t saltlen,
     unsigned long iter, const struct buf *authmsg, struct buf *resp)
 {
-	enum tls_md	 md = sasl_mechs[s->mech].md;
-	size_t		 hlen = tls_md_size(md), n, i;
-	unsigned char	 salted[TLS_MD_MAX], ckey[TLS_MD_MAX];
-	unsigned char	 stored[TLS_MD_MAX], csig[TLS_MD_MAX];
-	unsigned char	 skey[TLS_MD_MAX];
+	enum crypto_md	 md = sasl_mechs[s->mech].md;
+	size_t		 hlen = crypto_md_size(md), n, i;
+	unsigned char	 salted[CRYPTO_MD_MAX], ckey[CRYPTO_MD_MAX];
+	unsigned char	 stored[CRYPTO_MD_MAX], csig[CRYPTO_MD_MAX];
+	unsigned char	 skey[CRYPTO_MD_MAX];
 	int		 r = -1;
 
-	if (tls_pbkdf2(md, s->secret, strlen(s->secret), salt, saltlen,
+	if (crypto_pbkdf2(md, s->secret, strlen(s->secret), salt, saltlen,
 	    iter, salted, hlen) == -1 ||
-	    tls_hmac(md, salted, hlen, "Client Key", 10, ckey, &n) == -1 ||
-	    tls_digest(md, ckey, hlen, stored, &n) == -1 ||
-	    tls_hmac(md, stored, hlen, authmsg->data, authmsg->len, csig,
+	    crypto_hmac(md, salted, hlen, "Client Key", 10, ckey, &n) == -1 ||
+	    crypto_digest(md, ckey, hlen, stored, &n) == -1 ||
+	    crypto_hmac(md, stored, hlen, authmsg->data, authmsg->len, csig,
 	    &n) == -1 ||
-	    tls_hmac(md, salted, hlen, "Server Key", 10, skey, &n) == -1 ||
-	    tls_hmac(md, skey, hlen, authmsg->data, authmsg->len, s->ssig,
+	    crypto_hmac(md, salted, hlen, "Server Key", 10, skey, &n) == -1 ||
+	    crypto_hmac(md, skey, hlen, authmsg->data, authmsg->len, s->ssig,
 	    &s->ssiglen) == -1)
 		goto out;
 	for (i = 0; i < hlen; i++)
 		csig[i] ^= ckey[i];	/* ClientProof */
 	if (buf_addstr(resp, ",p=") == -1 ||
-	    tls_base64_encode(resp, csig, hlen) == -1)
+	    util_base64_encode(resp, csig, hlen) == -1)
 		goto out;
 	r = 0;
 out:
-	tls_cleanse(salted, sizeof salted);
-	tls_cleanse(ckey, sizeof ckey);
-	tls_cleanse(stored, sizeof stored);
-	tls_cleanse(csig, sizeof csig);
-	tls_cleanse(skey, sizeof skey);
+	util_wipe(salted, sizeof salted);
+	util_wipe(ckey, sizeof ckey);
+	util_wipe(stored, sizeof stored);
+	util_wipe(csig, sizeof csig);
+	util_wipe(skey, sizeof skey);
 	return r;
+}
+
+/* The server-first message's nonce (r=), which must extend ours. */
+static int
+scram_nonce(const struct sasl *s, const char **p, const char *end,
+    struct scram_attr *r, char *err, size_t errlen)
+{
+	size_t	 cnlen = strlen(s->nonce);
+
+	if (!scram_next(p, end, r)) {
+		snprintf(err, errlen, "malformed server-first message");
+		return -1;
+	}
+	if (r->name == 'e') {
+		(void)scram_server_error(r, err, errlen);
+		return -1;
+	}
+	if (r->name == 'm') {
+		snprintf(err, errlen, "the server requires an extension "
+		    "(m=) this client does not support");
+		return -1;
+	}
+	if (r->name != 'r' || !scram_printable(r->val, r->len)) {
+		snprintf(err, errlen, "malformed server-first message: "
+		    "no nonce (r=)");
+		return -1;
+	}
+	if (r->len <= cnlen || memcmp(r->val, s->nonce, cnlen) != 0) {
+		snprintf(err, errlen, "the server's nonce does not extend "
+		    "ours");
+		return -1;
+	}
+	return 0;
+}
+
+/* The rest of the server-first message: the salt (s=, decoded into
+ * salt), the iteration count (i=) and well-formed extensions. */
+static int
+scram_salt_iter(const char *p, const char *end, struct buf *salt,
+    unsigned long *iter, char *err, size_t errlen)
+{
+	struct scram_attr	 a;
+	char			 shown[24];
+	size_t			 i;
+
+	if (!scram_next(&p, end, &a) || a.name != 's' ||
+	    util_base64_decode(salt, a.val, a.len) == -1 || salt->len == 0) {
+		snprintf(err, errlen, "malformed server-first message: "
+		    "no salt (s=)");
+		return -1;
+	}
+	if (!scram_next(&p, end, &a) || a.name != 'i') {
+		snprintf(err, errlen, "malformed server-first message: "
+		    "no iteration count (i=)");
+		return -1;
+	}
+	for (*iter = 0, i = 0; i < a.len; i++) {
+		if (a.val[i] < '0' || a.val[i] > '9' ||
+		    (*iter = *iter * 10 + (unsigned long)(a.val[i] - '0')) >
+		    SCRAM_ITER_MAX) {
+			*iter = 0;
+			break;
+		}
+	}
+	if (*iter < 1) {
+		sasl_show(shown, sizeof shown, a.val, a.len);
+		snprintf(err, errlen, "iteration count %s outside 1..%lu",
+		    shown, SCRAM_ITER_MAX);
+		return -1;
+	}
+	if (!scram_rest_ok(p, end)) {
+		snprintf(err, errlen, "malformed server-first message");
+		return -1;
+	}
+	return 0;
 }
 
 /* server-first-message -> client-final-message. */
@@ -525,78 +580,31 @@ scram_server_first(struct sasl *s, const char *chal, size_t len,
     struct buf *resp, char *err, size_t errlen)
 {
 	const char		*p = chal, *end = chal + len;
-	struct scram_attr	 r, a;
+	struct scram_attr	 r;
 	struct buf		 salt, authmsg;
-	unsigned long		 iter = 0;
-	size_t			 i, cnlen = strlen(s->nonce);
+	unsigned long		 iter;
 	enum sasl_status	 st = SASL_FAIL;
 
-	if (memchr(chal, '\0', len) != NULL || !scram_next(&p, end, &r)) {
+	if (memchr(chal, '\0', len) != NULL) {
 		snprintf(err, errlen, "malformed server-first message");
 		return SASL_FAIL;
 	}
-	if (r.name == 'e')
-		return scram_server_error(&r, err, errlen);
-	if (r.name == 'm') {
-		snprintf(err, errlen, "the server requires an extension "
-		    "(m=) this client does not support");
+	if (scram_nonce(s, &p, end, &r, err, errlen) == -1)
 		return SASL_FAIL;
-	}
-	if (r.name != 'r' || !scram_printable(r.val, r.len)) {
-		snprintf(err, errlen, "malformed server-first message: "
-		    "no nonce (r=)");
-		return SASL_FAIL;
-	}
-	if (r.len <= cnlen || memcmp(r.val, s->nonce, cnlen) != 0) {
-		snprintf(err, errlen, "the server's nonce does not extend "
-		    "ours");
-		return SASL_FAIL;
-	}
-
 	buf_init(&salt, SCRAM_SALT_MAX);
-	buf_init(&authmsg, 0);
-	if (!scram_next(&p, end, &a) || a.name != 's' ||
-	    tls_base64_decode(&salt, a.val, a.len) == -1 || salt.len == 0) {
-		snprintf(err, errlen, "malformed server-first message: "
-		    "no salt (s=)");
+	buf_init(&authmsg, SCRAM_MSG_MAX);
+	if (scram_salt_iter(p, end, &salt, &iter, err, errlen) == -1)
 		goto out;
-	}
-	if (!scram_next(&p, end, &a) || a.name != 'i') {
-		snprintf(err, errlen, "malformed server-first message: "
-		    "no iteration count (i=)");
-		goto out;
-	}
-	for (i = 0; i < a.len; i++) {
-		if (a.val[i] < '0' || a.val[i] > '9' ||
-		    (iter = iter * 10 + (unsigned long)(a.val[i] - '0')) >
-		    SCRAM_ITER_MAX) {
-			iter = 0;
-			break;
-		}
-	}
-	if (iter < 1) {
-		char	 shown[24];
-
-		sasl_show(shown, sizeof shown, a.val, a.len);
-		snprintf(err, errlen, "iteration count %s outside 1..%lu",
-		    shown, SCRAM_ITER_MAX);
-		goto out;
-	}
-	if (!scram_rest_ok(p, end)) {
-		snprintf(err, errlen, "malformed server-first message");
-		goto out;
-	}
-
 	/* client-final-message-without-proof, then AuthMessage. */
-	if (sasl_reserve(s, resp) == -1 ||
-	    buf_addstr(resp, "c=biws,r=") == -1 ||
+	if (buf_addstr(resp, "c=biws,r=") == -1 ||
 	    buf_add(resp, r.val, r.len) == -1 ||
 	    buf_add(&authmsg, s->bare.data, s->bare.len) == -1 ||
 	    buf_addch(&authmsg, ',') == -1 ||
 	    buf_add(&authmsg, chal, len) == -1 ||
 	    buf_addch(&authmsg, ',') == -1 ||
 	    buf_add(&authmsg, resp->data, resp->len) == -1) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, "%s", errno == EMSGSIZE ?
+		    "server-first message too long" : "out of memory");
 		goto out;
 	}
 	if (scram_proof(s, (const unsigned char *)salt.data, salt.len, iter,
@@ -630,15 +638,15 @@ scram_server_final(struct sasl *s, const char *chal, size_t len,
 	}
 	if (a.name == 'e')
 		return scram_server_error(&a, err, errlen);
-	buf_init(&v, TLS_MD_MAX);
-	if (tls_base64_decode(&v, a.val, a.len) == -1) {
+	buf_init(&v, CRYPTO_MD_MAX);
+	if (util_base64_decode(&v, a.val, a.len) == -1) {
 		buf_free(&v);
 		snprintf(err, errlen, "malformed server-final message: "
 		    "bad base64 in v=");
 		return SASL_FAIL;
 	}
 	ok = v.len == s->ssiglen && s->ssiglen > 0 &&
-	    tls_memeq(v.data, s->ssig, s->ssiglen);
+	    crypto_memeq(v.data, s->ssig, s->ssiglen);
 	buf_free(&v);
 	if (!ok) {
 		snprintf(err, errlen, "server signature does not match: the "
@@ -741,15 +749,17 @@ sasl_step(struct sasl *s, const char *chal, size_t len, struct buf *resp,
 	if (errlen > 0)
 		err[0] = '\0';
 	/* chal may live in resp, which is about to be overwritten. */
-	buf_init(&in, 0);
+	buf_init_secret(&in, SASL_CHAL_MAX);
 	if (buf_add(&in, chal, len) == -1) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, "%s", errno == EMSGSIZE ?
+		    "challenge too long" : "out of memory");
 		return SASL_FAIL;
 	}
-	sasl_clear(resp);
+	buf_set_secret(resp);
+	buf_reset(resp);
 	st = sasl_step_mech(s, in.data, in.len, resp, err, errlen);
 	if (st == SASL_FAIL)
-		sasl_clear(resp);
-	buf_wipe(&in);
+		buf_reset(resp);
+	buf_free(&in);
 	return st;
 }

@@ -4,17 +4,18 @@
  * A mechanism turns the server's (base64-decoded) challenges into
  * responses; the SMTP client does the base64 and the 334/235 dance.
  * Nothing here does I/O, so every mechanism is unit-tested against the
- * RFCs' exchanges.  The cryptography comes from tls.c, the project's one
- * door to OpenSSL.
+ * RFCs' exchanges.  The cryptography comes from crypto.c, one of the
+ * two files that include OpenSSL.
  *
  * Security: the secret (a password, or for XOAUTH2 and OAUTHBEARER an
  * OAuth 2.0 access token) is copied in at sasl_new and wiped at
- * sasl_free; responses may contain it, so callers wipe them (buf_wipe)
- * and never log them.  sasl_mech_plaintext() says which mechanisms
- * reveal a password to an eavesdropper; the bearer-token mechanisms
- * reveal the token, which is why smtp.c sends credentials only over
- * verified TLS.  SCRAM also authenticates the server: see
- * sasl_complete().
+ * sasl_free; responses may contain it, so sasl_initial and sasl_step
+ * mark the response buffer secret (buf_set_secret: it is wiped when it
+ * grows, is reset or is freed), and callers never log them.
+ * sasl_mech_plaintext() says which mechanisms reveal a password to an
+ * eavesdropper; the bearer-token mechanisms reveal the token, which is
+ * why smtp.c sends credentials only over verified TLS.  SCRAM also
+ * authenticates the server: see sasl_complete().
  */
 #ifndef SENDQ_SASL_H
 #define SENDQ_SASL_H

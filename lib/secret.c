@@ -18,7 +18,7 @@
 #include "buf.h"
 #include "log.h"
 #include "secret.h"
-#include "tls.h"
+#include "util.h"
 
 #define SECRET_MAX	16384
 
@@ -27,11 +27,12 @@ secret_free(char *s)
 {
 	if (s == NULL)
 		return;
-	tls_cleanse(s, strlen(s));
+	util_wipe(s, strlen(s));
 	free(s);
 }
 
-/* Keeps the first line of b (without its end) as the secret. */
+/* Keeps the first line of b (without its end) as the secret; what
+ * follows it is wiped, since secret_free wipes only the string. */
 static char *
 secret_first_line(struct buf *b, const char *what, char *err,
     size_t errlen)
@@ -44,7 +45,7 @@ secret_first_line(struct buf *b, const char *what, char *err,
 		buf_wipe(b);
 		return NULL;
 	}
-	b->data[eol] = '\0';
+	util_wipe(b->data + eol, b->len - eol);
 	return buf_detach(b);
 }
 
@@ -61,12 +62,12 @@ secret_from_file(const char *path, char *err, size_t errlen)
 		    strerror(errno));
 		return NULL;
 	}
-	buf_init(&b, SECRET_MAX);
+	buf_init_secret(&b, SECRET_MAX);
 	while ((n = read(fd, chunk, sizeof chunk)) > 0 || (n == -1 &&
 	    errno == EINTR))
 		if (n > 0 && buf_add(&b, chunk, (size_t)n) == -1)
 			break;
-	tls_cleanse(chunk, sizeof chunk);
+	util_wipe(chunk, sizeof chunk);
 	close(fd);
 	if (n != 0) {
 		snprintf(err, errlen, "password_file %s: %s", path,
@@ -101,35 +102,27 @@ secret_log_stderr(struct buf *e, bool all)
 	}
 }
 
-static char *
-secret_from_command(const char *cmd, char *err, size_t errlen)
+/* Starts cmd with its output on po[1] and its standard error on pe[1]
+ * (the parent's ends closed here).  The pid, or -1 with err. */
+static pid_t
+secret_spawn(const char *cmd, int po[2], int pe[2], char *err,
+    size_t errlen)
 {
 	static char	 path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
 	static char	 home[] = "HOME=/";
 	static char	 lang[] = "LANG=C";
 	char		*envp[] = { path, home, lang, NULL };
-	struct pollfd	 pfd[2];
-	struct buf	 out, ebuf;
-	char		 chunk[1024];
-	int		 po[2], pe[2], st, nopen, i, r;
-	long long	 deadline;
-	ssize_t		 n;
 	pid_t		 pid;
+	int		 null;
 
-	if (pipe2(po, O_CLOEXEC) == -1 || pipe2(pe, O_CLOEXEC) == -1) {
-		snprintf(err, errlen, "password_command: pipe: %s",
-		    strerror(errno));
-		return NULL;
-	}
 	if ((pid = fork()) == -1) {
 		snprintf(err, errlen, "password_command: fork: %s",
 		    strerror(errno));
 		close(po[0]), close(po[1]), close(pe[0]), close(pe[1]);
-		return NULL;
+		return -1;
 	}
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
-
+		null = open("/dev/null", O_RDONLY);
 		/* Not in the directory of whoever started the run. */
 		if (chdir("/") == -1 || null == -1 ||
 		    dup2(null, STDIN_FILENO) == -1 ||
@@ -142,19 +135,34 @@ secret_from_command(const char *cmd, char *err, size_t errlen)
 	}
 	close(po[1]);
 	close(pe[1]);
-	buf_init(&out, SECRET_MAX);
-	buf_init(&ebuf, 4096);
-	pfd[0].fd = po[0];
-	pfd[1].fd = pe[0];
-	pfd[0].events = pfd[1].events = POLLIN;
-	deadline = secret_now_ms() + SECRET_COMMAND_TIMEOUT * 1000;
-	for (nopen = 2; nopen > 0;) {
-		long long left = deadline - secret_now_ms();
+	return pid;
+}
 
-		if (left <= 0)
-			break;
-		r = poll(pfd, 2, (int)left);
-		if (r == -1 && errno == EINTR)
+/*
+ * Reads the command's output (fd[0]) into out and logs its standard
+ * error (fd[1]) until both end or the time limit passes; closes both.
+ * Past out's cap, the rest is drained and dropped.  Returns how many
+ * were still open: 0 when the command finished in time.
+ */
+static int
+secret_collect(int fd[2], struct buf *out)
+{
+	struct pollfd	 pfd[2];
+	struct buf	 ebuf;
+	char		 chunk[1024];
+	long long	 deadline, left;
+	int		 nopen, i, r;
+	ssize_t		 n;
+
+	buf_init(&ebuf, 4096);
+	for (i = 0; i < 2; i++) {
+		pfd[i].fd = fd[i];
+		pfd[i].events = POLLIN;
+	}
+	deadline = secret_now_ms() + SECRET_COMMAND_TIMEOUT * 1000;
+	for (nopen = 2; nopen > 0 &&
+	    (left = deadline - secret_now_ms()) > 0;) {
+		if ((r = poll(pfd, 2, (int)left)) == -1 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			break;
@@ -168,28 +176,52 @@ secret_from_command(const char *cmd, char *err, size_t errlen)
 				close(pfd[i].fd);
 				pfd[i].fd = -1;
 				nopen--;
-				continue;
-			}
-			/* Past the cap, the rest is drained and dropped. */
-			(void)buf_add(i == 0 ? &out : &ebuf, chunk,
-			    (size_t)n);
-			if (i == 1) {
+			} else if (i == 0)
+				(void)buf_add(out, chunk, (size_t)n);
+			else {
+				(void)buf_add(&ebuf, chunk, (size_t)n);
 				secret_log_stderr(&ebuf, ebuf.len >= 4000);
 			}
 		}
 	}
-	tls_cleanse(chunk, sizeof chunk);
+	util_wipe(chunk, sizeof chunk);
 	for (i = 0; i < 2; i++)
 		if (pfd[i].fd != -1)
 			close(pfd[i].fd);
 	secret_log_stderr(&ebuf, true);
 	buf_free(&ebuf);
-	if (nopen > 0) {
+	return nopen;
+}
+
+static char *
+secret_from_command(const char *cmd, char *err, size_t errlen)
+{
+	struct buf	 out;
+	int		 po[2], pe[2], fd[2], st;
+	pid_t		 pid;
+
+	if (pipe2(po, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "password_command: pipe: %s",
+		    strerror(errno));
+		return NULL;
+	}
+	if (pipe2(pe, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "password_command: pipe: %s",
+		    strerror(errno));
+		close(po[0]), close(po[1]);
+		return NULL;
+	}
+	if ((pid = secret_spawn(cmd, po, pe, err, errlen)) == -1)
+		return NULL;
+	fd[0] = po[0];
+	fd[1] = pe[0];
+	buf_init_secret(&out, SECRET_MAX);
+	if (secret_collect(fd, &out) > 0) {
 		kill(pid, SIGKILL);
 		(void)waitpid(pid, NULL, 0);
 		snprintf(err, errlen, "password_command timed out after %d "
 		    "seconds", SECRET_COMMAND_TIMEOUT);
-		buf_wipe(&out);
+		buf_free(&out);
 		return NULL;
 	}
 	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
@@ -201,7 +233,7 @@ secret_from_command(const char *cmd, char *err, size_t errlen)
 		else
 			snprintf(err, errlen, "password_command killed by "
 			    "signal %d", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-		buf_wipe(&out);
+		buf_free(&out);
 		return NULL;
 	}
 	return secret_first_line(&out, "password_command output", err,

@@ -625,7 +625,7 @@ smtp_auth_mech(struct smtp_client *c, enum sasl_mech m,
 	smtp_set_state(c, SMTP_S_AUTH);
 	snprintf(shown, sizeof shown, "AUTH %s ***", sasl_mech_name(m));
 	if (sasl_initial(sa, &raw))
-		q = tls_base64_encode(&b64, raw.data, raw.len) == -1 ? -1 :
+		q = util_base64_encode(&b64, raw.data, raw.len) == -1 ? -1 :
 		    smtp_cmd(c, shown, "AUTH %s %s", sasl_mech_name(m),
 		    b64.len ? b64.data : "=");
 	else
@@ -659,7 +659,7 @@ smtp_auth_mech(struct smtp_client *c, enum sasl_mech m,
 		if (lines.len > 0)
 			lines.data[--lines.len] = '\0';	/* the '\n' */
 		st = SASL_FAIL;
-		if (tls_base64_decode(&raw, lines.data, lines.len) == -1)
+		if (util_base64_decode(&raw, lines.data, lines.len) == -1)
 			snprintf(err, sizeof err, "bad base64 in challenge");
 		else
 			st = sasl_step(sa, raw.data, raw.len, &raw, err,
@@ -678,7 +678,7 @@ smtp_auth_mech(struct smtp_client *c, enum sasl_mech m,
 		}
 		buf_wipe(&b64);
 		buf_init(&b64, 32768);
-		q = tls_base64_encode(&b64, raw.data, raw.len) == -1 ? -1 :
+		q = util_base64_encode(&b64, raw.data, raw.len) == -1 ? -1 :
 		    smtp_cmd(c, "***", "%s", b64.data);
 	}
 	buf_wipe(&raw);

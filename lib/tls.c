@@ -10,7 +10,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -19,13 +18,12 @@
 #include <time.h>
 
 #include <openssl/bio.h>
-#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "crypto.h"
 #include "tls.h"
 
 struct tls {
@@ -139,7 +137,7 @@ tls_check_peer(struct tls *t, const struct tls_params *p, X509 *cert,
 	}
 	if (p->fingerprint != NULL) {
 		if (X509_digest(cert, EVP_sha256(), md, &mdlen) == 1 &&
-		    mdlen == 32 && CRYPTO_memcmp(md, p->fingerprint, 32) == 0)
+		    mdlen == 32 && crypto_memeq(md, p->fingerprint, 32))
 			info->verified = true;
 		else
 			snprintf(info->verify_error, sizeof info->verify_error,
@@ -334,17 +332,23 @@ tls_io_result(struct tls *t, int r, size_t done, short *want, char *err,
 	}
 }
 
+/* Before an SSL_read_ex or SSL_write_ex: nothing left from the last. */
+static struct tls *
+tls_io_begin(void *ctx)
+{
+	ERR_clear_error();
+	errno = 0;
+	return ctx;
+}
+
 static ssize_t
 tls_read(void *ctx, void *data, size_t len, short *want, char *err,
     size_t errlen)
 {
-	struct tls	*t = ctx;
+	struct tls	*t = tls_io_begin(ctx);
 	size_t		 done = 0;
-	int		 r;
+	int		 r = SSL_read_ex(t->ssl, data, len, &done);
 
-	ERR_clear_error();
-	errno = 0;
-	r = SSL_read_ex(t->ssl, data, len, &done);
 	return tls_io_result(t, r, done, want, err, errlen, "TLS read");
 }
 
@@ -352,13 +356,10 @@ static ssize_t
 tls_write(void *ctx, const void *data, size_t len, short *want, char *err,
     size_t errlen)
 {
-	struct tls	*t = ctx;
+	struct tls	*t = tls_io_begin(ctx);
 	size_t		 done = 0;
-	int		 r;
+	int		 r = SSL_write_ex(t->ssl, data, len, &done);
 
-	ERR_clear_error();
-	errno = 0;
-	r = SSL_write_ex(t->ssl, data, len, &done);
 	return tls_io_result(t, r, done, want, err, errlen, "TLS write");
 }
 
@@ -384,219 +385,3 @@ tls_close(void *ctx)
 const struct stream_ops tls_stream_ops = {
 	tls_read, tls_write, tls_pending, tls_close
 };
-
-void
-tls_sha256_hex(const void *data, size_t len, char out[65])
-{
-	unsigned char	 md[EVP_MAX_MD_SIZE];
-	unsigned int	 mdlen = 0, i;
-
-	out[0] = '\0';
-	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1)
-		return;
-	for (i = 0; i < mdlen && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
-int
-tls_base64_encode(struct buf *out, const void *data, size_t len)
-{
-	size_t	 need;
-	char	*dst;
-
-	if (len > 0x3fffffff) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	need = 4 * ((len + 2) / 3);
-	/* EVP_EncodeBlock writes a NUL after the text: reserve one more. */
-	if ((dst = buf_reserve(out, need + 1)) == NULL)
-		return -1;
-	if (EVP_EncodeBlock((unsigned char *)dst, data, (int)len) != (int)need) {
-		out->data[out->len] = '\0';
-		errno = EINVAL;
-		return -1;
-	}
-	out->len += need;
-	out->data[out->len] = '\0';
-	return 0;
-}
-
-int
-tls_base64_decode(struct buf *out, const char *text, size_t len)
-{
-	size_t	 pad = 0, i;
-	char	*dst;
-	int	 n;
-
-	if (len % 4 != 0 || len > 0x3fffffff) {
-		errno = EINVAL;
-		return -1;
-	}
-	/* EVP_DecodeBlock skips blanks and ignores some garbage; be strict. */
-	for (i = 0; i < len; i++) {
-		char c = text[i];
-
-		if (c == '=' && i >= len - 2) {
-			pad++;
-			continue;
-		}
-		if (pad > 0 || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '+' || c == '/')) {
-			errno = EINVAL;
-			return -1;
-		}
-	}
-	if ((dst = buf_reserve(out, len / 4 * 3 + 1)) == NULL)
-		return -1;
-	n = EVP_DecodeBlock((unsigned char *)dst, (const unsigned char *)text,
-	    (int)len);
-	if (n < 0 || (size_t)n < pad) {
-		out->data[out->len] = '\0';
-		errno = EINVAL;
-		return -1;
-	}
-	out->len += (size_t)n - pad;
-	out->data[out->len] = '\0';
-	return 0;
-}
-
-void
-tls_cleanse(void *p, size_t len)
-{
-	OPENSSL_cleanse(p, len);
-}
-
-/*
- * Crypto primitives for SASL.  HMAC goes through EVP_Q_mac (OpenSSL 3's
- * one-shot MAC; HMAC_CTX is deprecated) and digests through EVP_Digest.
- */
-_Static_assert(EVP_MAX_MD_SIZE <= TLS_MD_MAX, "TLS_MD_MAX too small");
-
-static const struct {
-	const char	*name;		/* OpenSSL's name, for EVP_Q_mac */
-	size_t		 size;
-} tls_mds[] = {
-	[TLS_MD_MD5] = { "MD5", 16 },
-	[TLS_MD_SHA1] = { "SHA1", 20 },
-	[TLS_MD_SHA256] = { "SHA256", 32 },
-};
-
-static const EVP_MD *
-tls_evp_md(enum tls_md md)
-{
-	switch (md) {
-	case TLS_MD_MD5:
-		return EVP_md5();
-	case TLS_MD_SHA1:
-		return EVP_sha1();
-	case TLS_MD_SHA256:
-		return EVP_sha256();
-	}
-	return NULL;
-}
-
-static bool
-tls_md_valid(enum tls_md md)
-{
-	return (unsigned)md < sizeof tls_mds / sizeof tls_mds[0];
-}
-
-/* Clears OpenSSL's error queue and reports a refusal as EIO. */
-static int
-tls_crypto_fail(void)
-{
-	ERR_clear_error();
-	errno = EIO;
-	return -1;
-}
-
-size_t
-tls_md_size(enum tls_md md)
-{
-	return tls_md_valid(md) ? tls_mds[md].size : 0;
-}
-
-int
-tls_digest(enum tls_md md, const void *data, size_t len, unsigned char *out,
-    size_t *outlen)
-{
-	const EVP_MD	*evp;
-	unsigned int	 n = 0;
-
-	*outlen = 0;
-	if (!tls_md_valid(md) || (evp = tls_evp_md(md)) == NULL) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (EVP_Digest(data, len, out, &n, evp, NULL) != 1 ||
-	    n != tls_mds[md].size)
-		return tls_crypto_fail();
-	*outlen = n;
-	return 0;
-}
-
-int
-tls_hmac(enum tls_md md, const void *key, size_t keylen, const void *data,
-    size_t len, unsigned char *out, size_t *outlen)
-{
-	static const unsigned char	 nokey[1];
-	size_t				 n = 0;
-
-	*outlen = 0;
-	if (!tls_md_valid(md)) {
-		errno = EINVAL;
-		return -1;
-	}
-	/* A NULL key would mean "no key set" to the MAC, not "empty". */
-	if (keylen == 0)
-		key = nokey;
-	if (EVP_Q_mac(NULL, "HMAC", NULL, tls_mds[md].name, NULL, key,
-	    keylen, data, len, out, TLS_MD_MAX, &n) == NULL ||
-	    n != tls_mds[md].size)
-		return tls_crypto_fail();
-	*outlen = n;
-	return 0;
-}
-
-int
-tls_pbkdf2(enum tls_md md, const void *pass, size_t passlen,
-    const void *salt, size_t saltlen, unsigned long iter, unsigned char *out,
-    size_t outlen)
-{
-	static const unsigned char	 empty[1];
-	const EVP_MD			*evp;
-
-	if (!tls_md_valid(md) || (evp = tls_evp_md(md)) == NULL ||
-	    passlen > INT_MAX || saltlen > INT_MAX || outlen > INT_MAX ||
-	    outlen == 0 || iter < 1 || iter > INT_MAX) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (passlen == 0)
-		pass = empty;
-	if (saltlen == 0)
-		salt = empty;
-	if (PKCS5_PBKDF2_HMAC(pass, (int)passlen, salt, (int)saltlen,
-	    (int)iter, evp, (int)outlen, out) != 1)
-		return tls_crypto_fail();
-	return 0;
-}
-
-int
-tls_random(void *buf, size_t len)
-{
-	if (len > INT_MAX) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (RAND_bytes(buf, (int)len) != 1)
-		return tls_crypto_fail();
-	return 0;
-}
-
-bool
-tls_memeq(const void *a, const void *b, size_t len)
-{
-	return CRYPTO_memcmp(a, b, len) == 0;
-}

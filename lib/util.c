@@ -161,6 +161,13 @@ util_random(void *buf, size_t len)
 	return 0;
 }
 
+void
+util_wipe(void *p, size_t len)
+{
+	if (p != NULL && len > 0)
+		explicit_bzero(p, len);
+}
+
 int
 util_encode(struct buf *out, const char *s, size_t len)
 {
@@ -185,8 +192,8 @@ util_encode(struct buf *out, const char *s, size_t len)
 	return 0;
 }
 
-static int
-util_hexval(char c)
+int
+util_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -252,6 +259,62 @@ util_base64_encode(struct buf *out, const void *data, size_t len)
 		d[3] = i + 2 < len ? abc[v & 63] : '=';
 	}
 	out->len += need;
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+/* The value of a base64 digit, or -1 ('=' included). */
+static int
+util_b64val(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+int
+util_base64_decode(struct buf *out, const char *text, size_t len)
+{
+	unsigned long	 v = 0;
+	size_t		 i, n = 0, pad = 0;
+	char		*d;
+	int		 c;
+
+	if (len % 4 != 0 || len > 0x3fffffff) {
+		errno = EINVAL;
+		return -1;
+	}
+	while (pad < 2 && pad < len && text[len - 1 - pad] == '=')
+		pad++;
+	if ((d = buf_reserve(out, len / 4 * 3)) == NULL)
+		return -1;
+	for (i = 0; i < len - pad; i++) {
+		if ((c = util_b64val(text[i])) < 0) {
+			util_wipe(d, n);	/* out may hold a secret */
+			out->data[out->len] = '\0';
+			errno = EINVAL;
+			return -1;
+		}
+		v = v << 6 | (unsigned long)c;
+		if (i % 4 == 3) {
+			d[n++] = (char)(v >> 16);
+			d[n++] = (char)(v >> 8);
+			d[n++] = (char)v;
+			v = 0;
+		}
+	}
+	/* Two or three digits before the padding: one or two bytes. */
+	if (pad > 0) {
+		v <<= 6 * pad;
+		d[n++] = (char)(v >> 16);
+		if (pad == 1)
+			d[n++] = (char)(v >> 8);
+	}
+	out->len += n;
 	out->data[out->len] = '\0';
 	return 0;
 }

@@ -38,8 +38,14 @@ const char *util_asctime(time_t t, char *dst, size_t len);
 /* RFC 3339 date-time in UTC, e.g. "2026-11-22T09:00:01Z". */
 const char *util_rfc3339_date(time_t t, char *dst, size_t len);
 
-/* Fills buf with len random bytes from the kernel; -1 on failure. */
+/* Fills buf with len random bytes from the kernel (getrandom(2), the
+ * one random source of both programs); -1 on failure. */
 int	util_random(void *buf, size_t len);
+/* Overwrites len bytes at p in a way the compiler cannot drop: the one
+ * wipe for secrets, in both programs (explicit_bzero(3)). */
+void	util_wipe(void *p, size_t len);
+/* The value of the hexadecimal digit c, either case, or -1. */
+int	util_hexval(int c);
 
 /*
  * Spool encoding: bytes outside 0x21..0x7e and '%' become "%XX", so an
@@ -57,9 +63,12 @@ bool	util_is_ascii(const char *s);
 long	util_parse_duration(const char *s);
 
 /* Base64 (RFC 4648, with padding) of data appended to out; -1 with
- * errno ENOMEM or EMSGSIZE.  Here, not in tls, so that the set-group-ID
- * sendmail can encode a header without linking OpenSSL. */
+ * errno ENOMEM or EMSGSIZE.  Here, not in crypto, so that the
+ * set-group-ID sendmail can encode a header without linking OpenSSL. */
 int	util_base64_encode(struct buf *out, const void *data, size_t len);
+/* Decodes text (padded, no whitespace) appended to out; -1 with errno
+ * EINVAL on malformed input, ENOMEM or EMSGSIZE (out is unchanged). */
+int	util_base64_decode(struct buf *out, const char *text, size_t len);
 
 /* Case-insensitive ASCII comparison of a length-delimited string with a
  * NUL-terminated one. */

@@ -1,6 +1,6 @@
 /*
  * Unit tests: the SASL mechanisms against the RFCs' exchanges, and the
- * crypto primitives of tls.c against the RFCs' test vectors.
+ * primitives of crypto.c against the RFCs' test vectors.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -8,8 +8,10 @@
 
 #include "buf.h"
 #include "sasl.h"
+#include "crypto.h"
+#include "helper.h"
 #include "suites.h"
-#include "tls.h"
+#include "util.h"
 
 /* Asserts that b holds exactly the len bytes of want. */
 #define ck_buf_eq(b, want, wantlen) do {				\
@@ -563,59 +565,117 @@ START_TEST(external)
 }
 END_TEST
 
-START_TEST(tls_digests)
+/*
+ * A response holds the secret, so sasl marks the caller's buffer secret:
+ * the caller may go on using it (smtp.c decodes the next challenge into
+ * it) and free it without wiping, and no copy is left in freed memory.
+ */
+START_TEST(response_buffer_secret)
 {
-	unsigned char	 md[TLS_MD_MAX];
-	char		 h[2 * TLS_MD_MAX + 1];
+	static const char	 pw[] = "hunter2-is-the-password";
+	struct sasl		*s;
+	struct buf		 r;
+	char			 err[256];
+
+	t_watch_frees(pw);
+	buf_init(&r, 0);
+	ck_assert_ptr_nonnull(s = sasl_new(SASL_PLAIN, "tim", pw));
+	ck_assert(sasl_initial(s, &r));
+	ck_assert_ptr_nonnull(buf_reserve(&r, 65536));
+	buf_free(&r);
+	sasl_free(s);
+	ck_assert_uint_eq(t_watch_end(), 0);
+
+	t_watch_frees(pw);
+	buf_init(&r, 0);
+	ck_assert_ptr_nonnull(s = sasl_new(SASL_LOGIN, "tim", pw));
+	ck_assert_int_eq(step_str(s, "Username:", &r, err, sizeof err),
+	    SASL_CONTINUE);
+	ck_assert_int_eq(step_str(s, "Password:", &r, err, sizeof err),
+	    SASL_CONTINUE);
+	ck_buf_str(&r, pw);
+	ck_assert_ptr_nonnull(buf_reserve(&r, 65536));
+	buf_free(&r);
+	sasl_free(s);
+	ck_assert_uint_eq(t_watch_end(), 0);
+}
+END_TEST
+
+/* A challenge longer than any server sends is refused, not copied. */
+START_TEST(challenge_capped)
+{
+	static char	 big[65537];
+	struct sasl	*s;
+	struct buf	 r;
+	char		 err[256];
+
+	memset(big, 'x', sizeof big);
+	buf_init(&r, 0);
+	ck_assert_ptr_nonnull(s = sasl_new(SASL_LOGIN, "tim", "pw"));
+	ck_assert_int_eq(sasl_step(s, big, sizeof big, &r, err, sizeof err),
+	    SASL_FAIL);
+	ck_assert_str_eq(err, "challenge too long");
+	ck_assert_int_eq(sasl_step(s, big, sizeof big - 1, &r, err,
+	    sizeof err), SASL_CONTINUE);
+	ck_buf_str(&r, "tim");
+	buf_free(&r);
+	sasl_free(s);
+}
+END_TEST
+
+START_TEST(crypto_digests)
+{
+	unsigned char	 md[CRYPTO_MD_MAX];
+	char		 h[2 * CRYPTO_MD_MAX + 1];
 	size_t		 n;
 
-	ck_assert_uint_eq(tls_md_size(TLS_MD_MD5), 16);
-	ck_assert_uint_eq(tls_md_size(TLS_MD_SHA1), 20);
-	ck_assert_uint_eq(tls_md_size(TLS_MD_SHA256), 32);
+	ck_assert_uint_eq(crypto_md_size(CRYPTO_MD_MD5), 16);
+	ck_assert_uint_eq(crypto_md_size(CRYPTO_MD_SHA1), 20);
+	ck_assert_uint_eq(crypto_md_size(CRYPTO_MD_SHA256), 32);
 	/* FIPS 180-2 appendix B.1 / A.1, RFC 1321 appendix A.5. */
-	ck_assert_int_eq(tls_digest(TLS_MD_SHA256, "abc", 3, md, &n), 0);
+	ck_assert_int_eq(crypto_digest(CRYPTO_MD_SHA256, "abc", 3, md, &n), 0);
 	ck_assert_uint_eq(n, 32);
 	hex(md, n, h);
 	ck_assert_str_eq(h, "ba7816bf8f01cfea414140de5dae2223"
 	    "b00361a396177a9cb410ff61f20015ad");
-	ck_assert_int_eq(tls_digest(TLS_MD_SHA1, "abc", 3, md, &n), 0);
+	ck_assert_int_eq(crypto_digest(CRYPTO_MD_SHA1, "abc", 3, md, &n), 0);
 	hex(md, n, h);
 	ck_assert_str_eq(h, "a9993e364706816aba3e25717850c26c9cd0d89d");
-	ck_assert_int_eq(tls_digest(TLS_MD_MD5, "abc", 3, md, &n), 0);
+	ck_assert_int_eq(crypto_digest(CRYPTO_MD_MD5, "abc", 3, md, &n), 0);
 	hex(md, n, h);
 	ck_assert_str_eq(h, "900150983cd24fb0d6963f7d28e17f72");
-	ck_assert_int_eq(tls_digest(TLS_MD_SHA256, "", 0, md, &n), 0);
+	ck_assert_int_eq(crypto_digest(CRYPTO_MD_SHA256, "", 0, md, &n), 0);
 	hex(md, n, h);
 	ck_assert_str_eq(h, "e3b0c44298fc1c149afbf4c8996fb924"
 	    "27ae41e4649b934ca495991b7852b855");
 }
 END_TEST
 
-START_TEST(tls_hmacs)
+START_TEST(crypto_hmacs)
 {
 	static const char	 data[] = "what do ya want for nothing?";
-	unsigned char		 mac[TLS_MD_MAX];
-	char			 h[2 * TLS_MD_MAX + 1];
+	unsigned char		 mac[CRYPTO_MD_MAX];
+	char			 h[2 * CRYPTO_MD_MAX + 1];
 	size_t			 n;
 
 	/* RFC 4231 test case 2. */
-	ck_assert_int_eq(tls_hmac(TLS_MD_SHA256, "Jefe", 4, data,
+	ck_assert_int_eq(crypto_hmac(CRYPTO_MD_SHA256, "Jefe", 4, data,
 	    sizeof data - 1, mac, &n), 0);
 	ck_assert_uint_eq(n, 32);
 	hex(mac, n, h);
 	ck_assert_str_eq(h, "5bdcc146bf60754e6a042426089575c7"
 	    "5a003f089d2739839dec58b964ec3843");
 	/* RFC 2202 test cases 2. */
-	ck_assert_int_eq(tls_hmac(TLS_MD_SHA1, "Jefe", 4, data,
+	ck_assert_int_eq(crypto_hmac(CRYPTO_MD_SHA1, "Jefe", 4, data,
 	    sizeof data - 1, mac, &n), 0);
 	hex(mac, n, h);
 	ck_assert_str_eq(h, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
-	ck_assert_int_eq(tls_hmac(TLS_MD_MD5, "Jefe", 4, data,
+	ck_assert_int_eq(crypto_hmac(CRYPTO_MD_MD5, "Jefe", 4, data,
 	    sizeof data - 1, mac, &n), 0);
 	hex(mac, n, h);
 	ck_assert_str_eq(h, "750c783e6ab0b503eaa86e310a5db738");
 	/* An empty key and message. */
-	ck_assert_int_eq(tls_hmac(TLS_MD_SHA256, NULL, 0, "", 0, mac, &n),
+	ck_assert_int_eq(crypto_hmac(CRYPTO_MD_SHA256, NULL, 0, "", 0, mac, &n),
 	    0);
 	hex(mac, n, h);
 	ck_assert_str_eq(h, "b613679a0814d9ec772f95d778c35fc5"
@@ -623,7 +683,7 @@ START_TEST(tls_hmacs)
 }
 END_TEST
 
-START_TEST(tls_pbkdf2_rfc6070)
+START_TEST(crypto_pbkdf2_rfc6070)
 {
 	static const struct {
 		const char	*p;
@@ -651,35 +711,35 @@ START_TEST(tls_pbkdf2_rfc6070)
 	size_t		 i;
 
 	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
-		ck_assert_int_eq(tls_pbkdf2(TLS_MD_SHA1, v[i].p, v[i].plen,
+		ck_assert_int_eq(crypto_pbkdf2(CRYPTO_MD_SHA1, v[i].p, v[i].plen,
 		    v[i].s, v[i].slen, v[i].c, dk, v[i].dklen), 0);
 		hex(dk, v[i].dklen, h);
 		ck_assert_str_eq(h, v[i].dk);
 	}
-	ck_assert_int_eq(tls_pbkdf2(TLS_MD_SHA1, "p", 1, "s", 1, 0, dk, 20),
+	ck_assert_int_eq(crypto_pbkdf2(CRYPTO_MD_SHA1, "p", 1, "s", 1, 0, dk, 20),
 	    -1);
 	ck_assert_int_eq(errno, EINVAL);
-	ck_assert_int_eq(tls_pbkdf2(TLS_MD_SHA1, "p", 1, "s", 1, 1, dk, 0),
+	ck_assert_int_eq(crypto_pbkdf2(CRYPTO_MD_SHA1, "p", 1, "s", 1, 1, dk, 0),
 	    -1);
 }
 END_TEST
 
-START_TEST(tls_random_memeq)
+START_TEST(random_memeq)
 {
 	unsigned char	 a[32], b[32];
 
 	memset(a, 0, sizeof a);
 	memset(b, 0, sizeof b);
-	ck_assert(tls_memeq(a, b, sizeof a));
-	ck_assert_int_eq(tls_random(a, sizeof a), 0);
-	ck_assert_int_eq(tls_random(b, sizeof b), 0);
-	ck_assert(!tls_memeq(a, b, sizeof a));
+	ck_assert(crypto_memeq(a, b, sizeof a));
+	ck_assert_int_eq(util_random(a, sizeof a), 0);
+	ck_assert_int_eq(util_random(b, sizeof b), 0);
+	ck_assert(!crypto_memeq(a, b, sizeof a));
 	memcpy(b, a, sizeof a);
-	ck_assert(tls_memeq(a, b, sizeof a));
+	ck_assert(crypto_memeq(a, b, sizeof a));
 	b[31] ^= 1;
-	ck_assert(!tls_memeq(a, b, sizeof a));
-	ck_assert(tls_memeq(a, b, 31));
-	ck_assert(tls_memeq(a, b, 0));
+	ck_assert(!crypto_memeq(a, b, sizeof a));
+	ck_assert(crypto_memeq(a, b, 31));
+	ck_assert(crypto_memeq(a, b, 0));
 }
 END_TEST
 
@@ -706,11 +766,13 @@ sasl_suite(void)
 	tcase_add_test(tc, xoauth2);
 	tcase_add_test(tc, oauthbearer_rfc7628);
 	tcase_add_test(tc, external);
+	tcase_add_test(tc, response_buffer_secret);
+	tcase_add_test(tc, challenge_capped);
 	suite_add_tcase(s, tc);
-	tcase_add_test(tp, tls_digests);
-	tcase_add_test(tp, tls_hmacs);
-	tcase_add_test(tp, tls_pbkdf2_rfc6070);
-	tcase_add_test(tp, tls_random_memeq);
+	tcase_add_test(tp, crypto_digests);
+	tcase_add_test(tp, crypto_hmacs);
+	tcase_add_test(tp, crypto_pbkdf2_rfc6070);
+	tcase_add_test(tp, random_memeq);
 	suite_add_tcase(s, tp);
 	return s;
 }
