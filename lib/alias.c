@@ -10,15 +10,12 @@
  * element handed to addr_parse_list().  The entries, inline ones first,
  * are then sorted by name (ASCII case folded) and by order of definition,
  * and every definition but the first of a name is dropped with a warning.
- * Lookups are a binary search.
+ * Lookups are a binary search; an entry's index is its place in the
+ * sorted array.
  *
  * Invariants: after alias_load() the entries are sorted, their names are
  * distinct without regard to case, and every entry has at least one
- * target; the db is never written again.  An expansion never pushes more
- * than ALIAS_DEPTH_MAX entries on its chain, and each entry is expanded
- * at most once a call unless a deeper position could exceed the depth
- * limit, so a call costs at most ALIAS_DEPTH_MAX times the size of the
- * db however the aliases share sub-lists.
+ * target; the db is never written again.
  *
  * Security: the aliases file is configuration chosen by root, but it is
  * still read with caps on its size, its line length and its number of
@@ -45,23 +42,9 @@
 #include "util.h"
 
 #define ALIAS_QUOTE_MAX	200	/* bytes of outside text quoted in messages */
-#define ALIAS_CHAIN_MAX	1024	/* bytes of a chain shown in messages */
 
 static const char alias_nodeliver[] =
     "cannot be delivered by sendq (it relays everything to the smarthost)";
-
-enum alias_kind {
-	ALIAS_ADDR,		/* an address; a bare local name is looked up */
-	ALIAS_FINAL,		/* "\name": never looked up */
-	ALIAS_PIPE,		/* "|command" */
-	ALIAS_FILE,		/* "/path/file" */
-	ALIAS_INCLUDE,		/* ":include:/path" */
-};
-
-struct alias_target {
-	enum alias_kind	 kind;
-	char		*text;	/* the address, or the form without quotes */
-};
 
 struct alias_entry {
 	char		*name;	/* as defined, quotes removed */
@@ -275,10 +258,57 @@ alias_lookup(const struct alias_db *db, const char *name)
 	return NULL;
 }
 
-static bool
-alias_unsupported_kind(enum alias_kind k)
+int
+alias_find(const struct alias_db *db, const char *rcpt, size_t *index)
 {
-	return k == ALIAS_PIPE || k == ALIAS_FILE || k == ALIAS_INCLUDE;
+	const struct alias_entry	*e = NULL;
+	struct buf			 key;
+	size_t				 len = strlen(rcpt);
+	ssize_t				 q = 0;
+
+	if (db == NULL || db->n == 0 || addr_domain(rcpt) != NULL)
+		return 0;
+	/* A local part that is one quoted string: its text. */
+	buf_init(&key, 0);
+	if (rcpt[0] == '"' && (q = alias_unquote(rcpt, len, &key)) == -1) {
+		buf_free(&key);
+		return -1;
+	}
+	e = alias_lookup(db, (size_t)q == len ? buf_str(&key) : rcpt);
+	buf_free(&key);
+	if (e == NULL)
+		return 0;
+	*index = (size_t)(e - db->e);
+	return 1;
+}
+
+const char *
+alias_name(const struct alias_db *db, size_t index)
+{
+	return db->e[index].name;
+}
+
+const struct alias_target *
+alias_targets(const struct alias_db *db, size_t index, size_t *n)
+{
+	*n = db->e[index].nt;
+	return db->e[index].t;
+}
+
+bool
+alias_deliverable(const struct alias_target *t)
+{
+	return t->kind == ALIAS_ADDR || t->kind == ALIAS_FINAL;
+}
+
+void
+alias_refusal(const char *name, const struct alias_target *t, char *dst,
+    size_t len)
+{
+	char	 quoted[4 * ALIAS_QUOTE_MAX + 1];
+
+	snprintf(dst, len, "alias %s: \"%s\" %s", name, alias_quote(quoted,
+	    sizeof quoted, t->text, strlen(t->text)), alias_nodeliver);
 }
 
 size_t
@@ -287,8 +317,7 @@ alias_unsupported(const struct alias_db *db, char *first, size_t len)
 	const struct alias_entry	*fe = NULL;
 	const struct alias_target	*ft = NULL;
 	size_t				 i, j, n = 0;
-	char				 where[512];
-	char				 quoted[4 * ALIAS_QUOTE_MAX + 1];
+	char				 where[512], why[1024];
 
 	if (first != NULL && len > 0)
 		first[0] = '\0';
@@ -296,7 +325,7 @@ alias_unsupported(const struct alias_db *db, char *first, size_t len)
 		return 0;
 	for (i = 0; i < db->n; i++)
 		for (j = 0; j < db->e[i].nt; j++) {
-			if (!alias_unsupported_kind(db->e[i].t[j].kind))
+			if (alias_deliverable(&db->e[i].t[j]))
 				continue;
 			n++;
 			if (fe == NULL || db->e[i].seq < fe->seq) {
@@ -304,11 +333,11 @@ alias_unsupported(const struct alias_db *db, char *first, size_t len)
 				ft = &db->e[i].t[j];
 			}
 		}
-	if (fe != NULL && first != NULL && len > 0)
-		snprintf(first, len, "%s: alias %s: \"%s\" %s",
-		    alias_where(fe, fe->line, where, sizeof where), fe->name,
-		    alias_quote(quoted, sizeof quoted, ft->text,
-		    strlen(ft->text)), alias_nodeliver);
+	if (fe != NULL && first != NULL && len > 0) {
+		alias_refusal(fe->name, ft, why, sizeof why);
+		snprintf(first, len, "%s: %s", alias_where(fe, fe->line, where,
+		    sizeof where), why);
+	}
 	return n;
 }
 
@@ -967,184 +996,4 @@ out:
 		return NULL;
 	}
 	return db;
-}
-
-/* ------------------------------------------------------------------ */
-/* Expansion */
-
-struct alias_expander {
-	const struct alias_db	*db;
-	struct addr_list	*out;
-	size_t			 n0;	/* out->n before the call */
-	const struct alias_entry *chain[ALIAS_DEPTH_MAX];
-	size_t			 depth;
-	unsigned char		*height;	/* per entry; 0: not expanded */
-	struct buf		 key;
-	char			*err;
-	size_t			 errlen;
-};
-
-/*
- * The name to look up for a local address: the text of a local part
- * that is one quoted string, else the address itself.  NULL on ENOMEM.
- */
-static const char *
-alias_key(const char *rcpt, struct buf *key)
-{
-	size_t	 len = strlen(rcpt);
-	ssize_t	 q;
-
-	if (rcpt[0] != '"')
-		return rcpt;
-	if ((q = alias_unquote(rcpt, len, key)) == -1)
-		return NULL;
-	return (size_t)q == len ? buf_str(key) : rcpt;
-}
-
-/* "a -> b -> c" (and " -> last" when last is not NULL) into dst. */
-static void
-alias_chain(const struct alias_expander *x, const struct alias_entry *last,
-    char *dst, size_t len)
-{
-	struct buf	 b;
-	size_t		 i;
-
-	buf_init(&b, ALIAS_CHAIN_MAX);
-	for (i = 0; i < x->depth; i++)
-		if (buf_printf(&b, "%s%s", i ? " -> " : "",
-		    x->chain[i]->name) == -1)
-			break;
-	if (last != NULL)
-		(void)buf_printf(&b, " -> %s", last->name);
-	snprintf(dst, len, "%s", buf_str(&b));
-	buf_free(&b);
-}
-
-static int
-alias_emit(struct alias_expander *x, const char *addr)
-{
-	if (addr_list_add(x->out, addr) == -1)
-		return alias_oom(x->err, x->errlen);
-	if (x->out->n - x->n0 > ALIAS_RESULT_MAX) {
-		snprintf(x->err, x->errlen, "alias %s expands to more than %d "
-		    "addresses", x->chain[0]->name, ALIAS_RESULT_MAX);
-		return -1;
-	}
-	return 0;
-}
-
-static bool
-alias_in_chain(const struct alias_expander *x, const struct alias_entry *e)
-{
-	size_t	 i;
-
-	for (i = 0; i < x->depth; i++)
-		if (x->chain[i] == e)
-			return true;
-	return false;
-}
-
-/* Expands e, which is not on the chain.  Returns the height of its
- * expansion (1: no alias below it), or -1 with x->err set. */
-static int
-alias_expand_entry(struct alias_expander *x, const struct alias_entry *e)
-{
-	const struct alias_entry	*c;
-	const char			*key;
-	char				 chain[ALIAS_CHAIN_MAX];
-	char				 quoted[4 * ALIAS_QUOTE_MAX + 1];
-	size_t				 i, ci;
-	int				 h = 0, r;
-
-	if (x->depth == ALIAS_DEPTH_MAX) {
-		alias_chain(x, e, chain, sizeof chain);
-		snprintf(x->err, x->errlen, "alias expansion deeper than %d "
-		    "levels: %s", ALIAS_DEPTH_MAX, chain);
-		return -1;
-	}
-	x->chain[x->depth++] = e;
-	for (i = 0; i < e->nt; i++) {
-		const struct alias_target *t = &e->t[i];
-
-		if (alias_unsupported_kind(t->kind)) {
-			snprintf(x->err, x->errlen, "alias %s: \"%s\" %s",
-			    e->name, alias_quote(quoted, sizeof quoted,
-			    t->text, strlen(t->text)), alias_nodeliver);
-			return -1;
-		}
-		if (t->kind == ALIAS_FINAL || addr_domain(t->text) != NULL) {
-			if (alias_emit(x, t->text) == -1)
-				return -1;
-			continue;
-		}
-		if ((key = alias_key(t->text, &x->key)) == NULL)
-			return alias_oom(x->err, x->errlen);
-		c = alias_lookup(x->db, key);
-		if (c == NULL || c == e) {	/* final, or a self-reference */
-			if (alias_emit(x, t->text) == -1)
-				return -1;
-			continue;
-		}
-		if (alias_in_chain(x, c)) {
-			alias_chain(x, c, chain, sizeof chain);
-			snprintf(x->err, x->errlen, "alias loop: %s", chain);
-			return -1;
-		}
-		ci = (size_t)(c - x->db->e);
-		if (x->height[ci] != 0 &&
-		    x->depth + x->height[ci] <= ALIAS_DEPTH_MAX) {
-			/* Done already, and not too deep from here either. */
-			r = x->height[ci];
-		} else if ((r = alias_expand_entry(x, c)) == -1)
-			return -1;
-		if (r > h)
-			h = r;
-	}
-	x->depth--;
-	x->height[e - x->db->e] = (unsigned char)(h + 1);
-	return h + 1;
-}
-
-int
-alias_expand(const struct alias_db *db, const char *rcpt,
-    struct addr_list *out, char *err, size_t errlen)
-{
-	struct alias_expander	 x;
-	const struct alias_entry *e = NULL;
-	const char		*key;
-	int			 r = -1;
-
-	memset(&x, 0, sizeof x);
-	x.db = db;
-	x.out = out;
-	x.n0 = out->n;
-	x.err = err;
-	x.errlen = errlen;
-	buf_init(&x.key, 0);
-	if (db != NULL && db->n > 0 && addr_domain(rcpt) == NULL) {
-		if ((key = alias_key(rcpt, &x.key)) == NULL) {
-			alias_oom(err, errlen);
-			goto out;
-		}
-		e = alias_lookup(db, key);
-	}
-	if (e == NULL) {
-		if (addr_list_add(out, rcpt) == -1) {
-			alias_oom(err, errlen);
-			goto out;
-		}
-		r = 0;
-		goto out;
-	}
-	if ((x.height = calloc(db->n, 1)) == NULL) {
-		alias_oom(err, errlen);
-		goto out;
-	}
-	r = alias_expand_entry(&x, e) == -1 ? -1 : 0;
-out:
-	if (r == -1)
-		addr_list_truncate(out, x.n0);
-	free(x.height);
-	buf_free(&x.key);
-	return r;
 }

@@ -1,7 +1,8 @@
 /*
- * alias: local alias expansion, from the inline `alias NAME { to = ... }`
+ * alias: the local aliases, from the inline `alias NAME { to = ... }`
  * sections of sendq.conf and from a sendmail-format aliases file
- * (aliases(5)).
+ * (aliases(5)): loaded, checked and looked up here, expanded by
+ * resolve_expand() (resolve.h).
  *
  * sendq never delivers locally: an alias only rewrites a bare local name
  * into other recipients, which are then qualified with `domain` and
@@ -33,9 +34,8 @@
  * up).
  *
  * Limits: the file at most ALIAS_FILE_MAX bytes, a line at most
- * ALIAS_LINE_MAX bytes, at most ALIAS_NAMES_MAX names in the file; an
- * expansion at most ALIAS_DEPTH_MAX aliases deep and at most
- * ALIAS_RESULT_MAX resulting addresses.
+ * ALIAS_LINE_MAX bytes, at most ALIAS_NAMES_MAX names in the file (and
+ * see resolve.h for the limits of an expansion).
  *
  * Ownership: the db owns every string it returns; alias_free() releases
  * them all.  A db is only read after alias_load(), so it may be shared.
@@ -43,18 +43,30 @@
 #ifndef SENDQ_ALIAS_H
 #define SENDQ_ALIAS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-#include "addr.h"
 #include "conf.h"
 
 #define ALIAS_FILE_MAX		(1024 * 1024)
 #define ALIAS_LINE_MAX		(64 * 1024)
 #define ALIAS_NAMES_MAX		10000
-#define ALIAS_DEPTH_MAX		20
-#define ALIAS_RESULT_MAX	1000
 
 struct alias_db;
+
+/* What an alias names. */
+enum alias_kind {
+	ALIAS_ADDR,		/* an address; a bare local name is looked up */
+	ALIAS_FINAL,		/* "\name": never looked up */
+	ALIAS_PIPE,		/* "|command" */
+	ALIAS_FILE,		/* "/path/file" */
+	ALIAS_INCLUDE,		/* ":include:/path" */
+};
+
+struct alias_target {
+	enum alias_kind	 kind;
+	char		*text;	/* the address, or the form without quotes */
+};
 
 /*
  * Loads the inline aliases of conf, then conf->aliases_file (none when
@@ -81,23 +93,30 @@ void	alias_free(struct alias_db *db);
 size_t	alias_count(const struct alias_db *db);
 
 /*
- * Expands one recipient.  Only a bare local name (no '@' outside quotes)
- * is looked up, recursively; an address with a domain, or a name that is
- * not an alias, is final and is added as it is (unqualified: the caller
- * qualifies).  A target naming the alias it belongs to is final (sendmail
- * treats a self-reference so), as is a "\name" target.  Results are added
- * to out with addr_list_add (so duplicates are dropped).
+ * Lookups, for resolve_expand().  An alias is known by its index, from 0
+ * to alias_count(db) - 1, for the life of the db.
  *
- * Returns 0, or -1 with out as it was before the call and err one of:
- *   "alias loop: a -> b -> a"
- *   "alias expansion deeper than 20 levels: a -> b -> ..."
- *   "alias NAME expands to more than 1000 addresses"
- *   "alias NAME: \"|cmd\" cannot be delivered by sendq (it relays
- *    everything to the smarthost)"
- *   "out of memory"
+ * alias_find() says whether rcpt names an alias: only a bare local name
+ * (no '@' outside quotes) is looked up, without regard to ASCII case,
+ * and a local part that is one quoted string by its text ("root" is
+ * root).  Returns 1 with *index set, 0 when rcpt names no alias (or db
+ * is NULL), -1 on ENOMEM.  alias_name() and alias_targets() return what
+ * the db owns: the alias's name, and its targets (*n >= 1 of them).
  */
-int	alias_expand(const struct alias_db *db, const char *rcpt,
-	    struct addr_list *out, char *err, size_t errlen);
+int	alias_find(const struct alias_db *db, const char *rcpt,
+	    size_t *index);
+const char *alias_name(const struct alias_db *db, size_t index);
+const struct alias_target *alias_targets(const struct alias_db *db,
+	    size_t index, size_t *n);
+
+/* Whether sendq can deliver to a target: not "|cmd", "/file" nor
+ * ":include:". */
+bool	alias_deliverable(const struct alias_target *t);
+/* Why it cannot, into dst (at most len bytes, NUL-terminated):
+ * "alias NAME: \"|cmd\" cannot be delivered by sendq (it relays
+ * everything to the smarthost)", the target escaped. */
+void	alias_refusal(const char *name, const struct alias_target *t,
+	    char *dst, size_t len);
 
 /*
  * The number of undeliverable targets ("|cmd", "/file", ":include:")

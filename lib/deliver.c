@@ -31,6 +31,7 @@
 #include "buf.h"
 #include "deliver.h"
 #include "log.h"
+#include "resolve.h"
 #include "secret.h"
 #include "smtp.h"
 #include "util.h"
@@ -318,46 +319,46 @@ deliver_reply_text(char *dst, size_t len, const struct smtp_reply *r,
 }
 
 /*
- * postmaster through the aliases, each address qualified: a name like
+ * postmaster, resolved as any recipient is (resolve_rcpt): through the
+ * aliases, each address qualified and kept once, so that a name like
  * "root" reaches the mailboxes its alias names, as a cron mail to root
- * would.  Worked out once for a struct deliver; NULL when memory ran
- * out.
+ * would, and -bv shows where.  When the aliases cannot be read or
+ * expanded, the name is used as it is.  Worked out once for a struct
+ * deliver; NULL when memory ran out or postmaster is no address.
  */
 static const struct addr_list *
 deliver_postmaster(struct deliver *d)
 {
+	struct resolve_params	 rp;
+	struct resolve_result	 rr;
 	struct alias_db		*db;
-	struct addr_list	 exp;
-	char			 err[512], *q;
-	size_t			 i;
+	const char		*pm = d->conf->postmaster;
+	char			 err[512];
 
 	if (d->pm_ready)
 		return d->pm.n > 0 ? &d->pm : NULL;
 	d->pm_ready = true;
-	addr_list_init(&exp);
 	if ((db = alias_load(d->conf, err, sizeof err)) == NULL)
-		log_warnx("postmaster %s: aliases not applied: %s",
-		    d->conf->postmaster, err);
-	else if (alias_expand(db, d->conf->postmaster, &exp, err,
-	    sizeof err) == -1)
-		log_warnx("postmaster %s: %s; the name is used as it is",
-		    d->conf->postmaster, err);
+		log_warnx("postmaster %s: aliases not applied: %s", pm, err);
+	memset(&rp, 0, sizeof rp);
+	rp.conf = d->conf;
+	rp.aliases = db;
+	resolve_init(&rr);
+	if (resolve_rcpt(&rp, pm, &rr) != RESOLVE_OK && db != NULL) {
+		log_warnx("postmaster %s: %s; the name is used as it is", pm,
+		    rr.err);
+		resolve_free(&rr);
+		rp.aliases = NULL;
+		(void)resolve_rcpt(&rp, pm, &rr);
+	}
 	alias_free(db);
-	if (exp.n == 0 && addr_list_add(&exp, d->conf->postmaster) == -1) {
-		addr_list_free(&exp);
-		return NULL;
+	if (rr.status != RESOLVE_OK)
+		log_warnx("postmaster %s: %s", pm, rr.err);
+	else {
+		d->pm = rr.rcpts;
+		addr_list_init(&rr.rcpts);
 	}
-	for (i = 0; i < exp.n; i++) {
-		q = addr_qualify(exp.v[i], d->conf->domain);
-		if (q == NULL || addr_list_add(&d->pm, q) == -1) {
-			free(q);
-			addr_list_free(&d->pm);
-			addr_list_init(&d->pm);
-			break;
-		}
-		free(q);
-	}
-	addr_list_free(&exp);
+	resolve_free(&rr);
 	return d->pm.n > 0 ? &d->pm : NULL;
 }
 

@@ -1,9 +1,10 @@
 /*
  * submit: one message into the queue, the same way whoever hands it in
- * (sendmail -bm, or each DATA of the -bs server): envelope sender and
- * its permission, account choice and its "from", recipients parsed,
- * expanded through the aliases, qualified and deduplicated, the message read (mail.c), then committed
- * (queue.c) and logged.
+ * (sendmail -bm, or each DATA of the -bs server): the envelope sender,
+ * its permission and its account, and the recipients, resolved by
+ * resolve.c; the message read (mail.c), then committed (queue.c) and
+ * logged.  submit_verify() is a submission that stops before the queue
+ * (sendmail -bv), so that both say the same of the same addresses.
  *
  * Invariant: SUBMIT_OK means the message is on disk, fsynced with its
  * directory; any other status means nothing of it is left in the queue.
@@ -19,9 +20,7 @@
 #include "conf.h"
 #include "mail.h"
 #include "queue.h"
-
-/* The most recipients one message may have, after alias expansion. */
-#define SUBMIT_RCPT_MAX	1000
+#include "resolve.h"
 
 struct submit_params {
 	const struct conf *conf;
@@ -47,7 +46,7 @@ enum submit_status {
 	SUBMIT_RATE_LIMITED,	/* rate_limit reached for this uid, or
 				 * its counter unusable (err says) */
 	SUBMIT_NO_RCPTS,	/* no recipient in the message (-t), or too
-				 * many recipients */
+				 * many recipients (RESOLVE_RCPT_MAX) */
 	SUBMIT_MAIL,		/* mail_read failed: see mail */
 	SUBMIT_SPOOL,		/* the queue could not take it: see error */
 	SUBMIT_NOMEM,
@@ -64,6 +63,17 @@ struct submit_result {
 };
 
 int	submit(const struct submit_params *p, const struct mail_source *src,
+	    struct submit_result *res);
+
+/*
+ * What submit() would say of p's sender and recipients (p->extract and
+ * the message aside), without reading or queueing anything: 0, or -1
+ * with res as submit() fills it.  The resolution, address by address,
+ * is left in *rr (resolve_free it in either case).  Unlike submit(), an
+ * address that cannot be resolved does not stop it, so that each one is
+ * reported.
+ */
+int	submit_verify(const struct submit_params *p, struct resolve_result *rr,
 	    struct submit_result *res);
 
 #endif

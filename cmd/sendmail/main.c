@@ -41,13 +41,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "addr.h"
 #include "alias.h"
 #include "buf.h"
 #include "conf.h"
 #include "log.h"
 #include "mail.h"
 #include "queue.h"
+#include "resolve.h"
 #include "showq.h"
 #include "smtpd.h"
 #include "submit.h"
@@ -635,6 +635,62 @@ load_aliases(const struct conf *conf)
 	return db;
 }
 
+/* Who calls, as a submission needs to know. */
+struct caller {
+	uid_t		 uid;
+	char		*login;
+	char		*gecos;		/* the passwd full name, or NULL */
+	struct alias_db	*aliases;
+};
+
+/* EX_OK, or the exit status with the error said. */
+static int
+caller_load(struct caller *c, const struct conf *conf)
+{
+	struct passwd	*pw;
+
+	memset(c, 0, sizeof *c);
+	c->uid = getuid();
+	if ((c->aliases = load_aliases(conf)) == NULL)
+		return EX_CONFIG;
+	pw = getpwuid(c->uid);
+	if ((c->login = login_name(c->uid, pw)) == NULL) {
+		alias_free(c->aliases);
+		return EX_TEMPFAIL;
+	}
+	c->gecos = gecos_name(pw);
+	return EX_OK;
+}
+
+static void
+caller_free(struct caller *c)
+{
+	alias_free(c->aliases);
+	free(c->login);
+	free(c->gecos);
+}
+
+/* A submission of the command line's message and addresses. */
+static void
+submission(struct submit_params *sp, const struct opts *o,
+    const struct conf *conf, const struct caller *c)
+{
+	memset(sp, 0, sizeof *sp);
+	sp->conf = conf;
+	sp->aliases = c->aliases;
+	sp->uid = c->uid;
+	sp->login = c->login;
+	sp->fullname = o->fullname != NULL ? o->fullname : c->gecos;
+	sp->from = o->from;
+	sp->rcpts = o->rcpts;
+	sp->nrcpts = (size_t)o->nrcpts;
+	sp->extract = o->extract;
+	sp->dot_ends = !o->ignore_dots;
+	sp->dsn_notify = o->dsn_notify[0] != '\0' ? o->dsn_notify : NULL;
+	sp->dsn_ret = o->dsn_ret;
+	sp->dsn_envid = o->dsn_envid;
+}
+
 /* -bi: there is no database to build; check the aliases and count. */
 static int
 do_aliases(const struct conf *conf)
@@ -704,112 +760,82 @@ print_route(const struct conf_account *a, bool hosts)
 }
 
 /*
+ * The lines of -bv: each address given, where each of its recipients
+ * goes (a recipient that an earlier address reaches already is not
+ * listed again), or why it cannot go anywhere.  What the caller wrote
+ * is escaped before it reaches the terminal.
+ */
+static void
+print_verified(const struct resolve_result *rr, bool hosts)
+{
+	const struct resolve_given	*g;
+	struct buf			 text;
+	size_t				 i, k;
+
+	buf_init(&text, 0);
+	for (i = 0; i < rr->ngiven; i++) {
+		g = &rr->given[i];
+		buf_reset(&text);
+		if (util_escape(&text, g->text, strlen(g->text), NULL) == -1)
+			(void)buf_addstr(&text, "(out of memory)");
+		if (g->err != NULL)
+			printf("%s... undeliverable: %s\n", buf_str(&text),
+			    g->err);
+		for (k = g->first; k < g->first + g->n; k++) {
+			printf("%s... deliverable: ", buf_str(&text));
+			if (strcmp(rr->rcpts.v[k], g->text) != 0)
+				printf("as %s, ", rr->rcpts.v[k]);
+			print_route(rr->account, hosts);
+		}
+	}
+	buf_free(&text);
+}
+
+/*
  * -bv: where each address would go, after aliases and qualification, and
  * through which account (chosen by the sender, as for mail) and, for
- * root and group sendq, which hosts; nothing is sent.  67 when an
- * address cannot be resolved.
+ * root and group sendq, which hosts; nothing is sent.  The addresses
+ * are checked as a submission checks them (submit_verify), so the exit
+ * status is the one a submission would have: 67 when an address cannot
+ * be resolved, 77 for a -f the caller may not give, 65 for too many.
  */
 static int
 do_verify(const struct opts *o, const struct conf *conf)
 {
-	const struct conf_account *a;
-	struct alias_db		*db;
-	struct addr_list	 in, out;
-	struct passwd		*pw;
-	char			 err[1024], *sender, *login, *q;
-	size_t			 i, k, h;
-	int			 ex = EX_OK;
-	bool			 hosts = caller_reads_config();
+	struct caller		 c;
+	struct submit_params	 sp;
+	struct submit_result	 sr;
+	struct resolve_result	 rr;
+	int			 ex;
 
 	if (o->nrcpts == 0)
 		usage("-bv needs addresses");
-	if ((db = load_aliases(conf)) == NULL)
-		return EX_CONFIG;
-	pw = getpwuid(getuid());
-	login = login_name(getuid(), pw);
-	if (o->from != NULL && (q = addr_parse_one(o->from, err,
-	    sizeof err)) != NULL) {
-		sender = addr_qualify(q, conf->domain);
-		free(q);
-	} else
-		sender = login != NULL ? addr_qualify(login, conf->domain) :
-		    NULL;
-	if (sender == NULL) {
-		alias_free(db);
-		free(login);
-		return EX_TEMPFAIL;
-	}
-	a = conf_account_for(conf, sender);
-	for (i = 0; i < (size_t)o->nrcpts; i++) {
-		addr_list_init(&in);
-		addr_list_init(&out);
-		if (addr_parse_arg(o->rcpts[i], &in, err, sizeof err) == -1) {
-			printf("%s... undeliverable: %s\n", o->rcpts[i], err);
-			ex = EX_NOUSER;
-		}
-		for (k = 0; k < in.n; k++) {
-			addr_list_free(&out);
-			if (alias_expand(db, in.v[k], &out, err,
-			    sizeof err) == -1) {
-				printf("%s... undeliverable: %s\n", in.v[k],
-				    err);
-				ex = EX_NOUSER;
-				continue;
-			}
-			for (h = 0; h < out.n; h++) {
-				if ((q = addr_qualify(out.v[h],
-				    conf->domain)) == NULL)
-					continue;
-				printf("%s... deliverable: ", in.v[k]);
-				if (out.n > 1 || strcmp(q, in.v[k]) != 0)
-					printf("as %s, ", q);
-				free(q);
-				print_route(a, hosts);
-			}
-		}
-		addr_list_free(&in);
-		addr_list_free(&out);
-	}
-	alias_free(db);
-	free(sender);
-	free(login);
-	return ex;
+	if ((ex = caller_load(&c, conf)) != EX_OK)
+		return ex;
+	submission(&sp, o, conf, &c);
+	(void)submit_verify(&sp, &rr, &sr);
+	print_verified(&rr, caller_reads_config());
+	/* An address that failed said so on its line; the rest here. */
+	if (sr.status != SUBMIT_OK && (rr.status != RESOLVE_BAD_ADDRESS ||
+	    rr.ngiven == 0))
+		errx_msg("%s", sr.err);
+	resolve_free(&rr);
+	caller_free(&c);
+	return exit_for(&sr);
 }
 
 static int
 do_send(const struct opts *o, const struct conf *conf)
 {
+	struct caller		 c;
 	struct submit_params	 sp;
 	struct submit_result	 sr;
 	struct mail_source	 src;
-	struct alias_db		*aliases;
-	struct passwd		*pw;
-	char			*login, *gecos;
-	uid_t			 uid = getuid();
 	int			 in_fd = STDIN_FILENO, delivery, ex;
 
-	if ((aliases = load_aliases(conf)) == NULL)
-		return EX_CONFIG;
-	pw = getpwuid(uid);
-	if ((login = login_name(uid, pw)) == NULL) {
-		alias_free(aliases);
-		return EX_TEMPFAIL;
-	}
-	gecos = gecos_name(pw);
-	memset(&sp, 0, sizeof sp);
-	sp.conf = conf;
-	sp.aliases = aliases;
-	sp.uid = uid;
-	sp.login = login;
-	sp.fullname = o->fullname != NULL ? o->fullname : gecos;
-	sp.from = o->from;
-	sp.rcpts = o->rcpts;
-	sp.nrcpts = (size_t)o->nrcpts;
-	sp.extract = o->extract;
-	sp.dot_ends = !o->ignore_dots;
-	sp.dsn_notify = o->dsn_notify[0] != '\0' ? o->dsn_notify : NULL;
-	sp.dsn_ret = o->dsn_ret;
-	sp.dsn_envid = o->dsn_envid;
+	if ((ex = caller_load(&c, conf)) != EX_OK)
+		return ex;
+	submission(&sp, o, conf, &c);
 	mail_fd_source(&src, &in_fd);
 	if (submit(&sp, &src, &sr) == -1) {
 		ex = exit_for(&sr);
@@ -829,9 +855,7 @@ do_send(const struct opts *o, const struct conf *conf)
 	else if (delivery == CONF_DELIVERY_BACKGROUND)
 		deliver_background(sr.id);
 out:
-	alias_free(aliases);
-	free(login);
-	free(gecos);
+	caller_free(&c);
 	return ex;
 }
 
@@ -865,38 +889,27 @@ bs_queued(void *arg, struct queue_msg *m)
 static int
 do_smtp(const struct opts *o, const struct conf *conf)
 {
+	struct caller		 c;
 	struct smtpd_params	 sp;
 	struct bs_ctx		 ctx;
-	struct alias_db		*aliases;
-	struct passwd		*pw;
-	char			*login, *gecos;
-	uid_t			 uid = getuid();
-	int			 ex = EX_OK;
+	int			 ex;
 
-	if ((aliases = load_aliases(conf)) == NULL)
-		return EX_CONFIG;
-	pw = getpwuid(uid);
-	if ((login = login_name(uid, pw)) == NULL) {
-		alias_free(aliases);
-		return EX_TEMPFAIL;
-	}
-	gecos = gecos_name(pw);
+	if ((ex = caller_load(&c, conf)) != EX_OK)
+		return ex;
 	ctx.delivery = o->delivery >= 0 ? o->delivery : (int)conf->delivery;
 	memset(&sp, 0, sizeof sp);
 	sp.conf = conf;
-	sp.aliases = aliases;
-	sp.uid = uid;
-	sp.login = login;
-	sp.fullname = o->fullname != NULL ? o->fullname : gecos;
+	sp.aliases = c.aliases;
+	sp.uid = c.uid;
+	sp.login = c.login;
+	sp.fullname = o->fullname != NULL ? o->fullname : c.gecos;
 	sp.queued = bs_queued;
 	sp.arg = &ctx;
 	if (smtpd_run(STDIN_FILENO, STDOUT_FILENO, &sp) == -1) {
 		errx_msg("-bs: SMTP session ended: %s", strerror(errno));
 		ex = EX_IOERR;
 	}
-	alias_free(aliases);
-	free(login);
-	free(gecos);
+	caller_free(&c);
 	return ex;
 }
 
@@ -1040,14 +1053,11 @@ drop_group(void)
 	}
 }
 
-int
-main(int argc, char **argv)
+/* The name we answer to: sendmail, or mailq and newaliases. */
+static void
+set_progname(int argc, char **argv)
 {
-	struct opts	 o;
-	struct conf	*conf;
-	char		 err[1024], *base;
-	const char	*path;
-	int		 ex;
+	char	*base;
 
 	if (argc > 0 && argv[0] != NULL && (base = strrchr(argv[0], '/')))
 		progname = base + 1;
@@ -1057,6 +1067,75 @@ main(int argc, char **argv)
 		progname = strcmp(progname, "mailq") == 0 ? "mailq" :
 		    strcmp(progname, "newaliases") == 0 ? "newaliases" :
 		    "sendmail";
+}
+
+/*
+ * The configuration: -C's file, read with the caller's rights only, or
+ * ours.  EX_OK, or EX_CONFIG with the error said.
+ */
+static int
+load_config(const struct opts *o, struct conf **conf)
+{
+	const char	*path = o->config != NULL ? o->config : SENDQ_CONF_PATH;
+	char		 err[1024];
+
+	sendq_config = o->config;
+	if (o->config != NULL && getuid() != 0)
+		drop_group();
+	/* Only the default file may be missing: a -C typo is an error. */
+	if (o->config != NULL && access(o->config, F_OK) == -1) {
+		errx_msg("%s: %s", o->config, strerror(errno));
+		return EX_CONFIG;
+	}
+	if (conf_load(path, conf, err, sizeof err) == -1) {
+		errx_msg("%s", err);
+		return EX_CONFIG;
+	}
+	return EX_OK;
+}
+
+/* -bp, mailq: the caller's own messages, or all for root and group
+ * sendq. */
+static int
+do_list(const struct conf *conf)
+{
+	if (showq_mailq(stdout, conf->queue_dir, showq_caller_sees_all(),
+	    getuid()) == -1) {
+		errx_msg("%s: cannot read the queue: %s", conf->queue_dir,
+		    strerror(errno));
+		return errno == EACCES ? EX_NOPERM : EX_IOERR;
+	}
+	return EX_OK;
+}
+
+static int
+run_mode(struct opts *o, const struct conf *conf)
+{
+	switch (o->mode) {
+	case MODE_QUEUE_RUN:
+		return do_queue_run(o);
+	case MODE_ALIASES:
+		return do_aliases(conf);
+	case MODE_VERIFY:
+		return do_verify(o, conf);
+	case MODE_SMTP:
+		return do_smtp(o, conf);
+	case MODE_LIST:
+		return do_list(conf);
+	case MODE_SEND:
+		break;
+	}
+	return do_send(o, conf);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts	 o;
+	struct conf	*conf;
+	int		 ex;
+
+	set_progname(argc, argv);
 	harden();
 	/* Writes to a peer that has gone (-bs, -odi) must fail, not kill
 	 * us. */
@@ -1072,19 +1151,7 @@ main(int argc, char **argv)
 	parse_args(&o, argc, argv);
 	if (strcmp(progname, "newaliases") == 0)
 		o.mode = MODE_ALIASES;
-
-	path = o.config != NULL ? o.config : SENDQ_CONF_PATH;
-	sendq_config = o.config;
-	if (o.config != NULL && getuid() != 0)
-		drop_group();
-	/* Only the default file may be missing: a -C typo is an error. */
-	if (o.config != NULL && access(o.config, F_OK) == -1) {
-		errx_msg("%s: %s", o.config, strerror(errno));
-		free(o.rcpts);
-		return EX_CONFIG;
-	}
-	if (conf_load(path, &conf, err, sizeof err) == -1) {
-		errx_msg("%s", err);
+	if (load_config(&o, &conf) != EX_OK) {
 		free(o.rcpts);
 		return EX_CONFIG;
 	}
@@ -1098,32 +1165,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: accepted and ignored: %s\n", progname,
 		    o.ignored);
 
-	switch (o.mode) {
-	case MODE_QUEUE_RUN:
-		ex = do_queue_run(&o);
-		break;
-	case MODE_ALIASES:
-		ex = do_aliases(conf);
-		break;
-	case MODE_VERIFY:
-		ex = do_verify(&o, conf);
-		break;
-	case MODE_SMTP:
-		ex = do_smtp(&o, conf);
-		break;
-	case MODE_LIST:
-		if (showq_mailq(stdout, conf->queue_dir,
-		    showq_caller_sees_all(), getuid()) == -1) {
-			errx_msg("%s: cannot read the queue: %s",
-			    conf->queue_dir, strerror(errno));
-			ex = errno == EACCES ? EX_NOPERM : EX_IOERR;
-		} else
-			ex = EX_OK;
-		break;
-	default:
-		ex = do_send(&o, conf);
-		break;
-	}
+	ex = run_mode(&o, conf);
 	conf_free(conf);
 	log_close();
 	free(o.rcpts);

@@ -1,5 +1,6 @@
 /*
- * Fuzzing: the aliases file reader and alias expansion (lib/alias.c).
+ * Fuzzing: the aliases file reader (lib/alias.c) and alias expansion
+ * (lib/resolve.c).
  *
  * The input is the file (given to alias_load() as an anonymous file);
  * an inline alias "inline" is defined besides.  Every name that the
@@ -7,7 +8,7 @@
  * ones.
  *
  * Properties: messages and warnings are printable lines; an expansion
- * yields at most ALIAS_RESULT_MAX new, non-empty addresses, and leaves
+ * yields at most RESOLVE_ALIAS_MAX new, non-empty addresses, and leaves
  * the list as it was when it fails; expanding twice gives the same.
  */
 #include <stdint.h>
@@ -17,6 +18,7 @@
 #include "addr.h"
 #include "alias.h"
 #include "conf.h"
+#include "resolve.h"
 #include "fuzz.h"
 
 #define NAMES_MAX	16
@@ -45,19 +47,19 @@ expand(const struct alias_db *db, const char *name)
 
 	addr_list_init(&l);
 	FUZZ_CHECK(addr_list_add(&l, "already@example.com") == 0, "add");
-	r = alias_expand(db, name, &l, err, sizeof err);
+	r = resolve_expand(db, name, &l, err, sizeof err);
 	if (r == -1) {
 		FUZZ_CHECK(l.n == 1, "a failed expansion left %zu", l.n);
 		printable("expansion error", err);
 	} else {
-		FUZZ_CHECK(l.n >= 1 && l.n - 1 <= ALIAS_RESULT_MAX,
+		FUZZ_CHECK(l.n >= 1 && l.n - 1 <= RESOLVE_ALIAS_MAX,
 		    "%zu addresses", l.n - 1);
 		for (i = 0; i < l.n; i++)
 			FUZZ_CHECK(l.v[i][0] != '\0', "empty address");
 		addr_list_init(&l2);
 		FUZZ_CHECK(addr_list_add(&l2, "already@example.com") == 0,
 		    "add");
-		FUZZ_CHECK(alias_expand(db, name, &l2, err, sizeof err) == 0 &&
+		FUZZ_CHECK(resolve_expand(db, name, &l2, err, sizeof err) == 0 &&
 		    l2.n == l.n, "a second expansion differs");
 		for (i = 0; i < l.n; i++)
 			FUZZ_CHECK(strcmp(l.v[i], l2.v[i]) == 0,

@@ -1,10 +1,11 @@
 /*
- * Unit tests for lib/alias.c: the aliases(5) file format (continuations,
- * comments, quoted names, CRLF), errors with their FILE:LINE, inline
- * aliases from sendq.conf and their precedence, and expansion: recursion,
- * self-references, loops, the depth and size limits, undeliverable
- * targets and deduplication.  Each test writes its aliases file and its
- * configuration to mkstemp(3) files and removes them.
+ * Unit tests for lib/alias.c and the expansion of lib/resolve.c: the
+ * aliases(5) file format (continuations, comments, quoted names, CRLF),
+ * errors with their FILE:LINE, inline aliases from sendq.conf and their
+ * precedence, and expansion: recursion, self-references, loops, the
+ * depth and size limits, undeliverable targets and deduplication.  Each
+ * test writes its aliases file and its configuration to mkstemp(3) files
+ * and removes them.
  */
 #include <sys/stat.h>
 
@@ -19,6 +20,7 @@
 #include "alias.h"
 #include "buf.h"
 #include "conf.h"
+#include "resolve.h"
 #include "suites.h"
 
 static const char nodeliver[] =
@@ -131,7 +133,7 @@ expand(const struct alias_db *db, const char *rcpt)
 
 	addr_list_init(&l);
 	buf_init(&b, 0);
-	if (alias_expand(db, rcpt, &l, err, sizeof err) == -1) {
+	if (resolve_expand(db, rcpt, &l, err, sizeof err) == -1) {
 		ck_assert_uint_eq(l.n, 0);
 		ck_assert_int_eq(buf_printf(&b, "ERR: %s", err), 0);
 	} else
@@ -296,7 +298,7 @@ START_TEST(loops)
 	/* On error the list is left as it was. */
 	addr_list_init(&l);
 	ck_assert_int_eq(addr_list_add(&l, "keep@y.test"), 0);
-	ck_assert_int_eq(alias_expand(f.db, "a", &l, err, sizeof err), -1);
+	ck_assert_int_eq(resolve_expand(f.db, "a", &l, err, sizeof err), -1);
 	ck_assert_uint_eq(l.n, 1);
 	ck_assert_str_eq(l.v[0], "keep@y.test");
 	addr_list_free(&l);
