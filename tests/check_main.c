@@ -148,6 +148,7 @@ main(void)
 		srunner_add_suite(sr, sasl_suite());
 		srunner_add_suite(sr, smtpd_suite());
 		srunner_add_suite(sr, alias_suite());
+		srunner_add_suite(sr, resolve_suite());
 		srunner_add_suite(sr, bounce_suite());
 	}
 	if (only == NULL || strcmp(only, "unit") != 0)

@@ -13,6 +13,7 @@ Suite	*conf_suite(void);
 Suite	*sasl_suite(void);
 Suite	*smtpd_suite(void);
 Suite	*alias_suite(void);
+Suite	*resolve_suite(void);
 Suite	*bounce_suite(void);
 
 #endif
