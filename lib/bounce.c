@@ -245,17 +245,21 @@ bout_wrap(struct bout *o, const char *s, size_t width, bool fold,
 	bout_piece(o, pre, s + start, n - start);
 }
 
-static int
-bout_vcompose(struct bout *o, const char *fmt, va_list ap)
+/* The value fmt makes, cleaned (bounce_clean); NULL after an error. */
+static const char *
+bout_vclean(struct bout *o, bool utf8, const char *fmt, va_list ap)
 {
+	const char	*v;
+
 	if (o->err != 0)
-		return -1;
+		return NULL;
 	buf_reset(&o->val);
-	if (buf_vprintf(&o->val, fmt, ap) == -1) {
+	if (buf_vprintf(&o->val, fmt, ap) == -1 ||
+	    (v = bounce_clean(&o->cln, buf_str(&o->val), utf8)) == NULL) {
 		o->err = ENOMEM;
-		return -1;
+		return NULL;
 	}
-	return 0;
+	return v;
 }
 
 /* "Name: value", folded; the value is cleaned first. */
@@ -269,16 +273,14 @@ bout_fieldf(struct bout *o, bool utf8, const char *name, const char *fmt,
 {
 	const char	*v;
 	va_list		 ap;
-	int		 r;
 
 	va_start(ap, fmt);
-	r = bout_vcompose(o, fmt, ap);
+	v = bout_vclean(o, utf8, fmt, ap);
 	va_end(ap);
-	if (r == -1)
+	if (v == NULL)
 		return;
 	buf_reset(&o->tmp);
-	if ((v = bounce_clean(&o->cln, buf_str(&o->val), utf8)) == NULL ||
-	    buf_printf(&o->tmp, "%s: %s", name, v) == -1) {
+	if (buf_printf(&o->tmp, "%s: %s", name, v) == -1) {
 		o->err = ENOMEM;
 		return;
 	}
@@ -297,18 +299,12 @@ bout_paraf(struct bout *o, bool utf8, const char *indent, const char *fmt,
 {
 	const char	*v;
 	va_list		 ap;
-	int		 r;
 
 	va_start(ap, fmt);
-	r = bout_vcompose(o, fmt, ap);
+	v = bout_vclean(o, utf8, fmt, ap);
 	va_end(ap);
-	if (r == -1)
-		return;
-	if ((v = bounce_clean(&o->cln, buf_str(&o->val), utf8)) == NULL) {
-		o->err = ENOMEM;
-		return;
-	}
-	bout_wrap(o, v, BOUNCE_WRAP, false, indent);
+	if (v != NULL)
+		bout_wrap(o, v, BOUNCE_WRAP, false, indent);
 }
 
 /* The CRLF before a delimiter belongs to it (RFC 2046 section 5.1.1). */
@@ -661,34 +657,26 @@ bounce_env(const struct conf *conf, struct queue_env *env, const char *to,
 	return 0;
 }
 
-int
-bounce_create(const struct conf *conf, struct queue_msg *orig,
-    const char *to, char *const *rcpts, size_t nrcpts,
-    struct queue_msg **out, char *err, size_t errlen)
+/*
+ * The failed recipients of the original, and what their text needs:
+ * UTF-8 in the text part (r->utf8), the RFC 6533 types (r->global).
+ * -1 (EINVAL) when there is nothing to report or no one to tell.
+ */
+static int
+bounce_failed(const struct queue_env *oe, const char *to,
+    char *const *rcpts, size_t nrcpts, struct report *r, char *err,
+    size_t errlen)
 {
-	const struct queue_env	*oe = queue_msg_env(orig);
-	struct queue_env	 env;
-	struct queue_sub	*qs;
-	struct report		 r;
-	struct region		 rg;
-	struct bout		 o;
-	struct stat		 sb;
-	char			 boundary[64];
-	int			 fd = queue_msg_fd(orig), ret = -1;
-	unsigned		 try;
-	size_t			 i, nfailed = 0;
-	bool			 ret_full, eight_addr = false;
+	size_t	 i, nfailed = 0;
+	bool	 eight_addr = false;
 
-	*out = NULL;
-	memset(&env, 0, sizeof env);
-	memset(&r, 0, sizeof r);
 	for (i = 0; i < oe->nrcpts; i++) {
 		if (oe->rcpts[i].state != QUEUE_RCPT_FAILED)
 			continue;
 		nfailed++;
 		if (!util_is_ascii(oe->rcpts[i].addr) ||
 		    !util_is_ascii(oe->rcpts[i].reason))
-			r.utf8 = true;
+			r->utf8 = true;
 		eight_addr |= !util_is_ascii(oe->rcpts[i].addr);
 	}
 	if (nfailed == 0 || to == NULL || to[0] == '\0') {
@@ -700,6 +688,110 @@ bounce_create(const struct conf *conf, struct queue_msg *orig,
 	for (i = 0; i < nrcpts; i++)
 		eight_addr |= !util_is_ascii(rcpts[i]);
 	eight_addr |= !util_is_ascii(to);
+	r->global = oe->smtputf8 || eight_addr;
+	r->utf8 |= !util_is_ascii(to) || !util_is_ascii(oe->sender);
+	return 0;
+}
+
+/* A boundary found neither in what we write nor in the part of the
+ * original that goes with it (which *rg then describes). */
+static int
+bounce_choose_boundary(int fd, off_t size, const struct report *r,
+    struct region *rg, char *boundary, size_t len, char *err,
+    size_t errlen)
+{
+	unsigned	 try;
+
+	for (try = 0; try < BOUNCE_TRIES; try++) {
+		bounce_boundary(boundary, len, r->id, try);
+		if (bounce_clash(boundary, r->oe, r->to))
+			continue;
+		if (bounce_scan(fd, size, !r->full, boundary, rg) == -1) {
+			snprintf(err, errlen, "%s: reading the data file: %s",
+			    r->oe->id, strerror(errno));
+			return -1;
+		}
+		if (!rg->clash)
+			return 0;
+	}
+	snprintf(err, errlen, "%s: no MIME boundary found that the message "
+	    "does not contain", r->oe->id);
+	errno = EINVAL;
+	return -1;
+}
+
+/* The notification's text into qs: 0, or the errno of the first
+ * failure. */
+static int
+bounce_write(struct queue_sub *qs, const struct report *r, int fd)
+{
+	struct bout	 o;
+
+	memset(&o, 0, sizeof o);
+	o.qs = qs;
+	buf_init(&o.val, 0);
+	buf_init(&o.tmp, 0);
+	buf_init(&o.cln, 0);
+	bounce_headers(&o, r);
+	bounce_text(&o, r);
+	bounce_status_part(&o, r);
+	bounce_original(&o, r, fd);
+	buf_free(&o.val);
+	buf_free(&o.tmp);
+	buf_free(&o.cln);
+	return o.err;
+}
+
+/*
+ * The envelope, then the commit.  Once committed the notification stays
+ * queued whatever happens, *qs is gone and *out holds the message
+ * (NULL when memory ran out then: a queue run sends it).
+ */
+static int
+bounce_commit(const struct conf *conf, struct queue_sub **qs,
+    const struct report *r, char *const *rcpts, size_t nrcpts,
+    struct queue_msg **out, char *err, size_t errlen)
+{
+	struct queue_env	 env;
+	int			 ret = -1;
+
+	if (bounce_env(conf, &env, r->to, rcpts, nrcpts, r->now,
+	    r->eight) == -1) {
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+	} else if (queue_sub_commit(*qs, &env, err, errlen) == 0) {
+		log_info("%s: from=<>, size=%lld, nrcpt=%zu, uid=%lu", env.id,
+		    (long long)env.size, env.nrcpts, (unsigned long)env.uid);
+		if ((*out = queue_sub_msg(*qs, &env)) == NULL) {
+			snprintf(err, errlen, "out of memory after queueing "
+			    "%s; a queue run sends it", env.id);
+			errno = ENOMEM;
+		} else
+			ret = 0;
+		*qs = NULL;
+	}
+	queue_env_clear(&env);
+	return ret;
+}
+
+int
+bounce_create(const struct conf *conf, struct queue_msg *orig,
+    const char *to, char *const *rcpts, size_t nrcpts,
+    struct queue_msg **out, char *err, size_t errlen)
+{
+	const struct queue_env	*oe = queue_msg_env(orig);
+	struct queue_sub	*qs;
+	struct report		 r;
+	struct region		 rg;
+	struct stat		 sb;
+	char			 boundary[64];
+	int			 fd = queue_msg_fd(orig), ret = -1, e;
+	bool			 ret_full;
+
+	*out = NULL;
+	memset(&r, 0, sizeof r);
+	if (bounce_failed(oe, to, rcpts, nrcpts, &r, err, errlen) == -1)
+		return -1;
 	if (fstat(fd, &sb) == -1) {
 		snprintf(err, errlen, "%s: data file: %s", oe->id,
 		    strerror(errno));
@@ -713,73 +805,23 @@ bounce_create(const struct conf *conf, struct queue_msg *orig,
 	r.id = queue_sub_id(qs);
 	r.to = to;
 	r.now = time(NULL);
-	r.global = oe->smtputf8 || eight_addr;
 	r.full = ret_full && sb.st_size <= BOUNCE_FULL_MAX;
 	r.too_big = ret_full && !r.full;
-	r.utf8 |= !util_is_ascii(to) || !util_is_ascii(oe->sender);
 	r.admin = nrcpts > 0 || strcmp(to, oe->sender) != 0;
 	r.rg = &rg;
-	for (try = 0; try < BOUNCE_TRIES; try++) {
-		bounce_boundary(boundary, sizeof boundary, r.id, try);
-		if (bounce_clash(boundary, oe, to))
-			continue;
-		if (bounce_scan(fd, sb.st_size, !r.full, boundary,
-		    &rg) == -1) {
-			snprintf(err, errlen, "%s: reading the data file: %s",
-			    oe->id, strerror(errno));
-			goto out;
-		}
-		if (!rg.clash)
-			break;
-	}
-	if (try == BOUNCE_TRIES) {
-		snprintf(err, errlen, "%s: no MIME boundary found that the "
-		    "message does not contain", oe->id);
-		errno = EINVAL;
+	if (bounce_choose_boundary(fd, sb.st_size, &r, &rg, boundary,
+	    sizeof boundary, err, errlen) == -1)
 		goto out;
-	}
 	r.boundary = boundary;
 	r.eight = r.utf8 || rg.eight;
-
-	memset(&o, 0, sizeof o);
-	o.qs = qs;
-	buf_init(&o.val, 0);
-	buf_init(&o.tmp, 0);
-	buf_init(&o.cln, 0);
-	bounce_headers(&o, &r);
-	bounce_text(&o, &r);
-	bounce_status_part(&o, &r);
-	bounce_original(&o, &r, fd);
-	buf_free(&o.val);
-	buf_free(&o.tmp);
-	buf_free(&o.cln);
-	if (o.err != 0) {
+	if ((e = bounce_write(qs, &r, fd)) != 0) {
 		snprintf(err, errlen, "%s: writing the notification: %s",
-		    oe->id, strerror(o.err));
-		errno = o.err;
+		    oe->id, strerror(e));
+		errno = e;
 		goto out;
 	}
-	if (bounce_env(conf, &env, to, rcpts, nrcpts, r.now, r.eight) == -1) {
-		snprintf(err, errlen, "out of memory");
-		errno = ENOMEM;
-		goto out;
-	}
-	if (queue_sub_commit(qs, &env, err, errlen) == -1)
-		goto out;
-	log_info("%s: from=<>, size=%lld, nrcpt=%zu, uid=%lu", env.id,
-	    (long long)env.size, env.nrcpts, (unsigned long)env.uid);
-	/* Committed: the files stay whatever happens now. */
-	if ((*out = queue_sub_msg(qs, &env)) == NULL) {
-		snprintf(err, errlen, "out of memory after queueing %s; a "
-		    "queue run sends it", env.id);
-		qs = NULL;
-		errno = ENOMEM;
-		goto out;
-	}
-	qs = NULL;
-	ret = 0;
+	ret = bounce_commit(conf, &qs, &r, rcpts, nrcpts, out, err, errlen);
 out:
 	queue_sub_free(qs);
-	queue_env_clear(&env);
 	return ret;
 }
