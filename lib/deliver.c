@@ -11,13 +11,16 @@
  * message leaves the queue only once its notification is queued;
  * without one it is kept in failed/, and every such end is logged.
  *
+ * The policy of sessions is here too, beside deliver_judge(): which
+ * hosts are tried and in what order (deliver_open), and what TLS and
+ * AUTH an account calls for (deliver_params): the SMTP client (smtp.c)
+ * is given plain parameters and decides nothing about accounts.
+ *
  * Secrets: the account's password is read when a session is opened and
  * wiped when it is closed; it goes to the SMTP client and nowhere else.
  */
 
 #include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +36,7 @@
 #include "log.h"
 #include "resolve.h"
 #include "secret.h"
+#include "sasl.h"
 #include "smtp.h"
 #include "util.h"
 
@@ -44,9 +48,9 @@ enum action {
 
 struct session {
 	const struct conf_account *acct;
-	struct smtp_params	 params;
 	struct smtp_client	*client;
 	char			*secret;
+	bool			 secret_read;
 	bool			 down;		/* every host failed this run */
 	char			 why[1400];	/* ... and why */
 };
@@ -70,6 +74,103 @@ deliver_judge(const struct smtp_result *res, const struct smtp_reply *r)
 	if (r->code >= 400)
 		return ACT_RETRY;
 	return res->cls == SMTP_ERR_EXTENSION ? ACT_FAIL : ACT_RETRY;
+}
+
+/*
+ * The order auth = auto tries mechanisms in (SPEC.md): strongest first;
+ * over TLS the secret is safe on the wire, so PLAIN and LOGIN come before
+ * CRAM-MD5 (which makes the server store the password in clear); without
+ * TLS nothing that sends the secret itself goes before what does not.
+ * XOAUTH2, OAUTHBEARER and EXTERNAL are used only when named.
+ */
+static const enum sasl_mech deliver_auth_tls[] = {
+	SASL_SCRAM_SHA_256, SASL_SCRAM_SHA_1, SASL_PLAIN, SASL_LOGIN,
+	SASL_CRAM_MD5,
+};
+static const enum sasl_mech deliver_auth_clear[] = {
+	SASL_SCRAM_SHA_256, SASL_SCRAM_SHA_1, SASL_CRAM_MD5, SASL_PLAIN,
+	SASL_LOGIN,
+};
+
+static const struct {
+	enum conf_auth	 auth;
+	enum sasl_mech	 mech;
+} deliver_auth_named[] = {
+	{ CONF_AUTH_PLAIN, SASL_PLAIN },
+	{ CONF_AUTH_LOGIN, SASL_LOGIN },
+	{ CONF_AUTH_CRAM_MD5, SASL_CRAM_MD5 },
+	{ CONF_AUTH_SCRAM_SHA_1, SASL_SCRAM_SHA_1 },
+	{ CONF_AUTH_SCRAM_SHA_256, SASL_SCRAM_SHA_256 },
+	{ CONF_AUTH_XOAUTH2, SASL_XOAUTH2 },
+	{ CONF_AUTH_OAUTHBEARER, SASL_OAUTHBEARER },
+	{ CONF_AUTH_EXTERNAL, SASL_EXTERNAL },
+};
+
+/*
+ * The mechanisms to try, in order.  Over TLS (every tls but none, when
+ * there are credentials: see deliver_params) a refusal (535) moves on
+ * to the next mechanism; in clear the first refusal ends it, so that
+ * a secret is not offered in a weaker form after a stronger one failed.
+ */
+static void
+deliver_mechs(const struct conf_account *a, struct smtp_params *p)
+{
+	const enum sasl_mech	*order;
+	size_t			 i;
+
+	p->nmechs = 0;
+	if (a->auth == CONF_AUTH_AUTO) {
+		order = a->tls != CONF_TLS_NONE ? deliver_auth_tls :
+		    deliver_auth_clear;
+		for (i = 0; i < NELEM(deliver_auth_tls); i++)
+			p->mechs[p->nmechs++] = order[i];
+	}
+	for (i = 0; i < NELEM(deliver_auth_named); i++)
+		if (deliver_auth_named[i].auth == a->auth)
+			p->mechs[p->nmechs++] = deliver_auth_named[i].mech;
+	p->mechs_fallback = a->tls != CONF_TLS_NONE;
+}
+
+/*
+ * The TLS and AUTH policy (SPEC "Security model").  Credentials are
+ * auth != none with a secret, or EXTERNAL (the client certificate).
+ * They go only over TLS whose certificate verified (or tls_verify =
+ * false), and in clear only with tls = none.  Opportunistic TLS without
+ * credentials is STARTTLS when offered, with any certificate; with
+ * credentials it is STARTTLS required, as tls = starttls.
+ */
+void
+deliver_params(const struct conf *conf, const struct conf_account *a,
+    size_t host, const char *secret, struct smtp_params *p)
+{
+	bool	 creds = a->auth != CONF_AUTH_NONE && (secret != NULL ||
+	    a->auth == CONF_AUTH_EXTERNAL);
+	bool	 opportunistic = a->tls == CONF_TLS_OPPORTUNISTIC;
+
+	memset(p, 0, sizeof *p);
+	p->host = a->hosts[host].name;
+	p->port = a->hosts[host].port;
+	p->helo = conf->hostname;
+	p->timeout_ms = (int)(a->timeout > 86400 ? 86400 : a->timeout) * 1000;
+	p->tls_mode = a->tls == CONF_TLS_NONE ? SMTP_TLS_NONE :
+	    a->tls == CONF_TLS_IMPLICIT ? SMTP_TLS_IMPLICIT :
+	    opportunistic && !creds ? SMTP_TLS_IF_OFFERED : SMTP_TLS_STARTTLS;
+	p->tls.verify = a->tls_verify;
+	p->tls.ca_file = a->tls_ca_file;
+	p->tls.fingerprint = a->has_fingerprint ? a->tls_fingerprint : NULL;
+	p->tls.cert_file = a->tls_cert_file;
+	p->tls.key_file = a->tls_key_file;
+	p->tls.min_version = a->tls_min_version;
+	p->tls_verify_required = (a->tls_verify || a->has_fingerprint) &&
+	    !(opportunistic && !creds);
+	p->starttls_why = opportunistic ? "the account has credentials" :
+	    NULL;
+	if (creds)
+		deliver_mechs(a, p);
+	p->mechs_setting = conf_auth_name(a->auth);
+	p->auth_in_clear = a->tls == CONF_TLS_NONE;
+	p->user = a->user;
+	p->secret = secret;
 }
 
 /* Who hears that a message failed for good. */
@@ -190,6 +291,7 @@ session_close(struct session *s)
 	s->client = NULL;
 	secret_free(s->secret);
 	s->secret = NULL;
+	s->secret_read = false;
 }
 
 void
@@ -227,6 +329,32 @@ deliver_session(struct deliver *d, const char *account)
 	return &d->s[i];
 }
 
+/* The account's hosts in order, until one gives a ready session. */
+static struct smtp_client *
+deliver_open(struct deliver *d, struct session *s, struct smtp_result *res)
+{
+	struct smtp_params	 p;
+	struct smtp_client	*c;
+	size_t			 i;
+
+	res->cls = SMTP_ERR_CONNECT;
+	memset(&res->reply, 0, sizeof res->reply);
+	snprintf(res->what, sizeof res->what, "no host configured");
+	for (i = 0; i < s->acct->nhosts; i++) {
+		deliver_params(d->conf, s->acct, i, s->secret, &p);
+		if ((c = smtp_client_new(&p)) == NULL) {
+			res->cls = SMTP_ERR_INTERNAL;
+			snprintf(res->what, sizeof res->what, "out of memory");
+			return NULL;
+		}
+		if (smtp_open(c, res) == 0)
+			return c;
+		smtp_client_free(c);
+		log_info("account %s: %s", s->acct->name, res->what);
+	}
+	return NULL;
+}
+
 /* An open session for the account, or NULL with res filled. */
 static struct smtp_client *
 deliver_connect(struct deliver *d, struct session *s,
@@ -242,27 +370,19 @@ deliver_connect(struct deliver *d, struct session *s,
 		snprintf(res->what, sizeof res->what, "%s", s->why);
 		return NULL;
 	}
-	if (s->client == NULL) {
-		if (s->secret == NULL && secret_get(s->acct, &s->secret, err,
-		    sizeof err) == -1) {
-			res->cls = SMTP_ERR_AUTH;
-			memset(&res->reply, 0, sizeof res->reply);
-			snprintf(res->what, sizeof res->what, "account %s: %s",
-			    s->acct->name, err);
-			goto down;
-		}
-		s->params.account = s->acct;
-		s->params.helo = d->conf->hostname;
-		s->params.secret = s->secret;
-		if ((s->client = smtp_client_new(&s->params)) == NULL) {
-			res->cls = SMTP_ERR_INTERNAL;
-			snprintf(res->what, sizeof res->what, "out of memory");
-			return NULL;
-		}
+	smtp_client_free(s->client);
+	s->client = NULL;
+	if (!s->secret_read && secret_get(s->acct, &s->secret, err,
+	    sizeof err) == -1) {
+		res->cls = SMTP_ERR_AUTH;
+		memset(&res->reply, 0, sizeof res->reply);
+		snprintf(res->what, sizeof res->what, "account %s: %s",
+		    s->acct->name, err);
+	} else {
+		s->secret_read = true;
+		if ((s->client = deliver_open(d, s, res)) != NULL)
+			return s->client;
 	}
-	if (smtp_open(s->client, res) == 0)
-		return s->client;
-down:
 	s->down = true;
 	snprintf(s->why, sizeof s->why, "%s", res->what);
 	return NULL;
@@ -451,32 +571,167 @@ deliver_dsn(struct deliver *d, struct queue_msg *b)
 	d->told = told;
 }
 
+/* What the recipients of an attempt came to. */
+struct deliver_tally {
+	bool	 expired;	/* past max_queue_time when tried */
+	size_t	 npend;		/* to try again */
+	size_t	 nrefused;	/* failed for good at RCPT */
+};
+
+/* The session of the message's account (or, an account gone from the
+ * configuration, the sender's now); NULL on ENOMEM. */
+static struct session *
+deliver_account(struct deliver *d, const struct queue_env *env)
+{
+	struct session	*s;
+
+	if ((s = deliver_session(d, env->account)) == NULL)
+		s = deliver_session(d, conf_account_for(d->conf,
+		    env->sender)->name);
+	return s;
+}
+
+/* The recipients still pending, for the client; *rc NULL when none.
+ * -1 on ENOMEM. */
+static int
+deliver_pending(const struct queue_env *env, struct smtp_rcpt **rc,
+    size_t *n)
+{
+	size_t	 i, k;
+
+	*rc = NULL;
+	for (i = 0, *n = 0; i < env->nrcpts; i++)
+		*n += env->rcpts[i].state == QUEUE_RCPT_PENDING;
+	if (*n > 0 && (*rc = calloc(*n, sizeof **rc)) == NULL)
+		return -1;
+	for (i = k = 0; i < env->nrcpts; i++)
+		if (env->rcpts[i].state == QUEUE_RCPT_PENDING)
+			(*rc)[k++].addr = env->rcpts[i].addr;
+	return 0;
+}
+
+/* One transaction over the account's session; returns the relay's name
+ * for the log ("none" when there was no session). */
+static const char *
+deliver_attempt(struct deliver *d, struct session *s, struct queue_msg *m,
+    struct smtp_rcpt *rc, size_t n, struct smtp_result *res)
+{
+	const struct queue_env	*env = queue_msg_env(m);
+	struct smtp_client	*c;
+	struct smtp_msg		 msg;
+
+	if (n == 0 || (c = deliver_connect(d, s, res)) == NULL)
+		return "none";
+	memset(&msg, 0, sizeof msg);
+	msg.sender = env->sender;
+	msg.rcpts = rc;
+	msg.nrcpts = n;
+	msg.fd = queue_msg_fd(m);
+	msg.size = env->size;
+	msg.eight_bit = env->eight_bit;
+	msg.smtputf8 = env->smtputf8;
+	msg.dsn_notify = env->dsn_notify;
+	msg.dsn_ret = env->dsn_ret;
+	msg.dsn_envid = env->dsn_envid;
+	(void)smtp_send(c, &msg, res);
+	return smtp_peer(c);
+}
+
+/* One pending recipient: what its reply (rc, or NULL: none) means, told
+ * to the log and kept in the envelope. */
+static void
+deliver_rcpt(struct deliver *d, struct queue_env *env, struct queue_rcpt *r,
+    const struct smtp_rcpt *rc, const struct smtp_result *res,
+    const char *relay, struct deliver_tally *t)
+{
+	static const struct smtp_reply none;
+	char		 text[1400], err[512];
+	enum action	 act;
+
+	deliver_reply_text(text, sizeof text, rc != NULL ? &rc->reply : &none,
+	    res);
+	act = deliver_judge(res, rc != NULL ? &rc->reply : &none);
+	if (act == ACT_RETRY && t->expired) {
+		act = ACT_FAIL;
+		bounce_expired_reason(err, sizeof err,
+		    d->conf->max_queue_time, text);
+		snprintf(text, sizeof text, "%s", err);
+	}
+	if (act == ACT_SENT) {
+		r->state = QUEUE_RCPT_SENT;
+		deliver_log(env, r, relay, "sent", text);
+		return;
+	}
+	deliver_reason(&r->reason, text);
+	deliver_reason(&env->last_error, text);
+	if (act == ACT_RETRY) {
+		t->npend++;
+		deliver_log(env, r, relay, "deferred", text);
+		return;
+	}
+	r->state = QUEUE_RCPT_FAILED;
+	t->nrefused += rc != NULL && rc->at_rcpt;
+	deliver_log(env, r, relay, "bounced", text);
+}
+
+/*
+ * The message after the attempt: updated for a retry, removed when
+ * sent, or, failed for good, told to the submitter or bounced.  Returns
+ * the notification to send, or NULL.
+ */
+static struct queue_msg *
+deliver_done(struct deliver *d, struct queue_msg *m,
+    const struct deliver_tally *t, time_t now, struct deliver_report *rep)
+{
+	struct queue_env	*env = queue_msg_env(m);
+	const char		*note = "removed";
+	char			 err[512];
+	size_t			 i, nfail = 0;
+
+	/* Refusals of earlier attempts count as much as this one's. */
+	for (i = 0; i < env->nrcpts; i++)
+		nfail += env->rcpts[i].state == QUEUE_RCPT_FAILED;
+	snprintf(rep->reason, sizeof rep->reason, "%s",
+	    env->last_error != NULL ? env->last_error : "");
+	if (t->npend > 0) {
+		rep->outcome = DELIVER_DEFERRED;
+		env->next_attempt = now + deliver_backoff(d->conf,
+		    env->attempts);
+		if (queue_update(m, err, sizeof err) == -1)
+			log_warnx("%s: %s", env->id, err);
+		return NULL;
+	}
+	rep->outcome = nfail == 0 ? DELIVER_SENT : DELIVER_FAILED;
+	rep->rcpt_refused = nfail > 0 && t->nrefused == nfail;
+	if (nfail > 0) {
+		if (d->told == NULL || !d->told(d->told_arg, rep))
+			return deliver_bounce(d, m);
+		note = "removed (the submitter was told)";
+	}
+	if (queue_remove(m, err, sizeof err) == -1)
+		log_warnx("%s: %s", env->id, err);
+	else
+		log_info("%s: %s", env->id, note);
+	return NULL;
+}
+
 enum deliver_outcome
 deliver_msg(struct deliver *d, struct queue_msg *m,
     struct deliver_report *rep)
 {
 	struct queue_env	*env = queue_msg_env(m);
+	struct deliver_tally	 t = { false, 0, 0 };
 	struct session		*s;
-	struct smtp_client	*c;
 	struct smtp_result	 res;
-	struct smtp_msg		 msg;
-	struct smtp_rcpt	*rc = NULL;
-	struct smtp_reply	 none;
-	struct queue_msg	*dsn = NULL;
-	size_t			 i, k, npend = 0, nfail = 0, nrefused = 0;
-	char			 text[1400], err[512];
-	const char		*relay = "none";
+	struct smtp_rcpt	*rc;
+	struct queue_msg	*dsn;
+	const char		*relay;
 	time_t			 now = time(NULL);
-	enum action		 act;
-	bool			 expired;
+	size_t			 i, k, n;
 
 	memset(rep, 0, sizeof *rep);
 	memset(&res, 0, sizeof res);
-	memset(&none, 0, sizeof none);
-	/* An account gone from the configuration: the sender's now. */
-	if ((s = deliver_session(d, env->account)) == NULL)
-		s = deliver_session(d, conf_account_for(d->conf,
-		    env->sender)->name);
+	s = deliver_account(d, env);
 	/* Not our uid's to try (secret.h): no attempt, nothing changed. */
 	if (s != NULL && !secret_available(s->acct)) {
 		log_info("%s: account %s: password_command runs only as root "
@@ -487,109 +742,21 @@ deliver_msg(struct deliver *d, struct queue_msg *m,
 		return DELIVER_DEFERRED;
 	}
 	env->attempts++;
-	for (i = 0; i < env->nrcpts; i++)
-		npend += env->rcpts[i].state == QUEUE_RCPT_PENDING;
-	if (s == NULL || (npend > 0 && (rc = calloc(npend,
-	    sizeof *rc)) == NULL)) {
+	if (s == NULL || deliver_pending(env, &rc, &n) == -1) {
 		log_warnx("%s: out of memory; the message stays queued",
 		    env->id);
 		rep->outcome = DELIVER_ERROR;
 		queue_msg_free(m);
 		return DELIVER_ERROR;
 	}
+	relay = deliver_attempt(d, s, m, rc, n, &res);
+	t.expired = now - env->arrival >= (time_t)d->conf->max_queue_time;
 	for (i = k = 0; i < env->nrcpts; i++)
 		if (env->rcpts[i].state == QUEUE_RCPT_PENDING)
-			rc[k++].addr = env->rcpts[i].addr;
-
-	c = npend > 0 ? deliver_connect(d, s, &res) : NULL;
-	if (c != NULL) {
-		relay = smtp_peer(c);
-		memset(&msg, 0, sizeof msg);
-		msg.sender = env->sender;
-		msg.rcpts = rc;
-		msg.nrcpts = npend;
-		msg.fd = queue_msg_fd(m);
-		msg.size = env->size;
-		msg.eight_bit = env->eight_bit;
-		msg.smtputf8 = env->smtputf8;
-		msg.dsn_notify = env->dsn_notify;
-		msg.dsn_ret = env->dsn_ret;
-		msg.dsn_envid = env->dsn_envid;
-		if (smtp_send(c, &msg, &res) == -1)
-			relay = smtp_peer(c);
-	}
-
-	/* Settle each pending recipient. */
-	expired = now - env->arrival >= (time_t)d->conf->max_queue_time;
-	npend = 0;
-	for (i = k = 0; i < env->nrcpts; i++) {
-		struct queue_rcpt *r = &env->rcpts[i];
-		const struct smtp_reply *rp;
-
-		if (r->state != QUEUE_RCPT_PENDING)
-			continue;
-		rp = rc != NULL ? &rc[k++].reply : &none;
-		deliver_reply_text(text, sizeof text, rp, &res);
-		act = deliver_judge(&res, rp);
-		if (act == ACT_RETRY && expired) {
-			act = ACT_FAIL;
-			bounce_expired_reason(err, sizeof err,
-			    d->conf->max_queue_time, text);
-			snprintf(text, sizeof text, "%s", err);
-		}
-		switch (act) {
-		case ACT_SENT:
-			r->state = QUEUE_RCPT_SENT;
-			deliver_log(env, r, relay, "sent", text);
-			break;
-		case ACT_RETRY:
-			npend++;
-			deliver_reason(&r->reason, text);
-			deliver_reason(&env->last_error, text);
-			deliver_log(env, r, relay, "deferred", text);
-			break;
-		case ACT_FAIL:
-			nfail++;
-			r->state = QUEUE_RCPT_FAILED;
-			deliver_reason(&r->reason, text);
-			deliver_reason(&env->last_error, text);
-			if (rc != NULL && rc[k - 1].at_rcpt)
-				nrefused++;
-			deliver_log(env, r, relay, "bounced", text);
-			break;
-		}
-	}
+			deliver_rcpt(d, env, &env->rcpts[i],
+			    rc != NULL ? &rc[k++] : NULL, &res, relay, &t);
 	free(rc);
-	/* Refusals of earlier attempts count as much as this one's. */
-	for (i = 0, nfail = 0; i < env->nrcpts; i++)
-		nfail += env->rcpts[i].state == QUEUE_RCPT_FAILED;
-
-	snprintf(rep->reason, sizeof rep->reason, "%s",
-	    env->last_error != NULL ? env->last_error : "");
-	if (npend > 0) {
-		rep->outcome = DELIVER_DEFERRED;
-		env->next_attempt = now + deliver_backoff(d->conf,
-		    env->attempts);
-		if (queue_update(m, err, sizeof err) == -1)
-			log_warnx("%s: %s", env->id, err);
-	} else if (nfail == 0) {
-		rep->outcome = DELIVER_SENT;
-		if (queue_remove(m, err, sizeof err) == -1)
-			log_warnx("%s: %s", env->id, err);
-		else
-			log_info("%s: removed", env->id);
-	} else {
-		rep->outcome = DELIVER_FAILED;
-		rep->rcpt_refused = nrefused == nfail;
-		if (d->told != NULL && d->told(d->told_arg, rep)) {
-			if (queue_remove(m, err, sizeof err) == -1)
-				log_warnx("%s: %s", env->id, err);
-			else
-				log_info("%s: removed (the submitter was "
-				    "told)", env->id);
-		} else
-			dsn = deliver_bounce(d, m);
-	}
+	dsn = deliver_done(d, m, &t, now, rep);
 	queue_msg_free(m);
 	if (dsn != NULL)
 		deliver_dsn(d, dsn);
@@ -659,59 +826,4 @@ deliver_run(struct deliver *d, const struct deliver_filter *f)
 	queue_ids_free(ids, n);
 	queue_free(q);
 	return done;
-}
-
-static volatile sig_atomic_t deliver_stop;
-
-static void
-deliver_on_signal(int sig)
-{
-	(void)sig;
-	deliver_stop = 1;
-}
-
-int
-deliver_loop(const struct conf *conf, struct deliver_filter *f,
-    unsigned every)
-{
-	struct sigaction	 sa;
-	struct timespec		 ts;
-	struct deliver		*d;
-	sigset_t		 set, old;
-	int			 r = 0;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = deliver_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	f->stop = &deliver_stop;
-	for (;;) {
-		if ((d = deliver_new(conf)) == NULL) {
-			errno = ENOMEM;
-			return -1;
-		}
-		r = deliver_run(d, f);
-		deliver_free(d);
-		if (r == -1 || every == 0)
-			break;
-		/* The flag is read with the signals blocked and ppoll()
-		 * unblocks them atomically: a signal cannot slip in between
-		 * and cost a whole interval. */
-		sigprocmask(SIG_BLOCK, &set, &old);
-		if (!deliver_stop) {
-			ts.tv_sec = every;
-			ts.tv_nsec = 0;
-			(void)ppoll(NULL, 0, &ts, &old);
-		}
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		if (deliver_stop)
-			break;
-	}
-	if (deliver_stop)
-		log_info("queue runner stopped by a signal");
-	return r == -1 ? -1 : 0;
 }

@@ -5,6 +5,10 @@
  * deliver_backoff() how long to wait), deliver_notice() who is told of
  * a message given up (the sender, postmaster or nobody).
  *
+ * The policy of sessions lives here as well: deliver_params() turns an
+ * account into the SMTP client's plain parameters, and the hosts of an
+ * account are tried in order until one gives a session.
+ *
  * A struct deliver keeps one SMTP session per account open across the
  * messages of a run, so a backlog goes over one connection, and
  * remembers an account whose hosts all failed so that the rest of its
@@ -19,6 +23,7 @@
 
 #include "conf.h"
 #include "queue.h"
+#include "smtp.h"
 
 enum deliver_outcome {
 	DELIVER_SENT,		/* every recipient accepted */
@@ -67,17 +72,20 @@ struct deliver_filter {
 };
 
 /* One pass over the queue.  Returns the number of messages attempted,
- * or -1 when the queue cannot be read. */
+ * or -1 when the queue cannot be read.  The program repeats it for a
+ * queue runner, and owns the signals that set f->stop. */
 int		 deliver_run(struct deliver *d,
 		    const struct deliver_filter *f);
 
 /*
- * Runs the queue once, or every `every` seconds until SIGTERM or SIGINT,
- * which end it after the message in progress (the handlers are
- * installed here).  Returns 0, or -1 when the queue cannot be read.
+ * The SMTP client's parameters for host number host of account a: the
+ * TLS mode, whether the certificate must verify and the mechanisms to
+ * try follow from the account (SPEC "Security model"); secret is the
+ * account's password or token (NULL: none) and must outlive the client.
  */
-int		 deliver_loop(const struct conf *conf,
-		    struct deliver_filter *f, unsigned every);
+void		 deliver_params(const struct conf *conf,
+		    const struct conf_account *a, size_t host,
+		    const char *secret, struct smtp_params *p);
 
 /* The wait before attempt number attempts+1: retry_min doubled each
  * time, at most retry_max. */

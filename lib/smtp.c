@@ -8,17 +8,22 @@
  * read afterwards in order ("sent" and "answered" positions); without it
  * each command is flushed and answered before the next.
  *
- * The message is copied from the spool with line endings forced to CRLF
- * and dot-stuffing applied here, at the last step before the wire, so no
- * bare CR or LF and no unstuffed "." line can reach the server whatever
- * the spool file holds.
+ * A transaction goes in four steps, each a function: the envelope
+ * (MAIL, RCPT, DATA), the replies still owed, the body with its final
+ * dot, and the settlement (RSET after a refusal, or the connection
+ * dropped after a failure).
+ * What goes on the wire for the message itself, its ESMTP parameters
+ * and its content, is smtp_msg.c's.
+ *
+ * This file decides nothing about accounts: the TLS mode, whether a
+ * certificate must verify, the mechanisms and whether credentials may go
+ * in clear all come in struct smtp_params (deliver.c fills it).
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -26,12 +31,12 @@
 #include "net.h"
 #include "sasl.h"
 #include "smtp.h"
+#include "smtp_msg.h"
 #include "stream.h"
 #include "tls.h"
 #include "util.h"
 
 #define SMTP_LINE_MAX		2048	/* RFC 5321 says 512; be lenient */
-#define SMTP_REPLY_LINES	200
 #define SMTP_CONNECT_MAX_MS	30000
 #define SMTP_DOT_FACTOR		5	/* final reply waits 5 x timeout */
 
@@ -75,21 +80,8 @@ static const char *const smtp_state_names[] = {
 	[SMTP_S_CLOSED] = "CLOSED",
 };
 
-struct smtp_caps {
-	bool		 pipelining;
-	bool		 starttls;
-	bool		 eightbitmime;
-	bool		 smtputf8;
-	bool		 dsn;
-	bool		 size;
-	uint64_t	 size_max;	/* 0: none announced */
-	unsigned	 auth;		/* bit per enum sasl_mech */
-	bool		 auth_any;	/* AUTH announced at all */
-};
-
 struct smtp_client {
-	const struct smtp_params *p;
-	const struct conf_account *acct;
+	struct smtp_params	 p;
 	enum smtp_state		 state;
 	struct stream		*s;
 	struct smtp_caps	 caps;
@@ -97,11 +89,18 @@ struct smtp_client {
 	bool			 encrypted;
 	bool			 verified;
 	bool			 need_rset;
-	int			 timeout_ms;
+	int			 dot_timeout_ms;
 	char			 peer[300];
-	const char		*host;	/* current host name */
 	struct buf		 line;
 	struct buf		 tmp;
+};
+
+/* One transaction's positions: commands sent and replies read. */
+struct smtp_txn {
+	struct smtp_msg		*msg;
+	struct smtp_reply	 mail, data;
+	size_t			 nsent, nanswered, accepted;
+	bool			 pipe;
 };
 
 static void
@@ -158,67 +157,18 @@ smtp_result_io(struct smtp_client *c, struct smtp_result *res,
 	}
 }
 
-/* --- reply parsing (pure) ----------------------------------------- */
-
-int
-smtp_reply_line(const char *line, size_t len, int *code, bool *more,
-    size_t *textoff)
+/* A reply that could not be read: malformed (errno EPROTO), or I/O. */
+static int
+smtp_result_read(struct smtp_client *c, struct smtp_result *res,
+    const char *during, const struct smtp_reply *r)
 {
-	if (len < 3 || line[0] < '2' || line[0] > '5' ||
-	    line[1] < '0' || line[1] > '9' || line[2] < '0' || line[2] > '9')
-		return -1;
-	*code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + line[2] - '0';
-	if (len == 3) {
-		*more = false;
-		*textoff = 3;
-		return 0;
-	}
-	if (line[3] != ' ' && line[3] != '-')
-		return -1;
-	*more = line[3] == '-';
-	*textoff = 4;
-	return 0;
-}
-
-/* One RFC 3463 number: 1 digit for the class, up to 3 otherwise. */
-static size_t
-smtp_enh_num(const char *s, size_t len, size_t maxdigits)
-{
-	size_t	 n = 0;
-
-	while (n < len && n < maxdigits && s[n] >= '0' && s[n] <= '9')
-		n++;
-	if (n == 0 || (n < len && s[n] >= '0' && s[n] <= '9'))
-		return 0;
-	return n;
-}
-
-size_t
-smtp_reply_enh(const char *text, size_t len, int code, char enh[16])
-{
-	size_t	 i = 0, n;
-
-	enh[0] = '\0';
-	if (len < 5 || (text[0] != '2' && text[0] != '4' && text[0] != '5') ||
-	    text[0] - '0' != code / 100)
-		return 0;
-	if ((n = smtp_enh_num(text, len, 1)) != 1 || text[1] != '.')
-		return 0;
-	i = 2;
-	if ((n = smtp_enh_num(text + i, len - i, 3)) == 0)
-		return 0;
-	i += n;
-	if (i >= len || text[i] != '.')
-		return 0;
-	i++;
-	if ((n = smtp_enh_num(text + i, len - i, 3)) == 0)
-		return 0;
-	i += n;
-	if (i < len && text[i] != ' ')
-		return 0;
-	memcpy(enh, text, i);
-	enh[i] = '\0';
-	return i < len ? i + 1 : i;
+	if (errno == EPROTO)
+		smtp_result_set(res, SMTP_ERR_PROTOCOL,
+		    "host %s sent a malformed reply while %s: %s", c->peer,
+		    during, r->text);
+	else
+		smtp_result_io(c, res, during);
+	return -1;
 }
 
 /* --- line I/O ---------------------------------------------------- */
@@ -274,70 +224,28 @@ smtp_cmd(struct smtp_client *c, const char *shown, const char *fmt, ...)
 	return r;
 }
 
-/*
- * Appends a reply line's text to r->text ("; " between lines), cut to
- * its size.  The server is not trusted: its control characters are
- * escaped (util_escape, as mailq and the spool have them), so that the
- * text is safe in every message, log line and control file it reaches.
- */
-static void
-smtp_reply_text(struct smtp_reply *r, size_t *used, const char *p,
-    size_t len)
-{
-	struct buf	 b;
-
-	if (*used + 3 >= sizeof r->text)
-		return;
-	buf_init(&b, 0);
-	if ((*used == 0 || buf_addstr(&b, "; ") == 0) &&
-	    util_escape(&b, p, len, NULL) == 0) {
-		snprintf(r->text + *used, sizeof r->text - *used, "%s",
-		    buf_str(&b));
-		*used = strlen(r->text);
-	}
-	buf_free(&b);
-}
-
 /* Reads one whole reply.  -1: I/O error (see stream) or, with errno
- * EPROTO, a malformed reply. */
+ * EPROTO, a malformed reply; r->code is then 0. */
 static int
 smtp_read_reply(struct smtp_client *c, struct smtp_reply *r,
     struct buf *lines)
 {
-	size_t	 off, tlen, used = 0, nlines = 0, e;
-	bool	 more = true;
-	int	 code, first = 0;
+	struct smtp_reply_build	 b;
+	int			 more = 1;
 
-	memset(r, 0, sizeof *r);
-	if (lines != NULL)
-		buf_reset(lines);
-	while (more) {
-		if (stream_getline(c->s, &c->line, SMTP_LINE_MAX) == -1)
-			return -1;
-		smtp_trace_text('<', c->line.data, c->line.len);
-		if (smtp_reply_line(c->line.data, c->line.len, &code, &more,
-		    &off) == -1 || (first != 0 && code != first) ||
-		    ++nlines > SMTP_REPLY_LINES) {
-			/* The offending line, for the message: escaped as
-			 * every other reply text. */
-			r->text[0] = '\0';
-			used = 0;
-			smtp_reply_text(r, &used, c->line.data,
-			    c->line.len > 200 ? 200 : c->line.len);
-			errno = EPROTO;
+	smtp_reply_begin(&b, r, lines);
+	while (more == 1) {
+		if (stream_getline(c->s, &c->line, SMTP_LINE_MAX) == -1) {
+			r->code = 0;
 			return -1;
 		}
-		first = code;
-		tlen = c->line.len - off;
-		e = smtp_reply_enh(c->line.data + off, tlen, code,
-		    nlines == 1 ? r->enh : (char[16]){ 0 });
-		if (lines != NULL && (buf_add(lines, c->line.data + off,
-		    tlen) == -1 || buf_addch(lines, '\n') == -1))
+		smtp_trace_text('<', c->line.data, c->line.len);
+		if ((more = smtp_reply_add(&b, c->line.data,
+		    c->line.len)) == -1) {
+			r->code = 0;
 			return -1;
-		/* Keep the text for messages, minus repeated codes. */
-		smtp_reply_text(r, &used, c->line.data + off + e, tlen - e);
+		}
 	}
-	r->code = first;
 	return 0;
 }
 
@@ -346,96 +254,16 @@ static int
 smtp_roundtrip(struct smtp_client *c, struct smtp_reply *r,
     struct buf *lines, const char *during, struct smtp_result *res)
 {
-	if (stream_flush(c->s) == -1 ||
-	    smtp_read_reply(c, r, lines) == -1) {
-		if (errno == EPROTO)
-			smtp_result_set(res, SMTP_ERR_PROTOCOL,
-			    "host %s sent a malformed reply while %s: %s",
-			    c->peer, during, r->text);
-		else
-			smtp_result_io(c, res, during);
+	if (stream_flush(c->s) == -1) {
+		smtp_result_io(c, res, during);
 		return -1;
 	}
+	if (smtp_read_reply(c, r, lines) == -1)
+		return smtp_result_read(c, res, during, r);
 	return 0;
 }
 
 /* --- session set-up -------------------------------------------------- */
-
-static void
-smtp_parse_caps(struct smtp_client *c, const struct buf *lines)
-{
-	const char	*p = buf_str(lines), *nl, *w, *end;
-	size_t		 len, wl;
-	bool		 first = true;
-	int		 m;
-
-	memset(&c->caps, 0, sizeof c->caps);
-	for (; *p != '\0'; p = nl + 1) {
-		if ((nl = strchr(p, '\n')) == NULL)
-			break;
-		len = (size_t)(nl - p);
-		if (first) {	/* the greeting line of the EHLO reply */
-			first = false;
-			continue;
-		}
-		wl = strcspn(p, " \n");
-		if (util_strieq_n(p, wl, "PIPELINING"))
-			c->caps.pipelining = true;
-		else if (util_strieq_n(p, wl, "STARTTLS"))
-			c->caps.starttls = true;
-		else if (util_strieq_n(p, wl, "8BITMIME"))
-			c->caps.eightbitmime = true;
-		else if (util_strieq_n(p, wl, "SMTPUTF8"))
-			c->caps.smtputf8 = true;
-		else if (util_strieq_n(p, wl, "DSN"))
-			c->caps.dsn = true;
-		else if (util_strieq_n(p, wl, "SIZE")) {
-			c->caps.size = true;
-			if (wl < len) {
-				char *e;
-				unsigned long long v;
-
-				errno = 0;
-				v = strtoull(p + wl + 1, &e, 10);
-				if (errno == 0 && e == nl)
-					c->caps.size_max = v;
-			}
-		} else if (util_strieq_n(p, wl, "AUTH")) {
-			c->caps.auth_any = true;
-			end = nl;
-			for (w = p + wl; w < end; w += wl) {
-				w += strspn(w, " ");
-				wl = strcspn(w, " \n");
-				if (wl == 0)
-					break;
-				if ((m = sasl_mech_from_name(w, wl)) >= 0)
-					c->caps.auth |= 1u << m;
-			}
-		}
-	}
-}
-
-/* The EHLO keywords after the greeting line, for smtp_info. */
-static void
-smtp_caps_text(struct smtp_client *c, const struct buf *lines)
-{
-	const char	*p = strchr(buf_str(lines), '\n');
-	size_t		 o = 0, i;
-
-	c->info.caps[0] = '\0';
-	if (p == NULL)
-		return;
-	for (p++; *p != '\0' && o + 1 < sizeof c->info.caps; p++) {
-		c->info.caps[o++] = *p == '\n' ? ' ' : *p;
-	}
-	while (o > 0 && c->info.caps[o - 1] == ' ')
-		o--;
-	c->info.caps[o] = '\0';
-	for (i = 0; i < o; i++)
-		if ((unsigned char)c->info.caps[i] < 0x20 ||
-		    c->info.caps[i] == 0x7f)
-			c->info.caps[i] = '?';
-}
 
 static int
 smtp_ehlo(struct smtp_client *c, struct smtp_result *res)
@@ -443,12 +271,12 @@ smtp_ehlo(struct smtp_client *c, struct smtp_result *res)
 	struct smtp_reply	 r;
 
 	smtp_set_state(c, SMTP_S_EHLO);
-	if (smtp_cmd(c, NULL, "EHLO %s", c->p->helo) == -1 ||
+	if (smtp_cmd(c, NULL, "EHLO %s", c->p.helo) == -1 ||
 	    smtp_roundtrip(c, &r, &c->tmp, "sending EHLO", res) == -1)
 		return -1;
 	if (r.code == 250) {
-		smtp_parse_caps(c, &c->tmp);
-		smtp_caps_text(c, &c->tmp);
+		smtp_reply_ehlo(buf_str(&c->tmp), &c->caps, c->info.caps,
+		    sizeof c->info.caps);
 		return 0;
 	}
 	if (r.code == 421 || r.code / 100 == 4) {
@@ -458,7 +286,7 @@ smtp_ehlo(struct smtp_client *c, struct smtp_result *res)
 	/* A server that does not know EHLO: HELO, with no extensions. */
 	smtp_set_state(c, SMTP_S_HELO);
 	memset(&c->caps, 0, sizeof c->caps);
-	if (smtp_cmd(c, NULL, "HELO %s", c->p->helo) == -1 ||
+	if (smtp_cmd(c, NULL, "HELO %s", c->p.helo) == -1 ||
 	    smtp_roundtrip(c, &r, NULL, "sending HELO", res) == -1)
 		return -1;
 	if (r.code != 250) {
@@ -468,33 +296,19 @@ smtp_ehlo(struct smtp_client *c, struct smtp_result *res)
 	return 0;
 }
 
-static bool
-smtp_has_credentials(const struct smtp_client *c)
-{
-	return c->acct->auth != CONF_AUTH_NONE && (c->p->secret != NULL ||
-	    c->acct->auth == CONF_AUTH_EXTERNAL);
-}
-
 /* Handshake on the socket and decide whether to go on with it. */
 static int
 smtp_tls(struct smtp_client *c, struct smtp_result *res)
 {
-	const struct conf_account *a = c->acct;
-	struct tls_params	 tp;
+	struct tls_params	 tp = c->p.tls;
 	struct tls_info		 info;
 	struct tls		*t;
 	char			 err[512];
 
 	smtp_set_state(c, SMTP_S_TLS);
-	memset(&tp, 0, sizeof tp);
-	tp.servername = c->host;
-	tp.verify = a->tls_verify;
-	tp.ca_file = a->tls_ca_file;
-	tp.fingerprint = a->has_fingerprint ? a->tls_fingerprint : NULL;
-	tp.cert_file = a->tls_cert_file;
-	tp.key_file = a->tls_key_file;
-	tp.min_version = a->tls_min_version;
-	t = tls_start(stream_fd(c->s), &tp, c->timeout_ms, &info, err,
+	if (tp.servername == NULL)
+		tp.servername = c->p.host;
+	t = tls_start(stream_fd(c->s), &tp, c->p.timeout_ms, &info, err,
 	    sizeof err);
 	c->info.tls = info;
 	c->info.tls_tried = true;
@@ -510,11 +324,7 @@ smtp_tls(struct smtp_client *c, struct smtp_result *res)
 	    c->peer, info.version, info.cipher, info.subject, info.issuer,
 	    info.fingerprint, info.verified ? ", verified" : ": ",
 	    info.verified ? "" : info.verify_error);
-	if (info.verified)
-		return 0;
-	if (!a->tls_verify && !a->has_fingerprint)
-		return 0;
-	if (a->tls == CONF_TLS_OPPORTUNISTIC && !smtp_has_credentials(c))
+	if (info.verified || !c->p.tls_verify_required)
 		return 0;
 	smtp_result_set(res, SMTP_ERR_TLS,
 	    "TLS with %s: certificate not trusted: %s (subject %s, issuer %s, "
@@ -526,16 +336,15 @@ smtp_tls(struct smtp_client *c, struct smtp_result *res)
 static int
 smtp_starttls(struct smtp_client *c, struct smtp_result *res)
 {
+	const char		*why = c->p.starttls_why;
 	struct smtp_reply	 r;
 
 	if (!c->caps.starttls) {
-		if (c->acct->tls == CONF_TLS_OPPORTUNISTIC &&
-		    !smtp_has_credentials(c))
+		if (c->p.tls_mode == SMTP_TLS_IF_OFFERED)
 			return 0;
 		smtp_result_set(res, SMTP_ERR_TLS,
-		    "host %s does not offer STARTTLS%s", c->peer,
-		    c->acct->tls == CONF_TLS_OPPORTUNISTIC ?
-		    " and the account has credentials" : "");
+		    "host %s does not offer STARTTLS%s%s", c->peer,
+		    why != NULL ? " and " : "", why != NULL ? why : "");
 		return -1;
 	}
 	smtp_set_state(c, SMTP_S_STARTTLS);
@@ -557,47 +366,87 @@ smtp_starttls(struct smtp_client *c, struct smtp_result *res)
 	return smtp_ehlo(c, res);
 }
 
-/*
- * The order auth = auto tries mechanisms in (SPEC.md): strongest first;
- * over TLS the secret is safe on the wire, so PLAIN and LOGIN come before
- * CRAM-MD5 (which makes the server store the password in clear); without
- * TLS nothing that sends the secret itself goes before what does not.
- * XOAUTH2, OAUTHBEARER and EXTERNAL are used only when named.
- */
-static const enum sasl_mech smtp_auth_order_tls[] = {
-	SASL_SCRAM_SHA_256, SASL_SCRAM_SHA_1, SASL_PLAIN, SASL_LOGIN,
-	SASL_CRAM_MD5,
-};
-static const enum sasl_mech smtp_auth_order_clear[] = {
-	SASL_SCRAM_SHA_256, SASL_SCRAM_SHA_1, SASL_CRAM_MD5, SASL_PLAIN,
-	SASL_LOGIN,
+/* One SASL exchange's state; the buffers may hold the secret. */
+struct smtp_sasl {
+	enum sasl_mech	 m;
+	struct sasl	*sa;
+	struct buf	 raw, b64, lines;
 };
 
+/* AUTH, with the initial response when the mechanism has one. */
 static int
-smtp_auth_from_conf(enum conf_auth a)
+smtp_auth_begin(struct smtp_client *c, struct smtp_sasl *x)
 {
-	switch (a) {
-	case CONF_AUTH_PLAIN:
-		return SASL_PLAIN;
-	case CONF_AUTH_LOGIN:
-		return SASL_LOGIN;
-	case CONF_AUTH_CRAM_MD5:
-		return SASL_CRAM_MD5;
-	case CONF_AUTH_SCRAM_SHA_1:
-		return SASL_SCRAM_SHA_1;
-	case CONF_AUTH_SCRAM_SHA_256:
-		return SASL_SCRAM_SHA_256;
-	case CONF_AUTH_XOAUTH2:
-		return SASL_XOAUTH2;
-	case CONF_AUTH_OAUTHBEARER:
-		return SASL_OAUTHBEARER;
-	case CONF_AUTH_EXTERNAL:
-		return SASL_EXTERNAL;
-	case CONF_AUTH_AUTO:
-	case CONF_AUTH_NONE:
-		break;
+	const char	*name = sasl_mech_name(x->m);
+	char		 shown[64];
+
+	if (!sasl_initial(x->sa, &x->raw))
+		return smtp_cmd(c, NULL, "AUTH %s", name);
+	if (util_base64_encode(&x->b64, x->raw.data, x->raw.len) == -1)
+		return -1;
+	snprintf(shown, sizeof shown, "AUTH %s ***", name);
+	return smtp_cmd(c, shown, "AUTH %s %s", name,
+	    x->b64.len ? x->b64.data : "=");
+}
+
+/* The answer to a 334 challenge.  0: sent; 1: the mechanism cannot go
+ * on (err says why); -1: it cannot be sent. */
+static int
+smtp_auth_answer(struct smtp_client *c, struct smtp_sasl *x, char *err,
+    size_t errlen)
+{
+	enum sasl_status	 st = SASL_FAIL;
+
+	buf_reset(&x->raw);
+	if (x->lines.len > 0)
+		x->lines.data[--x->lines.len] = '\0';	/* the '\n' */
+	if (util_base64_decode(&x->raw, x->lines.data, x->lines.len) == -1)
+		snprintf(err, errlen, "bad base64 in challenge");
+	else
+		st = sasl_step(x->sa, x->raw.data, x->raw.len, &x->raw, err,
+		    errlen);
+	if (st == SASL_FAIL)
+		return 1;
+	buf_wipe(&x->b64);
+	buf_init_secret(&x->b64, 32768);
+	if (util_base64_encode(&x->b64, x->raw.data, x->raw.len) == -1)
+		return -1;
+	return smtp_cmd(c, "***", "%s", x->b64.data);
+}
+
+/* The reply that ends an exchange: 0 authenticated, 1 refused, -1 the
+ * session is unusable. */
+static int
+smtp_auth_end(struct smtp_client *c, struct smtp_sasl *x,
+    const struct smtp_reply *r, struct smtp_result *res)
+{
+	if (r->code == 235) {
+		if (sasl_complete(x->sa))
+			return 0;
+		/* SCRAM: success without the server's proof. */
+		smtp_result_set(res, SMTP_ERR_AUTH, "AUTH %s with %s: the "
+		    "server said 235 without proving that it knows the "
+		    "password", sasl_mech_name(x->m), c->peer);
+		return -1;
 	}
-	return -1;
+	smtp_result_reply(c, res, r, "AUTH");
+	res->cls = SMTP_ERR_AUTH;
+	return r->code == 421 ? -1 : 1;
+}
+
+/* RFC 4954: "*" cancels the exchange.  No other mechanism after this:
+ * a server that failed SCRAM's proof must not be offered PLAIN next. */
+static void
+smtp_auth_cancel(struct smtp_client *c, struct smtp_sasl *x,
+    const char *err, struct smtp_result *res)
+{
+	struct smtp_reply	 r;
+
+	if (smtp_cmd(c, NULL, "*") == -1 || smtp_roundtrip(c, &r, NULL,
+	    "cancelling AUTH", res) == -1)
+		return;
+	smtp_result_set(res, SMTP_ERR_AUTH, "AUTH %s with %s failed: %s",
+	    sasl_mech_name(x->m), c->peer, err);
 }
 
 /*
@@ -608,98 +457,73 @@ static int
 smtp_auth_mech(struct smtp_client *c, enum sasl_mech m,
     struct smtp_result *res)
 {
+	struct smtp_sasl	 x;
 	struct smtp_reply	 r;
-	struct sasl		*sa;
-	struct buf		 raw, b64, lines;
-	char			 err[256], shown[64];
-	enum sasl_status	 st;
+	char			 err[256];
 	int			 ret = -1, q;
 
-	if ((sa = sasl_new(m, c->acct->user, c->p->secret)) == NULL) {
+	memset(&x, 0, sizeof x);
+	x.m = m;
+	if ((x.sa = sasl_new(m, c->p.user, c->p.secret)) == NULL) {
 		smtp_result_set(res, SMTP_ERR_INTERNAL, "out of memory");
 		return -1;
 	}
-	buf_init(&raw, 16384);
-	buf_init(&b64, 32768);
-	buf_init(&lines, 65536);
+	buf_init_secret(&x.raw, 16384);
+	buf_init_secret(&x.b64, 32768);
+	buf_init_secret(&x.lines, 65536);
 	smtp_set_state(c, SMTP_S_AUTH);
-	snprintf(shown, sizeof shown, "AUTH %s ***", sasl_mech_name(m));
-	if (sasl_initial(sa, &raw))
-		q = util_base64_encode(&b64, raw.data, raw.len) == -1 ? -1 :
-		    smtp_cmd(c, shown, "AUTH %s %s", sasl_mech_name(m),
-		    b64.len ? b64.data : "=");
-	else
-		q = smtp_cmd(c, NULL, "AUTH %s", sasl_mech_name(m));
-	for (;;) {
-		if (q == -1) {
-			smtp_result_set(res, SMTP_ERR_INTERNAL,
-			    "cannot build AUTH %s", sasl_mech_name(m));
+	q = smtp_auth_begin(c, &x);
+	while (q == 0) {
+		if (smtp_roundtrip(c, &r, &x.lines, "authenticating",
+		    res) == -1)
 			break;
-		}
-		if (smtp_roundtrip(c, &r, &lines, "authenticating", res) == -1)
-			break;
-		if (r.code == 235) {
-			if (sasl_complete(sa)) {
-				ret = 0;
-				break;
-			}
-			/* SCRAM: success without the server's proof. */
-			smtp_result_set(res, SMTP_ERR_AUTH, "AUTH %s with %s: "
-			    "the server said 235 without proving that it knows "
-			    "the password", sasl_mech_name(m), c->peer);
-			break;
-		}
 		if (r.code != 334) {
-			smtp_result_reply(c, res, &r, "AUTH");
-			res->cls = SMTP_ERR_AUTH;
-			ret = r.code == 421 ? -1 : 1;
+			ret = smtp_auth_end(c, &x, &r, res);
 			break;
 		}
-		buf_reset(&raw);
-		if (lines.len > 0)
-			lines.data[--lines.len] = '\0';	/* the '\n' */
-		st = SASL_FAIL;
-		if (util_base64_decode(&raw, lines.data, lines.len) == -1)
-			snprintf(err, sizeof err, "bad base64 in challenge");
-		else
-			st = sasl_step(sa, raw.data, raw.len, &raw, err,
-			    sizeof err);
-		if (st == SASL_FAIL) {
-			/* RFC 4954: "*" cancels the exchange. */
-			if (smtp_cmd(c, NULL, "*") == -1 || smtp_roundtrip(c,
-			    &r, NULL, "cancelling AUTH", res) == -1)
-				break;
-			/* No other mechanism after this: a server that failed
-			 * SCRAM's proof must not be offered PLAIN next. */
-			smtp_result_set(res, SMTP_ERR_AUTH,
-			    "AUTH %s with %s failed: %s", sasl_mech_name(m),
-			    c->peer, err);
-			break;
-		}
-		buf_wipe(&b64);
-		buf_init(&b64, 32768);
-		q = util_base64_encode(&b64, raw.data, raw.len) == -1 ? -1 :
-		    smtp_cmd(c, "***", "%s", b64.data);
+		q = smtp_auth_answer(c, &x, err, sizeof err);
 	}
-	buf_wipe(&raw);
-	buf_wipe(&b64);
-	buf_wipe(&lines);
-	sasl_free(sa);
+	if (q == -1)
+		smtp_result_set(res, SMTP_ERR_INTERNAL,
+		    "cannot build AUTH %s", sasl_mech_name(m));
+	else if (q == 1)
+		smtp_auth_cancel(c, &x, err, res);
+	buf_wipe(&x.raw);
+	buf_wipe(&x.b64);
+	buf_wipe(&x.lines);
+	sasl_free(x.sa);
 	return ret;
 }
 
+/* The failure of every mechanism tried, said once with the user. */
+static int
+smtp_auth_failed(struct smtp_client *c, struct smtp_result *res)
+{
+	struct smtp_reply	 rep = res->reply;
+
+	if (res->cls != SMTP_ERR_AUTH || rep.code == 0)
+		return -1;
+	snprintf(res->what, sizeof res->what,
+	    "authentication as %s with %s failed: %d%s%s %s", c->p.user,
+	    c->peer, rep.code, rep.enh[0] ? " " : "", rep.enh, rep.text);
+	return -1;
+}
+
+/* AUTH with the first of the mechanisms given that the server offers,
+ * and the next ones after a refusal when mechs_fallback says so. */
 static int
 smtp_auth(struct smtp_client *c, struct smtp_result *res)
 {
-	const struct conf_account *a = c->acct;
-	enum sasl_mech		 try[SASL_NMECH];
-	size_t			 ntry = 0, i;
-	int			 m, r;
+	const char	*set = c->p.mechs_setting;
+	enum sasl_mech	 m;
+	size_t		 i;
+	bool		 tried = false;
+	int		 r;
 
-	if (!smtp_has_credentials(c))
+	if (c->p.nmechs == 0)
 		return 0;
-	if (a->tls != CONF_TLS_NONE &&
-	    !(c->encrypted && (c->verified || !a->tls_verify))) {
+	if (!c->p.auth_in_clear && !(c->encrypted && (c->verified ||
+	    !c->p.tls_verify_required))) {
 		smtp_result_set(res, SMTP_ERR_AUTH,
 		    "not sending credentials to %s over a connection that is "
 		    "%s", c->peer, c->encrypted ? "not verified" :
@@ -711,46 +535,27 @@ smtp_auth(struct smtp_client *c, struct smtp_result *res)
 		    "host %s offers no AUTH", c->peer);
 		return -1;
 	}
-	if (a->auth == CONF_AUTH_AUTO) {
-		const enum sasl_mech *order = c->encrypted ?
-		    smtp_auth_order_tls : smtp_auth_order_clear;
-
-		for (i = 0; i < NELEM(smtp_auth_order_tls); i++)
-			if (c->caps.auth & (1u << order[i]))
-				try[ntry++] = order[i];
-	} else if ((m = smtp_auth_from_conf(a->auth)) >= 0 &&
-	    (c->caps.auth & (1u << m)))
-		try[ntry++] = (enum sasl_mech)m;
-	if (ntry == 0) {
-		smtp_result_set(res, SMTP_ERR_AUTH,
-		    "host %s offers no AUTH mechanism that the account allows "
-		    "(auth = %s)", c->peer, conf_auth_name(a->auth));
-		return -1;
-	}
-	for (i = 0; i < ntry; i++) {
-		r = smtp_auth_mech(c, try[i], res);
-		if (r == 0) {
+	for (i = 0; i < c->p.nmechs && i < SASL_NMECH; i++) {
+		m = c->p.mechs[i];
+		if (!(c->caps.auth & (1u << m)))
+			continue;
+		tried = true;
+		if ((r = smtp_auth_mech(c, m, res)) == 0) {
 			snprintf(c->info.auth, sizeof c->info.auth, "%s",
-			    sasl_mech_name(try[i]));
+			    sasl_mech_name(m));
 			log_debug("smtp %s: authenticated as %s with %s",
-			    c->peer, a->user, sasl_mech_name(try[i]));
+			    c->peer, c->p.user, sasl_mech_name(m));
 			return 0;
 		}
-		/* A refusal over an encrypted link: the next mechanism. */
-		if (r == -1 || !c->encrypted)
+		if (r == -1 || !c->p.mechs_fallback)
 			break;
 	}
-	if (res->cls != SMTP_ERR_AUTH || res->reply.code == 0)
-		return -1;
-	{
-		struct smtp_reply rep = res->reply;
-
-		snprintf(res->what, sizeof res->what,
-		    "authentication as %s with %s failed: %d%s%s %s", a->user,
-		    c->peer, rep.code, rep.enh[0] ? " " : "", rep.enh,
-		    rep.text);
-	}
-	return -1;
+	if (!tried)
+		smtp_result_set(res, SMTP_ERR_AUTH,
+		    "host %s offers no AUTH mechanism that the account allows"
+		    "%s%s%s", c->peer, set != NULL ? " (auth = " : "",
+		    set != NULL ? set : "", set != NULL ? ")" : "");
+	return smtp_auth_failed(c, res);
 }
 
 static void
@@ -762,55 +567,60 @@ smtp_disconnect(struct smtp_client *c)
 	smtp_set_state(c, SMTP_S_CLOSED);
 }
 
-/* One host: connect and bring the session to READY. */
 static int
-smtp_open_host(struct smtp_client *c, const struct conf_host *h,
-    struct smtp_result *res)
+smtp_connect(struct smtp_client *c, struct smtp_result *res)
 {
-	const struct conf_account *a = c->acct;
-	struct smtp_reply	 r;
-	char			 err[512];
-	int			 fd, cto;
+	const struct smtp_params *p = &c->p;
+	char		 err[512];
+	int		 fd, cto = p->connect_timeout_ms;
 
-	c->host = h->name;
-	memset(&c->info, 0, sizeof c->info);
-	snprintf(c->peer, sizeof c->peer, "%s:%s", h->name, h->port);
+	snprintf(c->peer, sizeof c->peer, "%s:%s", p->host, p->port);
+	snprintf(err, sizeof err, "connect to %s failed", c->peer);
 	smtp_set_state(c, SMTP_S_CONNECT);
-	cto = c->timeout_ms < SMTP_CONNECT_MAX_MS ? c->timeout_ms :
-	    SMTP_CONNECT_MAX_MS;
-	fd = net_connect(h->name, h->port, cto, c->peer, sizeof c->peer, err,
-	    sizeof err);
+	if (cto <= 0)
+		cto = p->timeout_ms < SMTP_CONNECT_MAX_MS ? p->timeout_ms :
+		    SMTP_CONNECT_MAX_MS;
+	if (p->connect != NULL)
+		fd = p->connect(p->connect_arg, p->host, p->port, cto, c->peer,
+		    sizeof c->peer, err, sizeof err);
+	else
+		fd = net_connect(p->host, p->port, cto, c->peer,
+		    sizeof c->peer, err, sizeof err);
 	if (fd == -1) {
 		smtp_result_set(res, SMTP_ERR_CONNECT, "%s", err);
 		return -1;
 	}
-	if ((c->s = stream_new(fd, c->timeout_ms)) == NULL) {
+	if ((c->s = stream_new(fd, p->timeout_ms)) == NULL) {
 		close(fd);
 		smtp_result_set(res, SMTP_ERR_INTERNAL, "out of memory");
 		return -1;
 	}
-	if (a->tls == CONF_TLS_IMPLICIT && smtp_tls(c, res) == -1)
-		goto fail;
+	return 0;
+}
+
+/* From the connection to READY: greeting, EHLO, TLS, AUTH. */
+static int
+smtp_session(struct smtp_client *c, struct smtp_result *res)
+{
+	enum smtp_tls		 mode = c->p.tls_mode;
+	struct smtp_reply	 r;
+
+	if (mode == SMTP_TLS_IMPLICIT && smtp_tls(c, res) == -1)
+		return -1;
 	smtp_set_state(c, SMTP_S_GREETING);
 	if (smtp_roundtrip(c, &r, NULL, "waiting for the greeting",
 	    res) == -1)
-		goto fail;
+		return -1;
 	if (r.code != 220) {
 		smtp_result_reply(c, res, &r, "the greeting");
-		goto fail;
+		return -1;
 	}
 	if (smtp_ehlo(c, res) == -1)
-		goto fail;
-	if ((a->tls == CONF_TLS_STARTTLS || a->tls == CONF_TLS_OPPORTUNISTIC)
-	    && smtp_starttls(c, res) == -1)
-		goto fail;
-	if (smtp_auth(c, res) == -1)
-		goto fail;
-	smtp_set_state(c, SMTP_S_READY);
-	return 0;
-fail:
-	smtp_close(c);
-	return -1;
+		return -1;
+	if ((mode == SMTP_TLS_STARTTLS || mode == SMTP_TLS_IF_OFFERED) &&
+	    smtp_starttls(c, res) == -1)
+		return -1;
+	return smtp_auth(c, res);
 }
 
 /* --- public ---------------------------------------------------------- */
@@ -822,14 +632,16 @@ smtp_client_new(const struct smtp_params *p)
 
 	if ((c = calloc(1, sizeof *c)) == NULL)
 		return NULL;
-	c->p = p;
-	c->acct = p->account;
-	c->timeout_ms = (int)(c->acct->timeout > 86400 ? 86400 :
-	    c->acct->timeout) * 1000;
+	c->p = *p;
+	if (c->p.nmechs > SASL_NMECH)
+		c->p.nmechs = SASL_NMECH;
+	c->dot_timeout_ms = p->dot_timeout_ms > 0 ? p->dot_timeout_ms :
+	    p->timeout_ms * SMTP_DOT_FACTOR;
 	c->state = SMTP_S_INIT;
 	snprintf(c->peer, sizeof c->peer, "none");
 	buf_init(&c->line, SMTP_LINE_MAX + 1);
-	buf_init(&c->tmp, 0);
+	/* AUTH lines pass through tmp. */
+	buf_init_secret(&c->tmp, SMTP_REPLY_LINES * (SMTP_LINE_MAX + 1));
 	return c;
 }
 
@@ -862,42 +674,24 @@ smtp_writes(const struct smtp_client *c)
 	return c->s != NULL ? stream_writes(c->s) : 0;
 }
 
-int
-smtp_open(struct smtp_client *c, struct smtp_result *res)
-{
-	size_t	 i;
-
-	smtp_close(c);
-	smtp_result_set(res, SMTP_ERR_CONNECT, "no host configured");
-	for (i = 0; i < c->acct->nhosts; i++) {
-		if (smtp_open_host(c, &c->acct->hosts[i], res) == 0) {
-			smtp_result_set(res, SMTP_OK, "connected to %s",
-			    c->peer);
-			return 0;
-		}
-		log_info("account %s: %s", c->acct->name, res->what);
-	}
-	return -1;
-}
-
-int
-smtp_open_one(struct smtp_client *c, size_t i, struct smtp_result *res)
-{
-	smtp_close(c);
-	if (i >= c->acct->nhosts) {
-		smtp_result_set(res, SMTP_ERR_INTERNAL, "no host %zu", i);
-		return -1;
-	}
-	if (smtp_open_host(c, &c->acct->hosts[i], res) == -1)
-		return -1;
-	smtp_result_set(res, SMTP_OK, "connected to %s", c->peer);
-	return 0;
-}
-
 const struct smtp_info *
 smtp_info(const struct smtp_client *c)
 {
 	return &c->info;
+}
+
+int
+smtp_open(struct smtp_client *c, struct smtp_result *res)
+{
+	smtp_close(c);
+	memset(&c->info, 0, sizeof c->info);
+	if (smtp_connect(c, res) == -1 || smtp_session(c, res) == -1) {
+		smtp_close(c);
+		return -1;
+	}
+	smtp_set_state(c, SMTP_S_READY);
+	smtp_result_set(res, SMTP_OK, "connected to %s", c->peer);
+	return 0;
 }
 
 void
@@ -917,340 +711,269 @@ smtp_close(struct smtp_client *c)
 	smtp_disconnect(c);
 }
 
-/* --- the transaction --------------------------------------------- */
-
-/*
- * Copies the spool file to the stream as DATA content: CRLF line ends
- * (a bare CR or LF becomes CRLF), a leading "." doubled, lines broken
- * before 998 octets, then the final ".".  The buffers are on the heap:
- * the caller chooses our stack limit (ulimit -s), and 192 KiB there
- * crashed a delivery that holds the account's password.
- */
-#define SMTP_BODY_CHUNK	65536
-
-static int
-smtp_body_copy(struct smtp_client *c, const struct smtp_msg *msg,
-    char *in, char *out, struct smtp_result *res)
-{
-	size_t		 o, i, linelen = 0;
-	ssize_t		 n;
-	off_t		 pos = 0;
-	bool		 bol = true, cr = false;
-
-	for (;;) {
-		n = pread(msg->fd, in, SMTP_BODY_CHUNK, pos);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			smtp_result_set(res, SMTP_ERR_INTERNAL,
-			    "cannot read the queued message: %s",
-			    strerror(errno));
-			return -1;
-		}
-		if (n == 0)
-			break;
-		pos += n;
-		for (o = 0, i = 0; i < (size_t)n; i++) {
-			char ch = in[i];
-
-			if (cr && ch != '\n') {
-				out[o++] = '\r';
-				out[o++] = '\n';
-				bol = true;
-				linelen = 0;
-			}
-			cr = false;
-			if (ch == '\r') {
-				cr = true;
-				continue;
-			}
-			if (ch == '\n') {
-				out[o++] = '\r';
-				out[o++] = '\n';
-				bol = true;
-				linelen = 0;
-				continue;
-			}
-			if (linelen >= 998) {
-				out[o++] = '\r';
-				out[o++] = '\n';
-				bol = true;
-				linelen = 0;
-			}
-			if (bol && ch == '.') {
-				out[o++] = '.';
-				linelen++;
-			}
-			bol = false;
-			out[o++] = ch;
-			linelen++;
-		}
-		if (stream_write(c->s, out, o) == -1) {
-			smtp_result_io(c, res, "sending the message");
-			return -1;
-		}
-	}
-	if (cr || !bol) {
-		if (stream_write(c->s, "\r\n", 2) == -1) {
-			smtp_result_io(c, res, "sending the message");
-			return -1;
-		}
-	}
-	return stream_write(c->s, ".\r\n", 3);
-}
-
 static int
 smtp_body(struct smtp_client *c, const struct smtp_msg *msg,
     struct smtp_result *res)
 {
-	char	*in;
-	int	 r;
+	bool	 spool;
 
 	smtp_set_state(c, SMTP_S_BODY);
-	/* in, then out: at most twice the input, and a line end carried
-	 * over from the chunk before. */
-	if ((in = malloc(SMTP_BODY_CHUNK + 2 * SMTP_BODY_CHUNK + 8)) ==
-	    NULL) {
-		smtp_result_set(res, SMTP_ERR_INTERNAL, "out of memory");
+	if (smtp_msg_copy(msg, c->s, &spool) == 0)
+		return 0;
+	if (spool)
+		smtp_result_set(res, SMTP_ERR_INTERNAL,
+		    "cannot read the queued message: %s", strerror(errno));
+	else
+		smtp_result_io(c, res, "sending the message");
+	return -1;
+}
+
+/* --- the transaction --------------------------------------------- */
+
+/* What the message needs that the server lacks, before any command. */
+static int
+smtp_send_check(struct smtp_client *c, const struct smtp_msg *msg,
+    struct smtp_result *res)
+{
+	if (c->s == NULL || c->state != SMTP_S_READY) {
+		smtp_result_set(res, SMTP_ERR_INTERNAL, "no open session");
 		return -1;
 	}
-	r = smtp_body_copy(c, msg, in, in + SMTP_BODY_CHUNK, res);
-	free(in);
+	if (msg->nrcpts == 0) {
+		smtp_result_set(res, SMTP_ERR_INTERNAL, "no recipient");
+		return -1;
+	}
+	if (smtp_msg_fits(msg, &c->caps, c->peer, res->what,
+	    sizeof res->what) == 0)
+		return 0;
+	res->cls = SMTP_ERR_EXTENSION;
+	memset(&res->reply, 0, sizeof res->reply);
+	return -1;
+}
+
+/* MAIL FROM, or RCPT TO when rcpt is not NULL, with its parameters. */
+static int
+smtp_addr_cmd(struct smtp_client *c, const struct smtp_msg *msg,
+    const char *rcpt)
+{
+	struct buf	 p;
+	int		 r;
+
+	buf_init(&p, 2048);
+	if (rcpt == NULL)
+		r = smtp_msg_mail_params(msg, &c->caps, &p) == -1 ? -1 :
+		    smtp_cmd(c, NULL, "MAIL FROM:<%s>%s", msg->sender,
+		    buf_str(&p));
+	else
+		r = smtp_msg_rcpt_params(msg, &c->caps, rcpt, &p) == -1 ? -1 :
+		    smtp_cmd(c, NULL, "RCPT TO:<%s>%s", rcpt, buf_str(&p));
+	buf_free(&p);
 	return r;
 }
 
-static void
-smtp_rcpts_set(struct smtp_msg *msg, const struct smtp_reply *r)
+static int
+smtp_cmd_failed(struct smtp_result *res)
 {
-	size_t	 i;
-
-	for (i = 0; i < msg->nrcpts; i++) {
-		msg->rcpts[i].reply = *r;
-		msg->rcpts[i].at_rcpt = false;
-	}
+	smtp_result_set(res, SMTP_ERR_INTERNAL,
+	    "cannot build the SMTP command (bad address?)");
+	return -1;
 }
 
-/* RFC 3461 xtext: "+XX" for '+', '=' and octets outside 0x21..0x7e. */
+/* A command queued: without pipelining, answered at once. */
 static int
-smtp_xtext(struct buf *out, const char *s)
+smtp_sent(struct smtp_client *c, struct smtp_txn *t, struct smtp_reply *r,
+    const char *during, struct smtp_result *res)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p > 0x20 && *p < 0x7f && *p != '+' && *p != '=') {
-			if (buf_addch(out, (char)*p) == -1)
-				return -1;
-		} else if (buf_addch(out, '+') == -1 ||
-		    buf_addch(out, hex[*p >> 4]) == -1 ||
-		    buf_addch(out, hex[*p & 15]) == -1)
-			return -1;
-	}
+	t->nsent++;
+	if (t->pipe)
+		return 0;
+	if (smtp_roundtrip(c, r, NULL, during, res) == -1)
+		return -1;
+	t->nanswered++;
 	return 0;
 }
 
 static void
-smtp_rcpt_answered(struct smtp_rcpt *rc, size_t *accepted)
+smtp_rcpt_answered(struct smtp_txn *t, struct smtp_rcpt *rc)
 {
 	rc->at_rcpt = rc->reply.code / 100 != 2;
-	*accepted += !rc->at_rcpt;
+	t->accepted += !rc->at_rcpt;
+}
+
+/* MAIL, every RCPT and DATA: one write with PIPELINING; without it
+ * RCPT stops at a refused MAIL, and DATA needs an accepted RCPT. */
+static int
+smtp_envelope(struct smtp_client *c, struct smtp_txn *t,
+    struct smtp_result *res)
+{
+	struct smtp_msg	*msg = t->msg;
+	size_t		 i;
+
+	smtp_set_state(c, SMTP_S_MAIL);
+	if (smtp_addr_cmd(c, msg, NULL) == -1)
+		return smtp_cmd_failed(res);
+	if (smtp_sent(c, t, &t->mail, "sending MAIL FROM", res) == -1)
+		return -1;
+	for (i = 0; i < msg->nrcpts && (t->pipe || t->mail.code == 250);
+	    i++) {
+		smtp_set_state(c, SMTP_S_RCPT);
+		if (smtp_addr_cmd(c, msg, msg->rcpts[i].addr) == -1)
+			return smtp_cmd_failed(res);
+		if (smtp_sent(c, t, &msg->rcpts[i].reply, "sending RCPT TO",
+		    res) == -1)
+			return -1;
+		if (!t->pipe)
+			smtp_rcpt_answered(t, &msg->rcpts[i]);
+	}
+	if (t->pipe || (t->mail.code == 250 && t->accepted > 0)) {
+		smtp_set_state(c, SMTP_S_DATA);
+		if (smtp_cmd(c, NULL, "DATA") == -1)
+			return smtp_cmd_failed(res);
+		t->nsent++;
+	}
+	if (stream_flush(c->s) == -1) {
+		smtp_result_io(c, res, "sending the envelope");
+		return -1;
+	}
+	return 0;
+}
+
+/* The replies still owed, in the order their commands were sent. */
+static int
+smtp_replies(struct smtp_client *c, struct smtp_txn *t,
+    struct smtp_result *res)
+{
+	const char	*during = "waiting for the envelope replies";
+	struct smtp_rcpt *rc;
+	size_t		 i;
+
+	if (t->pipe) {
+		if (smtp_read_reply(c, &t->mail, NULL) == -1)
+			return smtp_result_read(c, res, during, &t->mail);
+		t->nanswered++;
+		for (i = 0; i < t->msg->nrcpts; i++) {
+			rc = &t->msg->rcpts[i];
+			if (smtp_read_reply(c, &rc->reply, NULL) == -1)
+				return smtp_result_read(c, res, during,
+				    &rc->reply);
+			t->nanswered++;
+			smtp_rcpt_answered(t, rc);
+		}
+	}
+	if (t->nanswered < t->nsent) {
+		if (smtp_read_reply(c, &t->data, NULL) == -1)
+			return smtp_result_read(c, res, during, &t->data);
+		t->nanswered++;
+	}
+	return 0;
+}
+
+/*
+ * A refused MAIL, every RCPT refused, or a refused DATA: the
+ * transaction ends here (1), and RSET follows.  0: the body may go;
+ * -1: the session failed.
+ */
+static int
+smtp_refused(struct smtp_client *c, struct smtp_txn *t,
+    struct smtp_result *res)
+{
+	if (t->mail.code != 250) {
+		smtp_result_reply(c, res, &t->mail, "MAIL FROM");
+		smtp_msg_rcpts_set(t->msg, &t->mail);
+	} else if (t->accepted == 0)
+		smtp_result_reply(c, res, &t->msg->rcpts[0].reply, "RCPT TO");
+	else if (t->data.code != 354) {
+		smtp_result_reply(c, res, &t->data, "DATA");
+		smtp_msg_rcpts_settle(t->msg, &t->data);
+		c->need_rset = true;
+		return 1;
+	} else
+		return 0;
+	c->need_rset = true;
+	if (t->data.code != 354)
+		return 1;
+	/* A pipelined DATA went through: the server wants content it
+	 * will refuse; end it at once. */
+	if (stream_write(c->s, ".\r\n", 3) == -1) {
+		smtp_result_io(c, res, "ending an empty DATA");
+		return -1;
+	}
+	if (smtp_roundtrip(c, &t->data, NULL, "ending an empty DATA",
+	    res) == -1)
+		return -1;
+	return 1;
+}
+
+/* The body, the final dot and the reply that settles the recipients. */
+static int
+smtp_data(struct smtp_client *c, struct smtp_txn *t,
+    struct smtp_result *res)
+{
+	struct smtp_reply	 r;
+
+	if (smtp_body(c, t->msg, res) == -1)
+		return -1;
+	smtp_set_state(c, SMTP_S_DOT);
+	stream_set_timeout(c->s, c->dot_timeout_ms);
+	if (smtp_roundtrip(c, &r, NULL, "sending the end of data",
+	    res) == -1)
+		return -1;
+	stream_set_timeout(c->s, c->p.timeout_ms);
+	smtp_msg_rcpts_settle(t->msg, &r);
+	if (r.code / 100 == 2)
+		smtp_result_set(res, SMTP_OK, "%d%s%s %s", r.code,
+		    r.enh[0] ? " " : "", r.enh, r.text);
+	else
+		smtp_result_reply(c, res, &r, "end of DATA");
+	return 0;
+}
+
+/*
+ * After the transaction: a failure (-1) leaves no recipient settled and
+ * drops the connection; a refusal is followed by RSET, and a session
+ * that cannot reset is closed.  The session is then READY again.
+ */
+static int
+smtp_settle(struct smtp_client *c, struct smtp_txn *t, int r)
+{
+	struct smtp_reply	 none, rr;
+
+	if (r == -1) {
+		memset(&none, 0, sizeof none);
+		smtp_msg_rcpts_set(t->msg, &none);
+		smtp_disconnect(c);
+		return -1;
+	}
+	if (c->need_rset) {
+		smtp_set_state(c, SMTP_S_RSET);
+		if (smtp_cmd(c, NULL, "RSET") == -1 ||
+		    smtp_roundtrip(c, &rr, NULL, "sending RSET",
+		    &(struct smtp_result){ 0 }) == -1 || rr.code != 250) {
+			smtp_disconnect(c);
+			return 0;
+		}
+		c->need_rset = false;
+	}
+	smtp_set_state(c, SMTP_S_READY);
+	return 0;
 }
 
 int
 smtp_send(struct smtp_client *c, struct smtp_msg *msg,
     struct smtp_result *res)
 {
-	struct smtp_reply	 r, mail, data;
-	struct buf		 params, rparams;
-	size_t			 i, accepted = 0, nsent = 0, nanswered = 0;
-	bool			 pipe = c->caps.pipelining;
-	int			 ret = -1;
-	const char		*what = "sending MAIL FROM";
+	struct smtp_txn	 t;
+	int		 r;
 
-	memset(&r, 0, sizeof r);
-	smtp_rcpts_set(msg, &r);
-	if (c->s == NULL || c->state != SMTP_S_READY) {
-		smtp_result_set(res, SMTP_ERR_INTERNAL, "no open session");
+	memset(&t, 0, sizeof t);
+	t.msg = msg;
+	t.pipe = c->caps.pipelining;
+	smtp_msg_rcpts_set(msg, &t.data);
+	if (smtp_send_check(c, msg, res) == -1)
 		return -1;
-	}
-	if (c->caps.size_max > 0 && (uint64_t)msg->size > c->caps.size_max) {
-		smtp_result_set(res, SMTP_ERR_EXTENSION,
-		    "message size %lld exceeds the fixed limit %llu of %s",
-		    (long long)msg->size,
-		    (unsigned long long)c->caps.size_max, c->peer);
-		return -1;
-	}
-	if (msg->smtputf8 && !c->caps.smtputf8) {
-		smtp_result_set(res, SMTP_ERR_EXTENSION,
-		    "host %s does not offer SMTPUTF8, which a non-ASCII address "
-		    "of this message needs", c->peer);
-		return -1;
-	}
-	if (msg->eight_bit && !c->caps.eightbitmime) {
-		smtp_result_set(res, SMTP_ERR_EXTENSION,
-		    "host %s does not offer 8BITMIME, which this 8-bit message "
-		    "needs", c->peer);
-		return -1;
-	}
-	buf_init(&params, 2048);
-	buf_init(&rparams, 2048);
-	if (c->caps.size)
-		(void)buf_printf(&params, " SIZE=%lld", (long long)msg->size);
-	if (msg->eight_bit)
-		(void)buf_addstr(&params, " BODY=8BITMIME");
-	if (msg->smtputf8)
-		(void)buf_addstr(&params, " SMTPUTF8");
-	if (c->caps.dsn && msg->dsn_ret != NULL)
-		(void)buf_printf(&params, " RET=%s", msg->dsn_ret);
-	if (c->caps.dsn && msg->dsn_envid != NULL) {
-		(void)buf_addstr(&params, " ENVID=");
-		(void)smtp_xtext(&params, msg->dsn_envid);
-	}
-
-	/* MAIL, every RCPT and DATA: one write with PIPELINING. */
-	smtp_set_state(c, SMTP_S_MAIL);
-	if (smtp_cmd(c, NULL, "MAIL FROM:<%s>%s", msg->sender,
-	    buf_str(&params)) == -1)
-		goto cmdfail;
-	nsent++;
-	if (!pipe && smtp_roundtrip(c, &mail, NULL, what, res) == -1)
-		goto iofail;
-	nanswered += !pipe;
-	for (i = 0; i < msg->nrcpts; i++) {
-		if (!pipe && mail.code != 250)
-			break;
-		smtp_set_state(c, SMTP_S_RCPT);
-		buf_reset(&rparams);
-		if (c->caps.dsn && msg->dsn_notify != NULL) {
-			(void)buf_printf(&rparams, " NOTIFY=%s",
-			    msg->dsn_notify);
-			/* ORCPT in xtext is for ASCII addresses (RFC 3461);
-			 * others would need RFC 6533's utf-8-addr-xtext. */
-			if (util_is_ascii(msg->rcpts[i].addr) &&
-			    buf_addstr(&rparams, " ORCPT=rfc822;") == 0)
-				(void)smtp_xtext(&rparams, msg->rcpts[i].addr);
-		}
-		if (smtp_cmd(c, NULL, "RCPT TO:<%s>%s", msg->rcpts[i].addr,
-		    buf_str(&rparams)) == -1)
-			goto cmdfail;
-		nsent++;
-		if (!pipe) {
-			if (smtp_roundtrip(c, &msg->rcpts[i].reply, NULL,
-			    "sending RCPT TO", res) == -1)
-				goto iofail;
-			nanswered++;
-			smtp_rcpt_answered(&msg->rcpts[i], &accepted);
-		}
-	}
-	if (pipe || (mail.code == 250 && accepted > 0)) {
-		smtp_set_state(c, SMTP_S_DATA);
-		if (smtp_cmd(c, NULL, "DATA") == -1)
-			goto cmdfail;
-		nsent++;
-	}
-	if (stream_flush(c->s) == -1) {
-		smtp_result_io(c, res, "sending the envelope");
-		goto iofail;
-	}
-	/* Read what is still owed, in the order it was sent. */
-	what = "waiting for the envelope replies";
-	if (pipe) {
-		if (smtp_read_reply(c, &mail, NULL) == -1)
-			goto readfail;
-		nanswered++;
-		for (i = 0; i < msg->nrcpts; i++) {
-			if (smtp_read_reply(c, &msg->rcpts[i].reply,
-			    NULL) == -1)
-				goto readfail;
-			nanswered++;
-			smtp_rcpt_answered(&msg->rcpts[i], &accepted);
-		}
-	}
-	memset(&data, 0, sizeof data);
-	if (nanswered < nsent) {
-		if (smtp_read_reply(c, &data, NULL) == -1)
-			goto readfail;
-		nanswered++;
-	}
-	if (mail.code != 250) {
-		smtp_result_reply(c, res, &mail, "MAIL FROM");
-		smtp_rcpts_set(msg, &mail);
-		c->need_rset = true;
-		if (data.code == 354)	/* pipelined DATA went through */
-			goto enddata;
-		goto done;
-	}
-	if (accepted == 0) {
-		smtp_result_reply(c, res, &msg->rcpts[0].reply, "RCPT TO");
-		c->need_rset = true;
-		if (data.code == 354)
-			goto enddata;
-		goto done;
-	}
-	if (data.code != 354) {
-		smtp_result_reply(c, res, &data, "DATA");
-		for (i = 0; i < msg->nrcpts; i++)
-			if (msg->rcpts[i].reply.code / 100 == 2)
-				msg->rcpts[i].reply = data;
-		c->need_rset = true;
-		goto done;
-	}
-	if (smtp_body(c, msg, res) == -1)
-		goto iofail;
-	smtp_set_state(c, SMTP_S_DOT);
-	stream_set_timeout(c->s, c->timeout_ms * SMTP_DOT_FACTOR);
-	if (smtp_roundtrip(c, &r, NULL, "sending the end of data",
-	    res) == -1)
-		goto iofail;
-	stream_set_timeout(c->s, c->timeout_ms);
-	for (i = 0; i < msg->nrcpts; i++)
-		if (msg->rcpts[i].reply.code / 100 == 2)
-			msg->rcpts[i].reply = r;
-	if (r.code / 100 == 2)
-		smtp_result_set(res, SMTP_OK, "%d%s%s %s", r.code,
-		    r.enh[0] ? " " : "", r.enh, r.text);
-	else
-		smtp_result_reply(c, res, &r, "end of DATA");
-	ret = 0;
-	goto done;
-
-enddata:
-	/* The server wants content it will refuse: end it at once. */
-	if (stream_write(c->s, ".\r\n", 3) == -1 ||
-	    smtp_roundtrip(c, &data, NULL, "ending an empty DATA", res) == -1)
-		goto iofail;
-done:
-	if (ret == -1 && res->cls == SMTP_ERR_REJECTED)
-		ret = 0;
-	if (c->need_rset && c->s != NULL) {
-		smtp_set_state(c, SMTP_S_RSET);
-		if (smtp_cmd(c, NULL, "RSET") == -1 ||
-		    smtp_roundtrip(c, &r, NULL, "sending RSET",
-		    &(struct smtp_result){ 0 }) == -1 || r.code != 250) {
-			smtp_disconnect(c);
-			goto out;
-		}
-		c->need_rset = false;
-	}
-	smtp_set_state(c, SMTP_S_READY);
-	goto out;
-
-readfail:
-	if (errno == EPROTO)
-		smtp_result_set(res, SMTP_ERR_PROTOCOL,
-		    "host %s sent a malformed reply while %s", c->peer, what);
-	else
-		smtp_result_io(c, res, what);
-	goto iofail;
-cmdfail:
-	smtp_result_set(res, SMTP_ERR_INTERNAL,
-	    "cannot build the SMTP command (bad address?)");
-iofail:
-	memset(&r, 0, sizeof r);
-	smtp_rcpts_set(msg, &r);
-	smtp_disconnect(c);
-out:
-	buf_free(&params);
-	buf_free(&rparams);
-	return ret;
+	if ((r = smtp_envelope(c, &t, res)) == 0 &&
+	    (r = smtp_replies(c, &t, res)) == 0 &&
+	    (r = smtp_refused(c, &t, res)) == 0)
+		r = smtp_data(c, &t, res);
+	return smtp_settle(c, &t, r);
 }

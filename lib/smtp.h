@@ -1,25 +1,28 @@
 /*
- * smtp: the SMTP client.
+ * smtp: the SMTP client, the mechanism of a session and a transaction.
  *
- * A client works through one account: smtp_open() tries the account's
- * hosts in order (connect, greeting, EHLO or HELO, STARTTLS or implicit
- * TLS, EHLO again, AUTH) until one session is ready; smtp_send() then runs
- * one mail transaction and may be called again for the next message on
- * the same connection; smtp_close() says QUIT.
+ * A client is made for one host with plain parameters (struct
+ * smtp_params: host, port, TLS mode and verification, the mechanisms to
+ * try, user, secret, HELO name, timeouts), as OpenSMTPD's smtp_client
+ * is.  smtp_open() connects and brings the session to ready (greeting,
+ * EHLO or HELO, STARTTLS or implicit TLS, EHLO again, AUTH);
+ * smtp_send() runs one mail transaction and may be called again for the
+ * next message on the same connection; smtp_close() says QUIT.
  *
  * Results are data: every failure fills a struct smtp_result with a class,
  * the server's reply (code, RFC 3463 enhanced code, text) when there was
- * one, and a sentence for logs and mailq.  What a result means for a
- * message (retry, bounce, next host) is decided by the caller
- * (deliver.c), not here.
+ * one, and a sentence for logs and mailq.  Policy is the caller's
+ * (deliver.c): which hosts to try and in what order, which TLS mode and
+ * mechanisms an account calls for, and what a result means for a
+ * message.
  *
- * Security: AUTH only over a connection that is encrypted and verified
- * (or whose account set tls_verify = false), or with tls = none; a
- * certificate that fails verification ends the session before anything
- * is sent, except for opportunistic TLS without credentials.  The secret
- * never reaches the trace: AUTH lines are shown as "***".  After the
- * STARTTLS reply no already-received plaintext is accepted (command
- * injection, CVE-2011-0411).
+ * Security: credentials are sent only over a connection that is
+ * encrypted and, when tls_verify_required, verified, unless the caller
+ * set auth_in_clear; a certificate that fails a required verification
+ * ends the session before anything is sent.  The secret never reaches
+ * the trace: AUTH lines are shown as "***".  After the STARTTLS reply no
+ * already-received plaintext is accepted (command injection,
+ * CVE-2011-0411).  Reply texts are escaped (smtp_reply.h).
  */
 #ifndef SENDQ_SMTP_H
 #define SENDQ_SMTP_H
@@ -29,7 +32,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "conf.h"
+#include "sasl.h"
+#include "smtp_reply.h"
 #include "tls.h"
 
 enum smtp_class {
@@ -41,13 +45,6 @@ enum smtp_class {
 	SMTP_ERR_PROTOCOL,	/* malformed or unexpected reply */
 	SMTP_ERR_EXTENSION,	/* the message needs what the server lacks */
 	SMTP_ERR_REJECTED,	/* the server said 4xx or 5xx */
-};
-
-struct smtp_reply {
-	int	 code;		/* 0: no reply */
-	char	 enh[16];	/* "5.1.1", or "" */
-	char	 text[512];	/* the lines' texts joined by "; ", their
-				 * control characters as \xHH */
 };
 
 struct smtp_result {
@@ -77,9 +74,52 @@ struct smtp_msg {
 	const char	*dsn_envid;	/* or NULL */
 };
 
+enum smtp_tls {
+	SMTP_TLS_NONE,		/* plain text throughout */
+	SMTP_TLS_STARTTLS,	/* STARTTLS, or the session fails */
+	SMTP_TLS_IMPLICIT,	/* TLS from the first byte */
+	SMTP_TLS_IF_OFFERED,	/* STARTTLS when offered, else plain text */
+};
+
+/* Connects to host:port as net_connect() does (its contract: a socket,
+ * or -1 with err; peer named "HOST[IP]:PORT"). */
+typedef int (*smtp_connect_fn)(void *arg, const char *host,
+		    const char *port, int timeout_ms, char *peer,
+		    size_t peerlen, char *err, size_t errlen);
+
+/*
+ * A client's settings, copied by smtp_client_new(); the strings they
+ * point to must outlive the client.  Zero is a valid default for every
+ * field but host, port, helo and timeout_ms.
+ */
 struct smtp_params {
-	const struct conf_account *account;
+	const char	*host;		/* name or IP literal, no brackets */
+	const char	*port;
+	smtp_connect_fn	 connect;	/* NULL: net_connect() */
+	void		*connect_arg;
 	const char	*helo;		/* EHLO name */
+	int		 timeout_ms;	/* each reply, each write */
+	int		 connect_timeout_ms;	/* 0: timeout_ms, at most 30 s */
+	int		 dot_timeout_ms;	/* end of data; 0: 5 x timeout_ms */
+
+	enum smtp_tls	 tls_mode;
+	/* The handshake's settings; servername NULL: host.  verify asks
+	 * for the chain and the name to be checked (and reported in
+	 * smtp_info); tls_verify_required ends the session when neither
+	 * they nor the pin (fingerprint) match. */
+	struct tls_params tls;
+	bool		 tls_verify_required;
+	const char	*starttls_why;	/* why STARTTLS is required, for the
+					 * message when it is not offered */
+
+	/* AUTH: the mechanisms to try, in order, those the server offers;
+	 * none (nmechs 0): no AUTH. */
+	enum sasl_mech	 mechs[SASL_NMECH];
+	size_t		 nmechs;
+	bool		 mechs_fallback;	/* a refusal: the next one */
+	const char	*mechs_setting;	/* for messages: auth = "auto" */
+	bool		 auth_in_clear;	/* credentials without TLS */
+	const char	*user;
 	const char	*secret;	/* password or token; NULL: none */
 };
 
@@ -94,22 +134,18 @@ struct smtp_info {
 
 struct smtp_client;
 
-/* NULL on ENOMEM.  The params and what they point to must outlive the
- * client. */
+/* NULL on ENOMEM. */
 struct smtp_client *smtp_client_new(const struct smtp_params *params);
 /* Closes (QUIT) and frees.  Accepts NULL. */
 void		 smtp_client_free(struct smtp_client *c);
 
-/* Connects to the first host that gives a ready session.  0, or -1 with
- * res describing the last host's failure. */
+/* Connects and brings the session to ready.  0, or -1 with res saying
+ * why; the client may be opened again. */
 int		 smtp_open(struct smtp_client *c, struct smtp_result *res);
-/* Connects to the account's host number i only. */
-int		 smtp_open_one(struct smtp_client *c, size_t i,
-		    struct smtp_result *res);
 bool		 smtp_is_open(const struct smtp_client *c);
-/* What the last smtp_open/smtp_open_one learned, even when it failed. */
+/* What the last smtp_open learned, even when it failed. */
 const struct smtp_info *smtp_info(const struct smtp_client *c);
-/* "host[ip]:port" of the open session, or "none". */
+/* "host[ip]:port" of the session, or "none". */
 const char	*smtp_peer(const struct smtp_client *c);
 
 /*
@@ -128,18 +164,5 @@ void		 smtp_close(struct smtp_client *c);
 
 /* Writes calls made to the transport since smtp_open (for tests). */
 unsigned long	 smtp_writes(const struct smtp_client *c);
-
-/*
- * Reply parsing, pure and exposed for tests.  smtp_reply_line() checks
- * one line "DDD-text" / "DDD text" / "DDD": 0 with code, more (a '-'
- * follows) and the text's offset, or -1 when malformed.
- * smtp_reply_enh() finds an RFC 3463 code at the start of text that
- * agrees with the reply's class; returns the bytes it spans (with the
- * following blank) or 0.
- */
-int		 smtp_reply_line(const char *line, size_t len, int *code,
-		    bool *more, size_t *textoff);
-size_t		 smtp_reply_enh(const char *text, size_t len, int code,
-		    char enh[16]);
 
 #endif

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -98,59 +99,72 @@ cmd_check(const struct conf *conf)
 	return EX_OK;
 }
 
+/* What the session learned of TLS, for connect_host. */
+static void
+connect_tls(const struct smtp_info *in, bool ready)
+{
+	if (!in->tls_tried) {
+		if (ready)
+			printf("  tls: none (the connection is not "
+			    "encrypted)\n");
+		return;
+	}
+	printf("  tls: %s %s\n", in->tls.version[0] ? in->tls.version :
+	    "(no handshake)", in->tls.cipher);
+	if (in->tls.subject[0] != '\0')
+		printf("  certificate: subject %s\n"
+		    "               issuer %s\n"
+		    "               expires %s\n"
+		    "               %s\n", in->tls.subject,
+		    in->tls.issuer, in->tls.not_after, in->tls.fingerprint);
+	if (in->tls.version[0] != '\0')
+		printf("  verification: %s%s\n", in->tls.verified ?
+		    "ok" : "failed: ", in->tls.verified ? "" :
+		    in->tls.verify_error);
+}
+
 /* One host of one account: connect, TLS, AUTH, QUIT; report each step. */
 static bool
-connect_host(struct smtp_client *c, const struct conf_account *a, size_t i,
-    bool has_secret)
+connect_host(const struct conf *conf, const struct conf_account *a,
+    size_t i, const char *secret)
 {
 	const struct smtp_info	*in;
+	struct smtp_params	 params;
+	struct smtp_client	*c;
 	struct smtp_result	 res;
 	int			 r;
 
 	printf("account %s, host %s:%s\n", a->name, a->hosts[i].name,
 	    a->hosts[i].port);
-	r = smtp_open_one(c, i, &res);
+	deliver_params(conf, a, i, secret, &params);
+	if ((c = smtp_client_new(&params)) == NULL) {
+		printf("  FAILED: out of memory\n");
+		return false;
+	}
+	r = smtp_open(c, &res);
 	in = smtp_info(c);
-	if (in->tls_tried) {
-		printf("  tls: %s %s\n", in->tls.version[0] ? in->tls.version :
-		    "(no handshake)", in->tls.cipher);
-		if (in->tls.subject[0] != '\0')
-			printf("  certificate: subject %s\n"
-			    "               issuer %s\n"
-			    "               expires %s\n"
-			    "               %s\n", in->tls.subject,
-			    in->tls.issuer, in->tls.not_after,
-			    in->tls.fingerprint);
-		if (in->tls.version[0] != '\0')
-			printf("  verification: %s%s\n", in->tls.verified ?
-			    "ok" : "failed: ", in->tls.verified ? "" :
-			    in->tls.verify_error);
-	} else if (r == 0)
-		printf("  tls: none (the connection is not encrypted)\n");
+	connect_tls(in, r == 0);
 	if (in->caps[0] != '\0')
 		printf("  capabilities: %s\n", in->caps);
 	if (in->auth[0] != '\0')
 		printf("  auth: %s as %s: accepted\n", in->auth, a->user);
 	else if (r == 0)
-		printf("  auth: %s\n", has_secret ? "not used" :
+		printf("  auth: %s\n", secret != NULL ? "not used" :
 		    "none configured");
-	if (r == -1) {
+	if (r == 0)
+		printf("  ok\n");
+	else
 		printf("  FAILED: %s\n", res.what);
-		return false;
-	}
-	printf("  ok\n");
-	smtp_close(c);
-	return true;
+	smtp_client_free(c);
+	return r == 0;
 }
 
 static int
 cmd_connect(const struct conf *conf)
 {
-	struct smtp_params	 params;
-	struct smtp_client	*c;
-	char			*secret, err[512];
-	size_t			 i, h;
-	int			 bad = 0;
+	char	*secret, err[512];
+	size_t	 i, h;
+	int	 bad = 0;
 
 	for (i = 0; i < conf->naccounts; i++) {
 		const struct conf_account *a = &conf->accounts[i];
@@ -160,17 +174,8 @@ cmd_connect(const struct conf *conf)
 			bad++;
 			continue;
 		}
-		memset(&params, 0, sizeof params);
-		params.account = a;
-		params.helo = conf->hostname;
-		params.secret = secret;
-		if ((c = smtp_client_new(&params)) == NULL) {
-			secret_free(secret);
-			return EX_TEMPFAIL;
-		}
 		for (h = 0; h < a->nhosts; h++)
-			bad += !connect_host(c, a, h, secret != NULL);
-		smtp_client_free(c);
+			bad += !connect_host(conf, a, h, secret);
 		secret_free(secret);
 	}
 	return bad > 0 ? EX_UNAVAILABLE : EX_OK;
@@ -427,13 +432,33 @@ told_submitter(void *arg, const struct deliver_report *rep)
 	return poll(&pfd, 1, 5000) == 1 && read(*fd, &ack, 1) == 1;
 }
 
-static volatile sig_atomic_t flush_stop;
+/*
+ * SIGTERM and SIGINT end a flush or a queue run after the message in
+ * progress: the handler only sets the flag that deliver_run() reads
+ * (deliver_filter.stop) between messages.  set gets the two signals.
+ */
+static volatile sig_atomic_t stop_requested;
 
 static void
-flush_on_signal(int sig)
+on_stop_signal(int sig)
 {
 	(void)sig;
-	flush_stop = 1;
+	stop_requested = 1;
+}
+
+static void
+catch_stop_signals(sigset_t *set)
+{
+	struct sigaction	 sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
 }
 
 /*
@@ -446,9 +471,9 @@ static int
 cmd_flush_ids(const struct conf *conf, char **ids, size_t nids,
     int told_fd)
 {
-	struct sigaction	 sa;
 	struct deliver		*d;
 	struct deliver_report	 rep;
+	sigset_t		 set;
 	struct queue		*q;
 	struct queue_msg	*m;
 	char			 err[512];
@@ -466,12 +491,8 @@ cmd_flush_ids(const struct conf *conf, char **ids, size_t nids,
 	}
 	if (told_fd != -1)
 		deliver_set_told(d, told_submitter, &told_fd);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = flush_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	for (i = 0; i < nids && !flush_stop; i++) {
+	catch_stop_signals(&set);
+	for (i = 0; i < nids && !stop_requested; i++) {
 		r = queue_open(q, NULL, ids[i], &m, err, sizeof err);
 		if (r == 1)
 			continue;
@@ -495,10 +516,52 @@ cmd_flush_ids(const struct conf *conf, char **ids, size_t nids,
 	return ex;
 }
 
+/* The wait between two runs, cut short by SIGTERM or SIGINT.  The flag
+ * is read with the signals blocked and ppoll() unblocks them
+ * atomically: a signal cannot slip in between and cost an interval. */
+static void
+run_wait(const sigset_t *set, long every)
+{
+	struct timespec	 ts;
+	sigset_t	 old;
+
+	sigprocmask(SIG_BLOCK, set, &old);
+	if (!stop_requested) {
+		ts.tv_sec = every;
+		ts.tv_nsec = 0;
+		(void)ppoll(NULL, 0, &ts, &old);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Runs the queue once, or every `every` seconds until SIGTERM or
+ * SIGINT, which end it after the message in progress. */
 static int
 cmd_run(const struct conf *conf, struct deliver_filter *f, long every)
 {
-	if (deliver_loop(conf, f, (unsigned)every) == -1) {
+	struct deliver	*d;
+	sigset_t	 set;
+	int		 r, e;
+
+	catch_stop_signals(&set);
+	f->stop = &stop_requested;
+	do {
+		if ((d = deliver_new(conf)) == NULL) {
+			errno = ENOMEM;
+			r = -1;
+			break;
+		}
+		r = deliver_run(d, f);
+		e = errno;
+		deliver_free(d);
+		errno = e;
+		if (r == -1 || every == 0)
+			break;
+		run_wait(&set, every);
+	} while (!stop_requested);
+	if (stop_requested)
+		log_info("queue runner stopped by a signal");
+	if (r == -1) {
 		fprintf(stderr, "sendq: %s: %s\n", conf->queue_dir,
 		    strerror(errno));
 		return EX_IOERR;

@@ -1,7 +1,7 @@
 /*
- * Fuzzing: the EHLO keywords (lib/smtp.c's capability parser), and what
- * the client makes of them in a transaction: SIZE against the message,
- * 8BITMIME, SMTPUTF8, DSN, PIPELINING, the AUTH mechanisms.
+ * Fuzzing: the EHLO keywords (lib/smtp_reply.c's capability parser),
+ * and what the client makes of them in a transaction: SIZE against the
+ * message, 8BITMIME, SMTPUTF8, DSN, PIPELINING, the AUTH mechanisms.
  *
  * Input: the keyword lines of an EHLO reply, one a line.  The harness
  * frames them ("250-..." and a final "250 ...") after a greeting, and
@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "deliver.h"
 #include "fuzz.h"
 #include "smtp.h"
 
@@ -93,6 +94,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct conf_host	 host = { "mx.example.net", "587" };
 	struct conf_account	 acct;
+	struct conf		 conf;
 	struct smtp_params	 p;
 	struct smtp_client	*c;
 	struct smtp_result	 res;
@@ -118,14 +120,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	acct.user = "user";
 	acct.timeout = 5;
 	acct.tls_min_version = 12;
-	memset(&p, 0, sizeof p);
-	p.account = &acct;
-	p.helo = "client.example.com";
-	p.secret = size > 0 && data[0] == 'A' ? "pencil" : NULL;
+	memset(&conf, 0, sizeof conf);
+	conf.hostname = "client.example.com";
+	deliver_params(&conf, &acct, 0, size > 0 && data[0] == 'A' ?
+	    "pencil" : NULL, &p);
 	if ((c = smtp_client_new(&p)) == NULL)
 		fuzz_fail("smtp_client_new");
 	memset(&res, 0, sizeof res);
-	if (smtp_open_one(c, 0, &res) == 0) {
+	if (smtp_open(c, &res) == 0) {
 		got = smtp_info(c)->caps;
 		known = expected_caps(data, size, want, sizeof want);
 		FUZZ_CHECK(!known || strcmp(got, want) == 0,

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "deliver.h"
 #include "fuzz.h"
 #include "smtp.h"
 
@@ -118,6 +119,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct conf_host	 host = { "mx.example.net", "25" };
 	struct conf_account	 acct;
+	struct conf		 conf;
 	struct smtp_params	 p;
 	struct smtp_client	*c;
 	struct smtp_result	 res;
@@ -137,14 +139,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	acct.user = "user";
 	acct.timeout = 5;
 	acct.tls_min_version = 12;
-	memset(&p, 0, sizeof p);
-	p.account = &acct;
-	p.helo = "client.example.com";
-	p.secret = "pencil";
+	memset(&conf, 0, sizeof conf);
+	conf.hostname = "client.example.com";
+	deliver_params(&conf, &acct, 0, "pencil", &p);
 	if ((c = smtp_client_new(&p)) == NULL)
 		fuzz_fail("smtp_client_new");
 	memset(&res, 0, sizeof res);
-	if (smtp_open_one(c, 0, &res) == 0) {
+	if (smtp_open(c, &res) == 0) {
 		transaction(c, opt);
 		if ((opt & 0x40) && smtp_is_open(c))
 			transaction(c, opt ^ 0x38);
