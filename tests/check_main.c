@@ -142,6 +142,7 @@ main(void)
 		srunner_add_suite(sr, buf_suite());
 		srunner_add_suite(sr, addr_suite());
 		srunner_add_suite(sr, smtp_suite());
+		srunner_add_suite(sr, transcript_suite());
 		srunner_add_suite(sr, queue_suite());
 		srunner_add_suite(sr, mail_suite());
 		srunner_add_suite(sr, conf_suite());

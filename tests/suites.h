@@ -7,6 +7,7 @@
 Suite	*buf_suite(void);
 Suite	*addr_suite(void);
 Suite	*smtp_suite(void);
+Suite	*transcript_suite(void);
 Suite	*queue_suite(void);
 Suite	*mail_suite(void);
 Suite	*conf_suite(void);
