@@ -114,17 +114,6 @@ alias_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-static bool
-alias_prefix_ci(const char *s, size_t len, const char *lit)
-{
-	size_t	 i;
-
-	for (i = 0; lit[i] != '\0'; i++)
-		if (i >= len || alias_fold((unsigned char)s[i]) != lit[i])
-			return false;
-	return true;
-}
-
 static int
 alias_oom(char *err, size_t errlen)
 {
@@ -434,7 +423,7 @@ alias_special(const char *s, size_t len)
 		len--;
 	}
 	return len > 0 && (s[0] == '|' || s[0] == '/' ||
-	    alias_prefix_ci(s, len, ":include:"));
+	    (len >= 9 && util_strieq_n(s, 9, ":include:")));
 }
 
 /*
@@ -516,6 +505,72 @@ alias_split(const char *v, size_t n, size_t *pos, size_t *start,
 	return true;
 }
 
+/* An undeliverable form ("|cmd", "/file", ":include:"), quoted or not,
+ * kept for -bi to report.  -1 on ENOMEM. */
+static int
+alias_add_special(struct alias_entry *e, const char *s, size_t len)
+{
+	struct buf	 tmp;
+	enum alias_kind	 k;
+	ssize_t		 q = 0;
+	int		 r = -1;
+
+	buf_init(&tmp, 0);
+	if (s[0] == '"' && len >= 2 && s[len - 1] == '"' &&
+	    (q = alias_unquote(s, len, &tmp)) == -1)
+		goto out;
+	if (q > 0 && (size_t)q == len) {
+		s = buf_str(&tmp);
+		len = tmp.len;
+	}
+	if (s[0] == '"') {	/* "|cmd" followed by more */
+		s++;
+		len--;
+	}
+	k = s[0] == '|' ? ALIAS_PIPE : s[0] == '/' ? ALIAS_FILE : ALIAS_INCLUDE;
+	r = alias_add_target(e, k, s, len);
+out:
+	buf_free(&tmp);
+	return r;
+}
+
+/*
+ * One element s[0..len) of entry e's value, on line `line`: an
+ * undeliverable form, a "\name", or an address list element.  Returns
+ * 0, or -1 with ld->err set.
+ */
+static int
+alias_parse_element(struct alias_loader *ld, struct alias_entry *e,
+    unsigned line, const char *s, size_t len)
+{
+	struct addr_list	 l;
+	enum alias_kind		 kind = ALIAS_ADDR;
+	char			 why[512], quoted[4 * ALIAS_QUOTE_MAX + 1];
+	size_t			 i, skip = 0;
+	int			 ret = -1;
+
+	if (alias_special(s, len))
+		return alias_add_special(e, s, len) == -1 ?
+		    alias_oom(ld->err, ld->errlen) : 0;
+	if (s[0] == '\\') {
+		kind = ALIAS_FINAL;
+		skip = 1;
+	}
+	addr_list_init(&l);
+	if (addr_parse_list(s + skip, len - skip, &l, why, sizeof why) == -1)
+		alias_fail(ld, e, line, "alias %s: %s", e->name, why);
+	else if (kind == ALIAS_FINAL && l.n != 1)
+		alias_fail(ld, e, line, "alias %s: \"%s\" is not one address",
+		    e->name, alias_quote(quoted, sizeof quoted, s, len));
+	else
+		for (ret = 0, i = 0; i < l.n && ret == 0; i++)
+			if (alias_add_target(e, kind, l.v[i],
+			    strlen(l.v[i])) == -1)
+				ret = alias_oom(ld->err, ld->errlen);
+	addr_list_free(&l);
+	return ret;
+}
+
 /*
  * Parses the value v[0..n) of entry e into targets.  The value's first
  * byte is on line `line` (0: inline); each '\n' in it starts the next
@@ -525,82 +580,18 @@ static int
 alias_parse_value(struct alias_loader *ld, struct alias_entry *e,
     unsigned line, const char *v, size_t n)
 {
-	struct addr_list	 l;
-	struct buf		 tmp;
-	size_t			 pos = 0, start, end, i, done = 0;
-	unsigned		 eline = line;
-	char			 why[512], quoted[4 * ALIAS_QUOTE_MAX + 1];
-	int			 ret = -1;
-	ssize_t			 q;
+	size_t		 pos = 0, start, end, i, done = 0;
+	unsigned	 eline = line;
+	int		 ret = 0;
 
-	buf_init(&tmp, 0);
-	addr_list_init(&l);
-	while (alias_split(v, n, &pos, &start, &end)) {
-		const char	*s = v + start;
-		size_t		 len = end - start;
-
+	while (ret == 0 && alias_split(v, n, &pos, &start, &end)) {
 		for (i = done; line != 0 && i < start; i++)
 			if (v[i] == '\n')
 				eline++;
 		done = start;
-		if (alias_special(s, len)) {
-			enum alias_kind k;
-
-			if (s[0] == '"' && len >= 2 && s[len - 1] == '"') {
-				q = alias_unquote(s, len, &tmp);
-				if (q == -1)
-					goto oom;
-				if ((size_t)q == len) {
-					s = buf_str(&tmp);
-					len = tmp.len;
-				}
-			}
-			if (s[0] == '"') {	/* "|cmd" followed by more */
-				s++;
-				len--;
-			}
-			k = s[0] == '|' ? ALIAS_PIPE : s[0] == '/' ?
-			    ALIAS_FILE : ALIAS_INCLUDE;
-			if (alias_add_target(e, k, s, len) == -1)
-				goto oom;
-			continue;
-		}
-		if (s[0] == '\\') {
-			if (addr_parse_list(s + 1, len - 1, &l, why,
-			    sizeof why) == -1) {
-				alias_fail(ld, e, eline, "alias %s: %s",
-				    e->name, why);
-				goto out;
-			}
-			if (l.n != 1) {
-				alias_fail(ld, e, eline, "alias %s: \"%s\" "
-				    "is not one address", e->name,
-				    alias_quote(quoted, sizeof quoted, s, len));
-				goto out;
-			}
-			if (alias_add_target(e, ALIAS_FINAL, l.v[0],
-			    strlen(l.v[0])) == -1)
-				goto oom;
-			addr_list_free(&l);
-			continue;
-		}
-		if (addr_parse_list(s, len, &l, why, sizeof why) == -1) {
-			alias_fail(ld, e, eline, "alias %s: %s", e->name, why);
-			goto out;
-		}
-		for (i = 0; i < l.n; i++)
-			if (alias_add_target(e, ALIAS_ADDR, l.v[i],
-			    strlen(l.v[i])) == -1)
-				goto oom;
-		addr_list_free(&l);
+		ret = alias_parse_element(ld, e, eline, v + start,
+		    end - start);
 	}
-	ret = 0;
-	goto out;
-oom:
-	alias_oom(ld->err, ld->errlen);
-out:
-	addr_list_free(&l);
-	buf_free(&tmp);
 	return ret;
 }
 
@@ -773,99 +764,121 @@ alias_parse_name(const char *s, size_t len, struct buf *name, bool *quoted,
 	return NULL;
 }
 
+/* The aliases file being read, line by line. */
+struct alias_file {
+	struct alias_loader	*ld;
+	struct alias_entry	*cur;		/* the entry being read, or NULL */
+	bool			 quoted;	/* ... had its name quoted */
+	struct buf		 name, value;	/* ... its value so far */
+	unsigned		 lineno;
+	size_t			 names;
+};
+
+/* The entry being read is complete: its value parsed and checked. */
+static int
+alias_file_entry(struct alias_file *f)
+{
+	struct alias_entry	*e = f->cur;
+
+	f->cur = NULL;
+	if (e == NULL)
+		return 0;
+	if (alias_parse_value(f->ld, e, e->line, f->value.data,
+	    f->value.len) == -1)
+		return -1;
+	return alias_finish(f->ld, e, f->quoted);
+}
+
+/* A name line, p[0..len): the entry before it is complete, a new one
+ * begins with the value after the ':'. */
+static int
+alias_file_name(struct alias_file *f, const char *p, size_t len,
+    const struct alias_entry *where)
+{
+	struct alias_db	*db = f->ld->db;
+	const char	*why;
+	size_t		 off;
+
+	if (alias_file_entry(f) == -1)
+		return -1;
+	if (++f->names > ALIAS_NAMES_MAX)
+		return alias_fail(f->ld, where, f->lineno, "more than %d "
+		    "aliases", ALIAS_NAMES_MAX);
+	if ((why = alias_parse_name(p, len, &f->name, &f->quoted,
+	    &off)) != NULL)
+		return alias_fail(f->ld, where, f->lineno, "%s", why);
+	if ((f->cur = alias_new_entry(db, f->name.data, f->name.len,
+	    db->file_path, f->lineno)) == NULL)
+		return alias_oom(f->ld->err, f->ld->errlen);
+	buf_reset(&f->value);
+	if (buf_add(&f->value, p + off, len - off) == -1)
+		return alias_oom(f->ld->err, f->ld->errlen);
+	return 0;
+}
+
+/* One line of the file, p[0..len), its line end removed. */
+static int
+alias_file_line(struct alias_file *f, const char *p, size_t len)
+{
+	struct alias_entry	 where = { .origin = f->ld->db->file_path };
+	size_t			 off;
+
+	f->lineno++;
+	if (len > 0 && p[len - 1] == '\r')
+		len--;
+	if (len > ALIAS_LINE_MAX)
+		return alias_fail(f->ld, &where, f->lineno, "line longer than "
+		    "%d bytes", ALIAS_LINE_MAX);
+	if (memchr(p, '\0', len) != NULL)
+		return alias_fail(f->ld, &where, f->lineno, "NUL byte");
+	for (off = 0; off < len && alias_blank(p[off]); off++)
+		;
+	if (off == len || p[off] == '#') {
+		/* Blank or comment: skipped, the entry goes on. */
+		if (f->cur != NULL && buf_addch(&f->value, '\n') == -1)
+			return alias_oom(f->ld->err, f->ld->errlen);
+		return 0;
+	}
+	if (off == 0)
+		return alias_file_name(f, p, len, &where);
+	if (f->cur == NULL)
+		return alias_fail(f->ld, &where, f->lineno, "continuation "
+		    "line with no alias before it");
+	if (buf_addch(&f->value, '\n') == -1 || buf_add(&f->value, p,
+	    len) == -1)
+		return alias_oom(f->ld->err, f->ld->errlen);
+	return 0;
+}
+
 static int
 alias_load_file(struct alias_loader *ld, const char *path)
 {
-	struct alias_db		*db = ld->db;
-	struct alias_entry	*cur = NULL;
-	struct buf		 data, name, value;
-	const char		*p, *end, *nl, *why;
-	size_t			 len, off, names = 0;
-	unsigned		 lineno = 0, curline = 0;
-	bool			 missing, quoted = false;
+	struct alias_file	 f;
+	struct buf		 data;
+	const char		*p, *end, *nl;
+	bool			 missing;
 	int			 ret = -1;
 
+	memset(&f, 0, sizeof f);
+	f.ld = ld;
 	buf_init(&data, 0);
-	buf_init(&name, ALIAS_LINE_MAX);
-	buf_init(&value, 0);
+	buf_init(&f.name, ALIAS_LINE_MAX);
+	buf_init(&f.value, 0);
 	if (alias_read(path, &data, &missing, ld->err, ld->errlen) == -1)
 		goto out;
 	p = buf_str(&data);
 	end = p + data.len;
 	for (; p < end; p = nl + 1) {
-		struct alias_entry where = { .origin = db->file_path };
-
-		lineno++;
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
-		len = (size_t)(nl - p);
-		if (len > 0 && p[len - 1] == '\r')
-			len--;
-		if (len > ALIAS_LINE_MAX) {
-			alias_fail(ld, &where, lineno, "line longer than %d "
-			    "bytes", ALIAS_LINE_MAX);
+		if (alias_file_line(&f, p, (size_t)(nl - p)) == -1)
 			goto out;
-		}
-		if (memchr(p, '\0', len) != NULL) {
-			alias_fail(ld, &where, lineno, "NUL byte");
-			goto out;
-		}
-		for (off = 0; off < len && alias_blank(p[off]); off++)
-			;
-		if (off == len || p[off] == '#') {
-			/* Blank or comment: skipped, the entry goes on. */
-			if (cur != NULL && buf_addch(&value, '\n') == -1)
-				goto oom;
-			continue;
-		}
-		if (off > 0) {
-			if (cur == NULL) {
-				alias_fail(ld, &where, lineno, "continuation "
-				    "line with no alias before it");
-				goto out;
-			}
-			if (buf_addch(&value, '\n') == -1 ||
-			    buf_add(&value, p, len) == -1)
-				goto oom;
-			continue;
-		}
-		/* A name line: the entry before it is complete. */
-		if (cur != NULL) {
-			if (alias_parse_value(ld, cur, curline, value.data,
-			    value.len) == -1 || alias_finish(ld, cur,
-			    quoted) == -1)
-				goto out;
-			cur = NULL;
-		}
-		if (++names > ALIAS_NAMES_MAX) {
-			alias_fail(ld, &where, lineno, "more than %d aliases",
-			    ALIAS_NAMES_MAX);
-			goto out;
-		}
-		if ((why = alias_parse_name(p, len, &name, &quoted,
-		    &off)) != NULL) {
-			alias_fail(ld, &where, lineno, "%s", why);
-			goto out;
-		}
-		if ((cur = alias_new_entry(db, name.data, name.len,
-		    db->file_path, lineno)) == NULL)
-			goto oom;
-		curline = lineno;
-		buf_reset(&value);
-		if (buf_add(&value, p + off, len - off) == -1)
-			goto oom;
 	}
-	if (cur != NULL && (alias_parse_value(ld, cur, curline, value.data,
-	    value.len) == -1 || alias_finish(ld, cur, quoted) == -1))
-		goto out;
-	ret = 0;
-	goto out;
-oom:
-	alias_oom(ld->err, ld->errlen);
+	ret = alias_file_entry(&f);
 out:
 	buf_free(&data);
-	buf_free(&name);
-	buf_free(&value);
+	buf_free(&f.name);
+	buf_free(&f.value);
 	return ret;
 }
 
