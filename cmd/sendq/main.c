@@ -657,6 +657,32 @@ harden(void)
 	}
 }
 
+/* The command with its arguments: its exit status, or -1 when they
+ * make no command (a usage error). */
+static int
+dispatch(const struct conf *conf, const char *cmd, int argc, char **argv)
+{
+	int	 ex;
+
+	if (strcmp(cmd, "check") == 0 && argc == 0)
+		return cmd_check(conf);
+	if (strcmp(cmd, "check") == 0 && argc == 1 &&
+	    strcmp(argv[0], "--connect") == 0) {
+		ex = cmd_check(conf);
+		return ex == EX_OK ? cmd_connect(conf) : ex;
+	}
+	if (strcmp(cmd, "queue") == 0)
+		return cmd_queue(conf, argc, argv);
+	if (strcmp(cmd, "show") == 0 && argc == 1)
+		return cmd_show(conf, argv[0]);
+	if (strcmp(cmd, "delete") == 0)
+		return cmd_delete(conf, argc, argv);
+	if (strcmp(cmd, "flush") == 0 || strcmp(cmd, "run") == 0)
+		return cmd_flush_or_run(conf, strcmp(cmd, "run") == 0, argc,
+		    argv);
+	return -1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -701,25 +727,7 @@ main(int argc, char **argv)
 		log_open("sendq", conf->log == CONF_LOG_STDERR ?
 		    LOG_DEST_STDERR : LOG_DEST_SYSLOG, NULL);
 	log_set_trace(verbose);
-
-	if (strcmp(cmd, "check") == 0 && i == argc)
-		ex = cmd_check(conf);
-	else if (strcmp(cmd, "check") == 0 && i + 1 == argc &&
-	    strcmp(argv[i], "--connect") == 0) {
-		ex = cmd_check(conf);
-		if (ex == EX_OK)
-			ex = cmd_connect(conf);
-	}
-	else if (strcmp(cmd, "queue") == 0)
-		ex = cmd_queue(conf, argc - i, argv + i);
-	else if (strcmp(cmd, "show") == 0 && i + 1 == argc)
-		ex = cmd_show(conf, argv[i]);
-	else if (strcmp(cmd, "delete") == 0)
-		ex = cmd_delete(conf, argc - i, argv + i);
-	else if (strcmp(cmd, "flush") == 0 || strcmp(cmd, "run") == 0)
-		ex = cmd_flush_or_run(conf, strcmp(cmd, "run") == 0,
-		    argc - i, argv + i);
-	else {
+	if ((ex = dispatch(conf, cmd, argc - i, argv + i)) == -1) {
 		conf_free(conf);
 		usage();
 	}
