@@ -515,6 +515,12 @@ addr_list_add(struct addr_list *l, const char *addr)
 	return 0;
 }
 
+bool
+addr_list_has(const struct addr_list *l, const char *addr)
+{
+	return l->nset > 0 && *addr_slot(l, addr) != 0;
+}
+
 void
 addr_list_truncate(struct addr_list *l, size_t n)
 {

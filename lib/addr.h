@@ -49,6 +49,8 @@ void	addr_list_free(struct addr_list *l);
  * domain, case-sensitive local part) is present; the test takes
  * constant time on average.  -1 on ENOMEM. */
 int	addr_list_add(struct addr_list *l, const char *addr);
+/* Whether an equal address (as addr_list_add compares) is in l. */
+bool	addr_list_has(const struct addr_list *l, const char *addr);
 /* Drops the addresses from index n on. */
 void	addr_list_truncate(struct addr_list *l, size_t n);
 

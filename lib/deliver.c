@@ -200,30 +200,15 @@ deliver_notify_failure(const char *notify)
 	}
 }
 
-/* Equal qualified addresses: the same local part, the domain in any
- * case. */
-static bool
-deliver_same_addr(const char *a, const char *b)
-{
-	const char	*da = addr_domain(a), *db = addr_domain(b);
-	size_t		 la = da != NULL ? (size_t)(da - a - 1) : strlen(a);
-	size_t		 lb = db != NULL ? (size_t)(db - b - 1) : strlen(b);
-
-	if (la != lb || memcmp(a, b, la) != 0 || (da == NULL) != (db == NULL))
-		return false;
-	return da == NULL || strcasecmp(da, db) == 0;
-}
-
 static bool
 deliver_for_postmaster(const struct queue_env *env,
     const struct addr_list *pm)
 {
-	size_t	 i, j;
+	size_t	 i;
 
 	for (i = 0; i < env->nrcpts; i++)
-		for (j = 0; j < pm->n; j++)
-			if (deliver_same_addr(env->rcpts[i].addr, pm->v[j]))
-				return true;
+		if (addr_list_has(pm, env->rcpts[i].addr))
+			return true;
 	return false;
 }
 

@@ -331,7 +331,14 @@ START_TEST(list_is_a_set)
 	ck_assert_int_eq(addr_list_add(&l, "\"x@y\"@a.TEST"), 0);
 	ck_assert_int_eq(addr_list_add(&l, "\"x@Y\"@a.test"), 0);
 	ck_assert_uint_eq(l.n, 13);
+	/* Membership by the same rule. */
+	ck_assert(addr_list_has(&l, "U5@example.ORG") == false);
+	ck_assert(addr_list_has(&l, "u5@example.ORG"));
+	ck_assert(addr_list_has(&l, "\"x@Y\"@A.TEST"));
+	ck_assert(!addr_list_has(&l, "\"X@y\"@a.test"));
+	ck_assert(!addr_list_has(&l, "u11@example.org"));
 	addr_list_free(&l);
+	ck_assert(!addr_list_has(&l, "u5@example.org"));
 }
 END_TEST
 
