@@ -78,15 +78,6 @@ secret_from_file(const char *path, char *err, size_t errlen)
 	return secret_first_line(&b, "password_file", err, errlen);
 }
 
-static long long
-secret_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Logs what the command wrote on stderr, a line at a time. */
 static void
 secret_log_stderr(struct buf *e, bool all)
@@ -159,9 +150,9 @@ secret_collect(int fd[2], struct buf *out)
 		pfd[i].fd = fd[i];
 		pfd[i].events = POLLIN;
 	}
-	deadline = secret_now_ms() + SECRET_COMMAND_TIMEOUT * 1000;
+	deadline = util_monotonic_ms() + SECRET_COMMAND_TIMEOUT * 1000;
 	for (nopen = 2; nopen > 0 &&
-	    (left = deadline - secret_now_ms()) > 0;) {
+	    (left = deadline - util_monotonic_ms()) > 0;) {
 		if ((r = poll(pfd, 2, (int)left)) == -1 && errno == EINTR)
 			continue;
 		if (r <= 0)

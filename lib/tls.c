@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -24,7 +23,9 @@
 #include <openssl/x509v3.h>
 
 #include "crypto.h"
+#include "stream.h"
 #include "tls.h"
+#include "util.h"
 
 struct tls {
 	SSL_CTX	*ctx;
@@ -219,22 +220,12 @@ tls_setup(struct tls *t, const struct tls_params *p, char *err,
 	return 0;
 }
 
-static long long
-tls_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct tls *
 tls_start(int fd, const struct tls_params *p, int timeout_ms,
     struct tls_info *info, char *err, size_t errlen)
 {
 	struct tls	*t;
-	struct pollfd	 pfd;
-	long long	 deadline = tls_now_ms() + timeout_ms, left;
+	long long	 deadline = util_monotonic_ms() + timeout_ms;
 	X509		*cert;
 	int		 r, e;
 
@@ -260,15 +251,13 @@ tls_start(int fd, const struct tls_params *p, int timeout_ms,
 			tls_errstr("TLS handshake failed", err, errlen);
 			goto fail;
 		}
-		left = deadline - tls_now_ms();
-		pfd.fd = fd;
-		pfd.events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
-		if (left <= 0 || (r = poll(&pfd, 1, (int)left)) == 0) {
-			snprintf(err, errlen, "TLS handshake timed out");
-			goto fail;
-		}
-		if (r == -1 && errno != EINTR) {
-			snprintf(err, errlen, "poll: %s", strerror(errno));
+		if (stream_wait_fd(fd, e == SSL_ERROR_WANT_READ ? POLLIN :
+		    POLLOUT, deadline) == -1) {
+			if (errno == ETIMEDOUT)
+				snprintf(err, errlen, "TLS handshake timed out");
+			else
+				snprintf(err, errlen, "poll: %s",
+				    strerror(errno));
 			goto fail;
 		}
 	}

@@ -142,6 +142,15 @@ util_rfc3339_date(time_t t, char *dst, size_t len)
 	return dst;
 }
 
+long long
+util_monotonic_ms(void)
+{
+	struct timespec	 ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int
 util_random(void *buf, size_t len)
 {

@@ -37,6 +37,9 @@ const char *util_rfc5322_date(time_t t, char *dst, size_t len);
 const char *util_asctime(time_t t, char *dst, size_t len);
 /* RFC 3339 date-time in UTC, e.g. "2026-11-22T09:00:01Z". */
 const char *util_rfc3339_date(time_t t, char *dst, size_t len);
+/* Milliseconds on the monotonic clock (CLOCK_MONOTONIC), for deadlines:
+ * the one clock of every timeout, never set back. */
+long long util_monotonic_ms(void);
 
 /* Fills buf with len random bytes from the kernel (getrandom(2), the
  * one random source of both programs); -1 on failure. */

@@ -151,6 +151,7 @@ main(void)
 		srunner_add_suite(sr, alias_suite());
 		srunner_add_suite(sr, resolve_suite());
 		srunner_add_suite(sr, bounce_suite());
+		srunner_add_suite(sr, stream_suite());
 	}
 	if (only == NULL || strcmp(only, "unit") != 0)
 		srunner_add_suite(sr, scripts_suite(only));

@@ -16,5 +16,6 @@ Suite	*smtpd_suite(void);
 Suite	*alias_suite(void);
 Suite	*resolve_suite(void);
 Suite	*bounce_suite(void);
+Suite	*stream_suite(void);
 
 #endif
