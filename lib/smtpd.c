@@ -1,12 +1,13 @@
 /*
  * smtpd: the -bs server.  See smtpd.h for what it speaks.
  *
- * Shape: one input buffer read with read(2) and one reply buffer
- * written with write(2).  Replies are buffered and go out in one write
- * just before the server would block for input (smtpd_fill), or once
- * SMTPD_OBUF_FLUSH octets wait, so the replies to a pipelined group
- * leave together and the server never waits for input while holding
- * replies the client may be waiting for.
+ * Shape: one stream (stream.h) over the client's pair of descriptors
+ * reads the commands and the content and buffers the replies.  Replies
+ * go out in one write just before the server would wait for input (the
+ * stream flushes before it reads), or once SMTPD_OBUF_FLUSH octets wait,
+ * so the replies to a pipelined group leave together and the server
+ * never waits for input while holding replies the client may be waiting
+ * for.
  *
  * States: IDLE (no transaction), MAIL (sender given), RCPT (at least one
  * recipient), DATA (content being read), QUIT.  Every change passes
@@ -24,9 +25,9 @@
  * the final dot, so the next command is read as one.
  *
  * Invariants: at most one transaction; its recipients are parsed,
- * qualified later by submit(), at most SMTPD_RCPT_MAX; the input buffer
- * never holds more than SMTPD_IBUF octets and a command line never more
- * than SMTPD_LINE_MAX; the content is never held whole.
+ * qualified later by submit(), at most SMTPD_RCPT_MAX; a command line
+ * is never held longer than SMTPD_LINE_MAX; the content is never held
+ * whole.
  *
  * Security: the client's text is never echoed into a reply except
  * sanitised (control and 8-bit octets become '?'), so no reply can be
@@ -36,27 +37,25 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "addr.h"
 #include "buf.h"
+#include "esmtp.h"
 #include "log.h"
 #include "mail.h"
 #include "smtpd.h"
+#include "stream.h"
 #include "submit.h"
 #include "util.h"
 
-#define SMTPD_IBUF		65536	/* input buffer */
 #define SMTPD_OBUF_FLUSH	4096	/* flush replies beyond this */
-#define SMTPD_OBUF_MAX		65536	/* cap on buffered replies */
-#define SMTPD_ENVID_MAX		100	/* RFC 3461 4.4 */
+#define SMTPD_REPLY_MAX		510	/* a reply line without its CRLF */
 
 enum smtpd_state {
 	SMTPD_S_IDLE,
@@ -72,15 +71,11 @@ static const char *const smtpd_state_names[] = {
 
 struct smtpd {
 	const struct smtpd_params *p;
-	int		 in, out;
+	struct stream	*io;		/* the client, both ways */
+	struct buf	 line;		/* the command being read */
 	enum smtpd_state state;
 	char		*own;		/* the caller's address, qualified */
-
-	char		*ibuf;		/* SMTPD_IBUF octets */
-	size_t		 ipos, ilen;
-	bool		 ieof;		/* the input has ended */
-	int		 ierr;		/* errno of a failed read, or 0 */
-	struct buf	 obuf;		/* replies not yet written */
+	int		 ierr;		/* errno of failed input, or 0 */
 	int		 oerr;		/* errno of a failed write, or 0 */
 	unsigned	 errors;	/* protocol errors so far */
 
@@ -135,20 +130,11 @@ smtpd_reset(struct smtpd *s)
 
 /* --- output -------------------------------------------------------- */
 
-static int
+static void
 smtpd_flush(struct smtpd *s)
 {
-	if (s->oerr != 0)
-		return -1;
-	if (s->obuf.len == 0)
-		return 0;
-	if (util_write_all(s->out, s->obuf.data, s->obuf.len) == -1) {
+	if (s->oerr == 0 && stream_flush(s->io) == -1)
 		s->oerr = errno != 0 ? errno : EIO;
-		buf_reset(&s->obuf);
-		return -1;
-	}
-	buf_reset(&s->obuf);
-	return 0;
 }
 
 /*
@@ -164,30 +150,26 @@ smtpd_vreply(struct smtpd *s, const char *fmt, va_list ap)
 static void
 smtpd_vreply(struct smtpd *s, const char *fmt, va_list ap)
 {
-	size_t		 start = s->obuf.len, i;
-	unsigned char	*c;
+	char	 line[SMTPD_REPLY_MAX + 3];
+	size_t	 len, i;
+	int	 n;
 
 	if (s->oerr != 0)
 		return;
-	if (buf_vprintf(&s->obuf, fmt, ap) == -1) {
-		s->oerr = errno;
-		s->obuf.len = start;
+	if ((n = vsnprintf(line, SMTPD_REPLY_MAX + 1, fmt, ap)) < 0) {
+		s->oerr = EINVAL;
 		return;
 	}
-	if (s->obuf.len - start > 510)
-		s->obuf.len = start + 510;
-	for (i = start; i < s->obuf.len; i++) {
-		c = (unsigned char *)s->obuf.data + i;
-		if (*c < 0x20 || *c >= 0x7f)
-			*c = '?';
-	}
-	if (buf_add(&s->obuf, "\r\n", 2) == -1) {
+	len = (size_t)n > SMTPD_REPLY_MAX ? SMTPD_REPLY_MAX : (size_t)n;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)line[i] < 0x20 ||
+		    (unsigned char)line[i] >= 0x7f)
+			line[i] = '?';
+	memcpy(line + len, "\r\n", 2);
+	if (stream_write(s->io, line, len + 2) == -1)
 		s->oerr = errno;
-		s->obuf.len = start;
-		return;
-	}
-	if (s->obuf.len > SMTPD_OBUF_FLUSH)
-		(void)smtpd_flush(s);
+	else if (stream_output_pending(s->io) > SMTPD_OBUF_FLUSH)
+		smtpd_flush(s);
 }
 
 static void
@@ -224,107 +206,46 @@ smtpd_error(struct smtpd *s, const char *fmt, ...)
 /* --- input --------------------------------------------------------- */
 
 /*
- * More input into ibuf.  Replies are flushed first: the client may be
- * waiting for them before it sends more.  1: data added (or the buffer
- * is full); 0: end of input; -1: read error or timeout (ierr).
+ * The stream failed to give input (errno says why).  0 when the input
+ * just ended where it may (between commands); else -1 with ierr set,
+ * and a timeout told to the client.
  */
 static int
-smtpd_fill(struct smtpd *s)
+smtpd_input_failed(struct smtpd *s, bool may_end)
 {
-	struct pollfd	 pfd;
-	ssize_t		 n;
-	int		 r;
+	int	 e = errno;
 
-	if (smtpd_flush(s) == -1) {
-		/* Nobody reads our replies: stop reading too. */
-		s->ierr = s->oerr;
-		s->ieof = true;
-		return -1;
+	if (may_end && e == EPIPE && stream_eof(s->io) &&
+	    stream_input_pending(s->io) == 0)
+		return 0;
+	if (stream_timed_out(s->io)) {
+		smtpd_reply(s, "421 4.4.2 %s Error: timeout exceeded",
+		    s->p->conf->hostname);
+		smtpd_flush(s);
+		e = ETIMEDOUT;
 	}
-	if (s->ieof)
-		return s->ierr != 0 ? -1 : 0;
-	if (s->ipos > 0) {
-		memmove(s->ibuf, s->ibuf + s->ipos, s->ilen - s->ipos);
-		s->ilen -= s->ipos;
-		s->ipos = 0;
-	}
-	if (s->ilen == SMTPD_IBUF)
-		return 1;
-	pfd.fd = s->in;
-	pfd.events = POLLIN;
-	for (;;) {
-		r = poll(&pfd, 1, SMTPD_TIMEOUT * 1000);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == 0) {
-			smtpd_reply(s, "421 4.4.2 %s Error: timeout exceeded",
-			    s->p->conf->hostname);
-			(void)smtpd_flush(s);
-			s->ierr = ETIMEDOUT;
-			s->ieof = true;
-			return -1;
-		}
-		if (r == -1) {
-			s->ierr = errno;
-			s->ieof = true;
-			return -1;
-		}
-		n = read(s->in, s->ibuf + s->ilen, SMTPD_IBUF - s->ilen);
-		if (n == -1 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		break;
-	}
-	if (n <= 0) {
-		s->ieof = true;
-		s->ierr = n == -1 ? errno : 0;
-		return n == -1 ? -1 : 0;
-	}
-	s->ilen += (size_t)n;
-	return 1;
+	s->ierr = e != 0 ? e : EIO;
+	return -1;
 }
 
 /*
- * The next command line, without its CRLF or LF, NUL-terminated in
- * place.  1: a line (*toolong: it was longer than SMTPD_LINE_MAX and has
- * been skipped whole); 0: end of input (a last line without LF is
- * dropped); -1: read error.
+ * The next command line into s->line, without its CRLF or LF.  1: a
+ * line (*toolong: it was longer than SMTPD_LINE_MAX, CRLF included, and
+ * has been skipped whole); 0: end of input (a last line without LF is
+ * dropped); -1: the input failed.
  */
 static int
-smtpd_getline(struct smtpd *s, char **line, size_t *len, bool *toolong)
+smtpd_getline(struct smtpd *s, bool *toolong)
 {
-	char	*start, *nl;
-	size_t	 avail, n;
-	int	 r;
-
 	*toolong = false;
-	for (;;) {
-		start = s->ibuf + s->ipos;
-		avail = s->ilen - s->ipos;
-		if ((nl = memchr(start, '\n', avail)) != NULL) {
-			n = (size_t)(nl - start) + 1;
-			s->ipos += n;
-			if (*toolong || n > SMTPD_LINE_MAX) {
-				*toolong = true;
-				*line = start;
-				*len = 0;
-				return 1;
-			}
-			n--;
-			if (n > 0 && start[n - 1] == '\r')
-				n--;
-			start[n] = '\0';
-			*line = start;
-			*len = n;
+	if (stream_getline(s->io, &s->line, SMTPD_LINE_MAX - 1) == 0)
+		return 1;
+	if (errno == EMSGSIZE) {
+		*toolong = true;
+		if (stream_skipline(s->io) == 0)
 			return 1;
-		}
-		if (*toolong || avail >= SMTPD_LINE_MAX) {
-			/* Too long already: forget it up to its LF. */
-			*toolong = true;
-			s->ipos = s->ilen;
-		}
-		if ((r = smtpd_fill(s)) <= 0)
-			return r;
 	}
+	return smtpd_input_failed(s, true);
 }
 
 /* --- DATA content -------------------------------------------------- */
@@ -333,14 +254,30 @@ smtpd_getline(struct smtpd *s, char **line, size_t *len, bool *toolong)
 static ssize_t
 smtpd_data_lost(struct smtpd *s)
 {
-	s->data_lost = true;
-	errno = s->ierr != 0 ? s->ierr : EPIPE;
+	if (!s->data_lost) {
+		s->data_lost = true;
+		(void)smtpd_input_failed(s, false);
+	}
+	errno = s->ierr;
 	return -1;
+}
+
+/* How many octets the content at p needs before it can be read: a
+ * leading dot needs what follows it.  0: enough. */
+static size_t
+smtpd_data_need(const struct smtpd *s, const char *p, size_t avail)
+{
+	if (avail == 0)
+		return 1;
+	if (s->data_bol && p[0] == '.' &&
+	    (avail == 1 || (avail == 2 && p[1] == '\r')))
+		return avail + 1;
+	return 0;
 }
 
 /*
  * mail_source read: un-stuffed content up to the final dot.  Returns
- * what the buffer holds rather than wait for more, so the content
+ * what the stream holds rather than wait for more, so the content
  * streams; 0 after the final dot; -1 (EPIPE, or the read error) when the
  * input ends before it.
  */
@@ -348,38 +285,38 @@ static ssize_t
 smtpd_data_read(void *ctx, void *data, size_t len)
 {
 	struct smtpd	*s = ctx;
-	char		*out = data, *p, *nl;
-	size_t		 n = 0, avail, k;
-	int		 r;
+	char		*out = data;
+	const char	*p, *nl;
+	size_t		 n = 0, k, need;
+	ssize_t		 avail;
 
+	if (s->data_lost)
+		return smtpd_data_lost(s);
 	while (n < len && !s->data_end) {
-		p = s->ibuf + s->ipos;
-		avail = s->ilen - s->ipos;
-		if (avail == 0 || (s->data_bol && p[0] == '.' &&
-		    (avail == 1 || (avail == 2 && p[1] == '\r')))) {
-			/* Empty, or a leading dot that needs what follows. */
+		avail = stream_peek(s->io, 0, &p);
+		if ((need = smtpd_data_need(s, p, (size_t)avail)) > 0) {
 			if (n > 0)
 				break;
-			if ((r = smtpd_fill(s)) == 1)
-				continue;
-			return smtpd_data_lost(s);
+			if (stream_peek(s->io, need, &p) < (ssize_t)need)
+				return smtpd_data_lost(s);
+			continue;
 		}
 		if (s->data_bol && p[0] == '.') {
 			if (p[1] == '\n' || (p[1] == '\r' && p[2] == '\n')) {
-				s->ipos += p[1] == '\n' ? 2 : 3;
+				stream_consume(s->io, p[1] == '\n' ? 2 : 3);
 				s->data_end = true;
 				break;
 			}
-			s->ipos++;	/* un-stuff */
+			stream_consume(s->io, 1);	/* un-stuff */
 			s->data_bol = false;
 			continue;
 		}
 		/* Up to the end of this line, as far as len allows. */
-		k = avail < len - n ? avail : len - n;
+		k = (size_t)avail < len - n ? (size_t)avail : len - n;
 		if ((nl = memchr(p, '\n', k)) != NULL)
 			k = (size_t)(nl - p) + 1;
 		memcpy(out + n, p, k);
-		s->ipos += k;
+		stream_consume(s->io, k);
 		n += k;
 		s->data_bol = nl != NULL;
 	}
@@ -399,210 +336,11 @@ smtpd_data_skip(struct smtpd *s)
 
 /* --- parsing ------------------------------------------------------- */
 
-static bool
-smtpd_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static char *
-smtpd_skip_blanks(char *p)
-{
-	while (smtpd_blank(*p))
-		p++;
-	return p;
-}
-
 /* Case-insensitive prefix test. */
 static bool
 smtpd_prefix(const char *s, const char *prefix)
 {
 	return strncasecmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/*
- * A reverse-path or forward-path at *pp: "<addr>", "<>", or (leniently,
- * as sendmail and Postfix take it) a bare address up to the next blank.
- * A source route ("<@a,@b:user@c>") is dropped (RFC 5321 C).  On
- * success *addr points into the line (NUL-terminated there) and *pp
- * after the path.  -1 on a syntax error.
- */
-static int
-smtpd_path(char **pp, char **addr)
-{
-	char	*p = *pp, *start, *c;
-	bool	 quoted = false;
-
-	if (*p == '<') {
-		start = ++p;
-		for (; *p != '\0'; p++) {
-			if (quoted && *p == '\\' && p[1] != '\0')
-				p++;
-			else if (*p == '"')
-				quoted = !quoted;
-			else if (!quoted && (*p == '<' || smtpd_blank(*p)))
-				return -1;
-			else if (!quoted && *p == '>')
-				break;
-		}
-		if (*p != '>')
-			return -1;
-		*p++ = '\0';
-		if (*p != '\0' && !smtpd_blank(*p))
-			return -1;
-	} else {
-		start = p;
-		while (*p != '\0' && !smtpd_blank(*p)) {
-			if (*p == '<' || *p == '>')
-				return -1;
-			p++;
-		}
-		if (p == start)
-			return -1;
-		if (*p != '\0')
-			*p++ = '\0';
-	}
-	if (start[0] == '@') {
-		if ((c = strchr(start, ':')) == NULL || c[1] == '\0')
-			return -1;
-		start = c + 1;
-	}
-	*addr = start;
-	*pp = p;
-	return 0;
-}
-
-/*
- * The next "KEYWORD[=VALUE]" parameter at *pp (RFC 5321 4.1.2).
- * 1: one found; 0: none left; -1: malformed.
- */
-static int
-smtpd_param(char **pp, char **key, char **value)
-{
-	char	*p = smtpd_skip_blanks(*pp), *k;
-
-	if (*p == '\0')
-		return 0;
-	k = p;
-	if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-	    (*p >= '0' && *p <= '9')))
-		return -1;
-	while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-	    (*p >= '0' && *p <= '9') || *p == '-')
-		p++;
-	*key = k;
-	*value = NULL;
-	if (*p == '=') {
-		*p++ = '\0';
-		*value = p;
-		/* esmtp-value: octets 33-126 but '='; UTF-8 (RFC 6531). */
-		while (*p != '\0' && !smtpd_blank(*p)) {
-			if ((unsigned char)*p < 33 || *p == '=' || *p == 0x7f)
-				return -1;
-			p++;
-		}
-		if (p == *value)
-			return -1;
-	}
-	if (*p != '\0' && !smtpd_blank(*p))
-		return -1;
-	if (*p != '\0')
-		*p++ = '\0';
-	*pp = p;
-	return 1;
-}
-
-static int
-smtpd_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')	/* not xtext, but harmless */
-		return c - 'a' + 10;
-	return -1;
-}
-
-int
-smtpd_xtext_decode(struct buf *out, const char *s, size_t len)
-{
-	size_t	 i;
-	int	 hi, lo;
-	char	 c;
-
-	for (i = 0; i < len; i++) {
-		c = s[i];
-		if (c == '+') {
-			if (len - i < 3 || (hi = smtpd_hex(s[i + 1])) == -1 ||
-			    (lo = smtpd_hex(s[i + 2])) == -1) {
-				errno = EINVAL;
-				return -1;
-			}
-			c = (char)(hi << 4 | lo);
-			i += 2;
-		} else if ((unsigned char)c < 0x21 ||
-		    (unsigned char)c > 0x7e || c == '=') {
-			errno = EINVAL;
-			return -1;
-		}
-		if (buf_addch(out, c) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/* ENVID, decoded: 1 to 100 printable ASCII characters (RFC 3461
- * 4.4), so that it is safe in the spool and on the wire. */
-static bool
-smtpd_envid_ok(const struct buf *b)
-{
-	size_t	 i;
-
-	if (b->len == 0 || b->len > SMTPD_ENVID_MAX)
-		return false;
-	for (i = 0; i < b->len; i++)
-		if (b->data[i] < 0x20 || b->data[i] > 0x7e)
-			return false;
-	return true;
-}
-
-/* NOTIFY: NEVER, or a list of SUCCESS, FAILURE, DELAY (RFC 3461 4.1),
- * normalised into dst.  -1 when malformed. */
-static int
-smtpd_notify(const char *v, char *dst, size_t dstlen)
-{
-	static const char *const words[] = { "SUCCESS", "FAILURE", "DELAY" };
-	const char	*p = v, *e;
-	size_t		 len, i, l;
-	unsigned	 seen = 0;
-
-	if (strcasecmp(v, "NEVER") == 0) {
-		snprintf(dst, dstlen, "NEVER");
-		return 0;
-	}
-	for (;;) {
-		e = p + strcspn(p, ",");
-		len = (size_t)(e - p);
-		for (i = 0; i < NELEM(words); i++)
-			if (strlen(words[i]) == len &&
-			    strncasecmp(words[i], p, len) == 0)
-				break;
-		if (i == NELEM(words))
-			return -1;
-		seen |= 1u << i;
-		if (*e == '\0')
-			break;
-		p = e + 1;
-	}
-	dst[0] = '\0';
-	for (i = 0; i < NELEM(words); i++)
-		if (seen & (1u << i)) {
-			l = strlen(dst);
-			snprintf(dst + l, dstlen - l, "%s%s", l ? "," : "",
-			    words[i]);
-		}
-	return 0;
 }
 
 /* --- commands ------------------------------------------------------ */
@@ -683,16 +421,110 @@ nomem:
 	return -1;
 }
 
+/*
+ * The parameters at p, each handed to fn, which returns its bit (to
+ * refuse a second one), or 0 when it refused it (and replied).  0, or
+ * -1 when one was refused.
+ */
+static int
+smtpd_esmtp_params(struct smtpd *s, char *p,
+    unsigned (*fn)(struct smtpd *, const char *, const char *, void *),
+    void *arg)
+{
+	char		*key, *val;
+	unsigned	 seen = 0, bit;
+	int		 r;
+
+	while ((r = esmtp_param(&p, &key, &val)) == 1) {
+		if ((bit = fn(s, key, val, arg)) == 0)
+			return -1;
+		if (seen & bit) {
+			smtpd_error(s, "501 5.5.4 Duplicate %s parameter", key);
+			return -1;
+		}
+		seen |= bit;
+	}
+	if (r == -1) {
+		smtpd_error(s, "501 5.5.4 Bad parameter syntax");
+		return -1;
+	}
+	return 0;
+}
+
+/* What the parameters of MAIL FROM give the transaction. */
+struct smtpd_mail_args {
+	struct buf	 envid;		/* decoded */
+	const char	*ret;
+};
+
+/* SIZE: refused when over max_message_size. */
+static unsigned
+smtpd_size(struct smtpd *s, const char *val)
+{
+	const struct conf *c = s->p->conf;
+	long long	 size;
+
+	if (val == NULL || strspn(val, "0123456789") != strlen(val)) {
+		smtpd_error(s, "501 5.5.4 Bad SIZE parameter");
+		return 0;
+	}
+	/* Too many digits is too big, not malformed. */
+	if (util_parse_ll(val, 0, LLONG_MAX, &size) == -1)
+		size = LLONG_MAX;
+	if (c->max_message_size > 0 &&
+	    (unsigned long long)size > c->max_message_size) {
+		smtpd_reply(s, "552 5.3.4 Message size exceeds fixed limit");
+		return 0;
+	}
+	return 1;
+}
+
+/* One parameter of MAIL FROM (for smtpd_esmtp_params). */
+static unsigned
+smtpd_mail_param(struct smtpd *s, const char *key, const char *val,
+    void *arg)
+{
+	struct smtpd_mail_args	*a = arg;
+
+	if (strcasecmp(key, "SIZE") == 0)
+		return smtpd_size(s, val);
+	if (strcasecmp(key, "BODY") == 0) {
+		if (val != NULL && (strcasecmp(val, "7BIT") == 0 ||
+		    strcasecmp(val, "8BITMIME") == 0))
+			return 2;
+		smtpd_error(s, "555 5.5.4 Unsupported BODY parameter");
+		return 0;
+	}
+	if (strcasecmp(key, "SMTPUTF8") == 0) {
+		if (val == NULL)
+			return 4;
+		smtpd_error(s, "501 5.5.4 Bad SMTPUTF8 parameter");
+		return 0;
+	}
+	if (strcasecmp(key, "RET") == 0) {
+		a->ret = val == NULL ? NULL : strcasecmp(val, "FULL") == 0 ?
+		    "FULL" : strcasecmp(val, "HDRS") == 0 ? "HDRS" : NULL;
+		if (a->ret != NULL)
+			return 8;
+		smtpd_error(s, "501 5.5.4 Bad RET parameter");
+		return 0;
+	}
+	if (strcasecmp(key, "ENVID") == 0) {
+		if (val != NULL && esmtp_xtext_decode(&a->envid, val,
+		    strlen(val)) == 0 && esmtp_envid_ok(&a->envid))
+			return 16;
+		smtpd_error(s, "501 5.5.4 Bad ENVID parameter");
+		return 0;
+	}
+	smtpd_error(s, "555 5.5.4 Unsupported parameter %.64s", key);
+	return 0;
+}
+
 static void
 smtpd_mail(struct smtpd *s, char *arg)
 {
-	const struct conf *c = s->p->conf;
-	struct buf	 envid;
-	char		*p, *path, *key, *val;
-	const char	*ret = NULL;
-	unsigned	 seen = 0, bit;
-	long long	 size;
-	int		 r;
+	struct smtpd_mail_args	 a;
+	char			*p, *path;
 
 	if (s->state != SMTPD_S_IDLE) {
 		smtpd_error(s, "503 5.5.1 Error: nested MAIL command");
@@ -702,98 +534,77 @@ smtpd_mail(struct smtpd *s, char *arg)
 		smtpd_error(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
 		return;
 	}
-	p = smtpd_skip_blanks(arg + 5);
-	if (smtpd_path(&p, &path) == -1) {
+	p = esmtp_skip_blanks(arg + 5);
+	if (esmtp_path(&p, &path) == -1) {
 		smtpd_error(s, "501 5.1.7 Bad sender address syntax");
 		return;
 	}
-	buf_init(&envid, 4 * SMTPD_ENVID_MAX);
-	while ((r = smtpd_param(&p, &key, &val)) == 1) {
-		if (strcasecmp(key, "SIZE") == 0) {
-			bit = 1;
-			if (val == NULL || strspn(val, "0123456789") !=
-			    strlen(val)) {
-				smtpd_error(s, "501 5.5.4 Bad SIZE parameter");
-				goto out;
-			}
-			/* Too many digits is too big, not malformed. */
-			if (util_parse_ll(val, 0, LLONG_MAX, &size) == -1)
-				size = LLONG_MAX;
-			if (c->max_message_size > 0 &&
-			    (unsigned long long)size > c->max_message_size) {
-				smtpd_reply(s, "552 5.3.4 Message size exceeds "
-				    "fixed limit");
-				goto out;
-			}
-		} else if (strcasecmp(key, "BODY") == 0) {
-			bit = 2;
-			if (val == NULL || (strcasecmp(val, "7BIT") != 0 &&
-			    strcasecmp(val, "8BITMIME") != 0)) {
-				smtpd_error(s, "555 5.5.4 Unsupported BODY "
-				    "parameter");
-				goto out;
-			}
-		} else if (strcasecmp(key, "SMTPUTF8") == 0) {
-			bit = 4;
-			if (val != NULL) {
-				smtpd_error(s, "501 5.5.4 Bad SMTPUTF8 "
-				    "parameter");
-				goto out;
-			}
-		} else if (strcasecmp(key, "RET") == 0) {
-			bit = 8;
-			if (val != NULL && strcasecmp(val, "FULL") == 0)
-				ret = "FULL";
-			else if (val != NULL && strcasecmp(val, "HDRS") == 0)
-				ret = "HDRS";
-			else {
-				smtpd_error(s, "501 5.5.4 Bad RET parameter");
-				goto out;
-			}
-		} else if (strcasecmp(key, "ENVID") == 0) {
-			bit = 16;
-			if (val == NULL || smtpd_xtext_decode(&envid, val,
-			    strlen(val)) == -1 || !smtpd_envid_ok(&envid)) {
-				smtpd_error(s, "501 5.5.4 Bad ENVID parameter");
-				goto out;
-			}
-		} else {
-			smtpd_error(s, "555 5.5.4 Unsupported parameter %.64s",
-			    key);
-			goto out;
-		}
-		if (seen & bit) {
-			smtpd_error(s, "501 5.5.4 Duplicate %s parameter", key);
-			goto out;
-		}
-		seen |= bit;
-	}
-	if (r == -1) {
-		smtpd_error(s, "501 5.5.4 Bad parameter syntax");
+	buf_init(&a.envid, 4 * ESMTP_ENVID_MAX);
+	a.ret = NULL;
+	if (smtpd_esmtp_params(s, p, smtpd_mail_param, &a) == -1 ||
+	    smtpd_sender(s, path) == -1)
 		goto out;
-	}
-	if (smtpd_sender(s, path) == -1)
-		goto out;
-	if (envid.len > 0 && (s->envid = buf_detach(&envid)) == NULL) {
+	if (a.envid.len > 0 && (s->envid = buf_detach(&a.envid)) == NULL) {
 		smtpd_reset(s);
 		smtpd_reply(s, "451 4.3.0 Error: out of memory");
 		goto out;
 	}
-	s->ret = ret;
+	s->ret = a.ret;
 	smtpd_set_state(s, SMTPD_S_MAIL);
 	smtpd_reply(s, "250 2.1.0 Ok");
 out:
-	buf_free(&envid);
+	buf_free(&a.envid);
+}
+
+/* One parameter of RCPT TO (for smtpd_esmtp_params); arg is where a
+ * NOTIFY goes. */
+static unsigned
+smtpd_rcpt_param(struct smtpd *s, const char *key, const char *val,
+    void *arg)
+{
+	char	*notify = arg;
+
+	if (strcasecmp(key, "NOTIFY") == 0) {
+		if (val != NULL && esmtp_notify(val, notify,
+		    sizeof s->notify) == 0)
+			return 1;
+		smtpd_error(s, "501 5.5.4 Bad NOTIFY parameter");
+		return 0;
+	}
+	if (strcasecmp(key, "ORCPT") == 0) {
+		/* addr-type ";" xtext: checked, then ignored. */
+		if (val != NULL && val[0] != ';' && strchr(val, ';') != NULL)
+			return 2;
+		smtpd_error(s, "501 5.5.4 Bad ORCPT parameter");
+		return 0;
+	}
+	smtpd_error(s, "555 5.5.4 Unsupported parameter %.64s", key);
+	return 0;
+}
+
+/* Adds a recipient (taking a); -1 when out of memory. */
+static int
+smtpd_add_rcpt(struct smtpd *s, char *a)
+{
+	char	**nr;
+	size_t	  na;
+
+	if (s->nrcpts == s->arcpts) {
+		na = s->arcpts ? s->arcpts * 2 : 8;
+		if ((nr = reallocarray(s->rcpts, na, sizeof *nr)) == NULL)
+			return -1;
+		s->rcpts = nr;
+		s->arcpts = na;
+	}
+	s->rcpts[s->nrcpts++] = a;
+	return 0;
 }
 
 static void
 smtpd_rcpt(struct smtpd *s, char *arg)
 {
-	char		*p, *path, *key, *val, *a, **nr, err[512];
-	char		 notify[32] = "";
-	unsigned	 seen = 0, bit;
-	size_t		 na;
-	int		 r;
+	char	*p, *path, *a, err[512];
+	char	 notify[sizeof s->notify] = "";
 
 	if (s->state != SMTPD_S_MAIL && s->state != SMTPD_S_RCPT) {
 		smtpd_error(s, "503 5.5.1 Error: need MAIL command");
@@ -804,45 +615,13 @@ smtpd_rcpt(struct smtpd *s, char *arg)
 		s->refused++;
 		return;
 	}
-	p = smtpd_skip_blanks(arg + 3);
-	if (smtpd_path(&p, &path) == -1 || path[0] == '\0') {
+	p = esmtp_skip_blanks(arg + 3);
+	if (esmtp_path(&p, &path) == -1 || path[0] == '\0') {
 		smtpd_error(s, "501 5.1.3 Bad recipient address syntax");
 		s->refused++;
 		return;
 	}
-	while ((r = smtpd_param(&p, &key, &val)) == 1) {
-		if (strcasecmp(key, "NOTIFY") == 0) {
-			bit = 1;
-			if (val == NULL || smtpd_notify(val, notify,
-			    sizeof notify) == -1) {
-				smtpd_error(s, "501 5.5.4 Bad NOTIFY parameter");
-				s->refused++;
-				return;
-			}
-		} else if (strcasecmp(key, "ORCPT") == 0) {
-			/* addr-type ";" xtext: checked, then ignored. */
-			bit = 2;
-			if (val == NULL || val[0] == ';' ||
-			    strchr(val, ';') == NULL) {
-				smtpd_error(s, "501 5.5.4 Bad ORCPT parameter");
-				s->refused++;
-				return;
-			}
-		} else {
-			smtpd_error(s, "555 5.5.4 Unsupported parameter %.64s",
-			    key);
-			s->refused++;
-			return;
-		}
-		if (seen & bit) {
-			smtpd_error(s, "501 5.5.4 Duplicate %s parameter", key);
-			s->refused++;
-			return;
-		}
-		seen |= bit;
-	}
-	if (r == -1) {
-		smtpd_error(s, "501 5.5.4 Bad parameter syntax");
+	if (smtpd_esmtp_params(s, p, smtpd_rcpt_param, notify) == -1) {
 		s->refused++;
 		return;
 	}
@@ -856,17 +635,11 @@ smtpd_rcpt(struct smtpd *s, char *arg)
 		s->refused++;
 		return;
 	}
-	if (s->nrcpts == s->arcpts) {
-		na = s->arcpts ? s->arcpts * 2 : 8;
-		if ((nr = reallocarray(s->rcpts, na, sizeof *nr)) == NULL) {
-			free(a);
-			smtpd_reply(s, "451 4.3.0 Error: out of memory");
-			return;
-		}
-		s->rcpts = nr;
-		s->arcpts = na;
+	if (smtpd_add_rcpt(s, a) == -1) {
+		free(a);
+		smtpd_reply(s, "451 4.3.0 Error: out of memory");
+		return;
 	}
-	s->rcpts[s->nrcpts++] = a;
 	/* DSN NOTIFY is kept per message: the first recipient's holds. */
 	if (!s->notify_set) {
 		s->notify_set = true;
@@ -941,6 +714,28 @@ smtpd_submit_reply(struct smtpd *s, const struct submit_result *sr)
 	smtpd_reply(s, "451 4.3.0 Error: internal error");
 }
 
+/* The transaction as submit() takes it. */
+static void
+smtpd_submit_params(const struct smtpd *s, struct submit_params *sp)
+{
+	const struct smtpd_params *p = s->p;
+
+	memset(sp, 0, sizeof *sp);
+	sp->conf = p->conf;
+	sp->aliases = p->aliases;
+	sp->uid = p->uid;
+	sp->login = p->login;
+	sp->fullname = p->fullname;
+	sp->from = s->from_caller ? NULL : s->from;
+	sp->rcpts = s->rcpts;
+	sp->nrcpts = s->nrcpts;
+	sp->extract = false;
+	sp->dot_ends = false;	/* the source ends at the final dot */
+	sp->dsn_notify = s->notify[0] != '\0' ? s->notify : NULL;
+	sp->dsn_ret = s->ret;
+	sp->dsn_envid = s->envid;
+}
+
 static void
 smtpd_data(struct smtpd *s, const char *arg)
 {
@@ -969,20 +764,7 @@ smtpd_data(struct smtpd *s, const char *arg)
 	s->data_bol = true;
 	s->data_end = s->data_lost = false;
 
-	memset(&sp, 0, sizeof sp);
-	sp.conf = p->conf;
-	sp.aliases = p->aliases;
-	sp.uid = p->uid;
-	sp.login = p->login;
-	sp.fullname = p->fullname;
-	sp.from = s->from_caller ? NULL : s->from;
-	sp.rcpts = s->rcpts;
-	sp.nrcpts = s->nrcpts;
-	sp.extract = false;
-	sp.dot_ends = false;	/* the source ends at the final dot */
-	sp.dsn_notify = s->notify[0] != '\0' ? s->notify : NULL;
-	sp.dsn_ret = s->ret;
-	sp.dsn_envid = s->envid;
+	smtpd_submit_params(s, &sp);
 	src.read = smtpd_data_read;
 	src.ctx = s;
 	(void)submit(&sp, &src, &sr);
@@ -1016,13 +798,13 @@ smtpd_command(struct smtpd *s, char *line, size_t len)
 		return;
 	}
 	/* Trailing blanks are no part of any argument. */
-	while (len > 0 && smtpd_blank(line[len - 1]))
+	while (len > 0 && esmtp_blank(line[len - 1]))
 		line[--len] = '\0';
-	verb = smtpd_skip_blanks(line);
-	for (e = verb; *e != '\0' && !smtpd_blank(*e); e++)
+	verb = esmtp_skip_blanks(line);
+	for (e = verb; *e != '\0' && !esmtp_blank(*e); e++)
 		;
 	vlen = (size_t)(e - verb);
-	arg = smtpd_skip_blanks(e);
+	arg = esmtp_skip_blanks(e);
 	if (vlen == 0) {
 		smtpd_error(s, "500 5.5.2 Error: bad syntax");
 		return;
@@ -1070,51 +852,40 @@ int
 smtpd_run(int in, int out, const struct smtpd_params *p)
 {
 	struct smtpd	 s;
-	char		*line;
-	size_t		 len;
 	bool		 toolong;
-	int		 r = 0, err = 0;
 
 	memset(&s, 0, sizeof s);
 	s.p = p;
-	s.in = in;
-	s.out = out;
 	s.state = SMTPD_S_IDLE;
-	buf_init(&s.obuf, SMTPD_OBUF_MAX);
-	if ((s.ibuf = malloc(SMTPD_IBUF)) == NULL ||
+	buf_init(&s.line, 0);
+	if ((s.io = stream_new_pair(in, out, SMTPD_TIMEOUT * 1000)) == NULL ||
 	    (s.own = addr_qualify(p->login, p->conf->domain)) == NULL) {
-		free(s.ibuf);
+		stream_free(s.io);
 		errno = ENOMEM;
 		return -1;
 	}
 	smtpd_reply(&s, "220 %s ESMTP sendq", p->conf->hostname);
-	while (s.state != SMTPD_S_QUIT && s.oerr == 0) {
-		if ((r = smtpd_getline(&s, &line, &len, &toolong)) <= 0)
+	while (s.state != SMTPD_S_QUIT && s.oerr == 0 && s.ierr == 0) {
+		if (smtpd_getline(&s, &toolong) <= 0)
 			break;
 		if (toolong)
 			smtpd_error(&s, "500 5.5.2 Error: line too long");
 		else
-			smtpd_command(&s, line, len);
+			smtpd_command(&s, s.line.data, s.line.len);
 		if (s.errors >= SMTPD_ERRORS_MAX && s.state != SMTPD_S_QUIT) {
 			smtpd_reply(&s, "421 4.7.0 %s Error: too many errors",
 			    p->conf->hostname);
 			break;
 		}
 	}
-	(void)smtpd_flush(&s);
-	if (s.oerr != 0)
-		err = s.oerr;
-	else if (s.data_lost)
-		err = s.ierr != 0 ? s.ierr : EPIPE;
-	else if (r == -1)
-		err = s.ierr != 0 ? s.ierr : EIO;
+	smtpd_flush(&s);
 	smtpd_set_state(&s, SMTPD_S_QUIT);
 	smtpd_reset(&s);
-	buf_free(&s.obuf);
-	free(s.ibuf);
+	stream_free(s.io);
+	buf_free(&s.line);
 	free(s.own);
-	if (err != 0) {
-		errno = err;
+	if (s.oerr != 0 || s.ierr != 0) {
+		errno = s.oerr != 0 ? s.oerr : s.ierr;
 		return -1;
 	}
 	return 0;

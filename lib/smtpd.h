@@ -15,10 +15,11 @@
  * Security: the client is as hostile as any remote one.  Command lines
  * are limited to SMTPD_LINE_MAX octets (longer ones are refused without
  * losing sync), recipients to SMTPD_RCPT_MAX a message, protocol errors
- * to SMTPD_ERRORS_MAX a session, the wait for input to SMTPD_TIMEOUT
- * seconds.  The caller's identity comes from p, never from the client:
- * with allow_from_override = false a caller other than root may only
- * name its own address (or omit it) in MAIL FROM.
+ * to SMTPD_ERRORS_MAX a session, the wait for a command line or for
+ * more content to SMTPD_TIMEOUT seconds.  The caller's identity comes
+ * from p, never from the client: with allow_from_override = false a
+ * caller other than root may only name its own address (or omit it) in
+ * MAIL FROM.
  */
 #ifndef SENDQ_SMTPD_H
 #define SENDQ_SMTPD_H
@@ -27,14 +28,14 @@
 #include <sys/types.h>
 
 #include "alias.h"
-#include "buf.h"
 #include "conf.h"
 #include "queue.h"
 
 #define SMTPD_LINE_MAX		2048	/* a command line, CRLF included */
 #define SMTPD_RCPT_MAX		1000	/* recipients a message */
 #define SMTPD_ERRORS_MAX	20	/* protocol errors a session */
-#define SMTPD_TIMEOUT		300	/* seconds without input (RFC 5321
+#define SMTPD_TIMEOUT		300	/* seconds for a command line or
+					 * more content (RFC 5321
 					 * 4.5.3.2.7) */
 
 struct smtpd_params {
@@ -56,17 +57,11 @@ struct smtpd_params {
 /*
  * Serves one client on in/out until QUIT or the end of input.
  * Returns 0, or -1 with errno set on an I/O error: reading or writing
- * failed, the client was silent for SMTPD_TIMEOUT seconds (ETIMEDOUT),
+ * failed, a command line or the next of the content did not come within
+ * SMTPD_TIMEOUT seconds (ETIMEDOUT; the client is told with a 421),
  * or the input ended in the middle of DATA (EPIPE; nothing of that
  * message is queued).  Messages accepted before stay queued either way.
  */
 int	smtpd_run(int in, int out, const struct smtpd_params *p);
-
-/*
- * RFC 3461 xtext decoding ("+2B" for '+'), appended to out.  Pure, for
- * tests.  -1 with errno EINVAL on a malformed escape or a character
- * xtext does not allow, ENOMEM/EMSGSIZE from out.
- */
-int	smtpd_xtext_decode(struct buf *out, const char *s, size_t len);
 
 #endif

@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "esmtp.h"
 #include "log.h"
 #include "queue.h"
 #include "smtpd.h"
@@ -934,20 +935,20 @@ START_TEST(xtext)
 	struct buf	 b;
 
 	buf_init(&b, 0);
-	ck_assert_int_eq(smtpd_xtext_decode(&b, "a+2Bb+3Dc", 9), 0);
+	ck_assert_int_eq(esmtp_xtext_decode(&b, "a+2Bb+3Dc", 9), 0);
 	ck_assert_str_eq(buf_str(&b), "a+b=c");
 	buf_reset(&b);
-	ck_assert_int_eq(smtpd_xtext_decode(&b, "+20+7E", 6), 0);
+	ck_assert_int_eq(esmtp_xtext_decode(&b, "+20+7E", 6), 0);
 	ck_assert_str_eq(buf_str(&b), " ~");
 	buf_reset(&b);
-	ck_assert_int_eq(smtpd_xtext_decode(&b, "", 0), 0);
+	ck_assert_int_eq(esmtp_xtext_decode(&b, "", 0), 0);
 	ck_assert_uint_eq(b.len, 0);
-	ck_assert_int_eq(smtpd_xtext_decode(&b, "+2", 2), -1);
+	ck_assert_int_eq(esmtp_xtext_decode(&b, "+2", 2), -1);
 	ck_assert_int_eq(errno, EINVAL);
-	ck_assert_int_eq(smtpd_xtext_decode(&b, "+G0", 3), -1);
-	ck_assert_int_eq(smtpd_xtext_decode(&b, "a=b", 3), -1);
-	ck_assert_int_eq(smtpd_xtext_decode(&b, "a b", 3), -1);
-	ck_assert_int_eq(smtpd_xtext_decode(&b, "a\xc3\xa9", 3), -1);
+	ck_assert_int_eq(esmtp_xtext_decode(&b, "+G0", 3), -1);
+	ck_assert_int_eq(esmtp_xtext_decode(&b, "a=b", 3), -1);
+	ck_assert_int_eq(esmtp_xtext_decode(&b, "a b", 3), -1);
+	ck_assert_int_eq(esmtp_xtext_decode(&b, "a\xc3\xa9", 3), -1);
 	buf_free(&b);
 }
 END_TEST
