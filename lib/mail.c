@@ -1,12 +1,13 @@
 /*
  * mail: message intake.  See mail.h for what is changed and why.
  *
- * The reader hands out fragments of at most MAIL_LINE_MAX octets, each
- * either a whole line (its end seen) or a piece of a longer one, with NUL
- * bytes already dropped and the line ending stripped.  The header phase
- * joins pieces into whole lines (bounded by MAIL_HEADER_MAX); the body
- * phase writes each fragment as a line of its own, which is how long
- * lines get broken.
+ * The source is read through a stream (stream.h), whose capped line
+ * reader hands out fragments of at most MAIL_LINE_MAX octets, each
+ * either a whole line (its end seen) or a piece of a longer one, with
+ * NUL bytes already dropped and the line ending stripped.  The header
+ * phase joins pieces into whole lines (bounded by MAIL_HEADER_MAX); the
+ * body phase writes each fragment as a line of its own, which is how
+ * long lines get broken.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,94 +19,65 @@
 #include "addr.h"
 #include "buf.h"
 #include "mail.h"
+#include "stream.h"
 #include "util.h"
 
 #define MAIL_LINE_MAX	998
-#define MAIL_IBUF	65536
 
-struct reader {
-	const struct mail_source *src;
-	char		 buf[MAIL_IBUF];
-	size_t		 pos, len;
-	bool		 eof;
-	bool		 error;
-};
-
-/* Fills the buffer; false at end of input or on error. */
-static bool
-reader_fill(struct reader *r)
+/* The source as a stream transport: it reads, and never asks to wait. */
+static ssize_t
+mail_source_read(void *ctx, void *data, size_t len, short *want,
+    char *err, size_t errlen)
 {
-	ssize_t	 n;
+	const struct mail_source *src = ctx;
+	ssize_t		 n;
+	int		 e;
 
-	if (r->eof)
-		return false;
-	if (r->pos > 0) {
-		memmove(r->buf, r->buf + r->pos, r->len - r->pos);
-		r->len -= r->pos;
-		r->pos = 0;
-	}
-	if (r->len == sizeof r->buf)
-		return true;
+	*want = 0;
 	do
-		n = r->src->read(r->src->ctx, r->buf + r->len,
-		    sizeof r->buf - r->len);
+		n = src->read(src->ctx, data, len);
 	while (n == -1 && errno == EINTR);
-	if (n <= 0) {
-		r->eof = true;
-		r->error = n == -1;
-		return false;
+	if (n == -1) {
+		e = errno;
+		snprintf(err, errlen, "%s", strerror(e));
+		errno = e;
 	}
-	r->len += (size_t)n;
-	return true;
+	return n;
 }
 
+static const struct stream_ops mail_source_ops = {
+	mail_source_read, NULL, NULL, NULL
+};
+
+struct reader {
+	struct stream	*in;
+	struct buf	 frag;		/* the fragment */
+	bool		 eol;		/* it ended its line */
+	bool		 body;		/* it is the body's first */
+	bool		 done;		/* the input ended, or the "." line */
+};
+
 /*
- * Next fragment into out (at most MAIL_LINE_MAX octets).  Returns 1 with
- * *eol set when the line's end was seen, 0 at end of input with nothing
- * read, -1 on a read error.
+ * Next fragment into r->frag (at most MAIL_LINE_MAX octets).  Returns 1
+ * with r->eol set when the line's end was seen, 0 at end of input with
+ * nothing read, -1 on a read error.
  */
 static int
-reader_next(struct reader *r, char *out, size_t *outlen, bool *eol,
-    bool bol)
+reader_next(struct reader *r, bool bol)
 {
-	size_t	 n = 0, max = MAIL_LINE_MAX;
-	char	 c;
+	const char	*p;
+	size_t		 max = MAIL_LINE_MAX;
+	int		 n;
 
-	*eol = false;
+	buf_reset(&r->frag);
+	r->eol = false;
 	/* A line that starts with '.' gains one more on the wire. */
-	if (bol && (r->pos < r->len || reader_fill(r)) &&
-	    r->buf[r->pos] == '.')
+	if (bol && stream_peek(r->in, 1, &p) > 0 && p[0] == '.')
 		max--;
-	for (;;) {
-		if (r->pos == r->len && !reader_fill(r)) {
-			if (r->error)
-				return -1;
-			*outlen = n;
-			return n > 0 ? 1 : 0;
-		}
-		c = r->buf[r->pos];
-		if (c == '\n') {
-			r->pos++;
-			*eol = true;
-			break;
-		}
-		if (c == '\r') {
-			r->pos++;
-			/* CRLF, or a lone CR: both end the line. */
-			if (r->pos == r->len)
-				(void)reader_fill(r);
-			if (r->pos < r->len && r->buf[r->pos] == '\n')
-				r->pos++;
-			*eol = true;
-			break;
-		}
-		if (n == max)
-			break;
-		r->pos++;
-		if (c != '\0')
-			out[n++] = c;
-	}
-	*outlen = n;
+	n = stream_getpart(r->in, &r->frag, max, STREAM_CR | STREAM_NUL);
+	if (n == -1)
+		return stream_eof(r->in) ? 0 : -1;
+	r->eol = n == STREAM_EOL;
 	return 1;
 }
 
@@ -170,6 +142,39 @@ hdr_has_prefix(const struct headers *h, const char *prefix)
 		    h->f[i].off, prefix, pl) == 0)
 			return true;
 	return false;
+}
+
+/* A new field, starting with p; namelen from hdr_field_start. */
+static enum mail_status
+hdr_new(struct headers *h, const char *p, size_t len, size_t namelen)
+{
+	struct field	*nf;
+	size_t		 na;
+
+	if (h->n == h->alloc) {
+		na = h->alloc ? h->alloc * 2 : 32;
+		if ((nf = reallocarray(h->f, na, sizeof *h->f)) == NULL)
+			return MAIL_ERR_NOMEM;
+		h->f = nf;
+		h->alloc = na;
+	}
+	h->f[h->n].off = h->text.len;
+	h->f[h->n].len = len;
+	h->f[h->n].namelen = namelen;
+	h->n++;
+	return buf_add(&h->text, p, len) == -1 ? MAIL_ERR_HEADERS : MAIL_OK;
+}
+
+/* More of the last field: a piece of a long line, or (fold) a
+ * continuation line.  -1 past MAIL_HEADER_MAX. */
+static int
+hdr_append(struct headers *h, const char *p, size_t len, bool fold)
+{
+	if ((fold && buf_add(&h->text, "\r\n", 2) == -1) ||
+	    buf_add(&h->text, p, len) == -1)
+		return -1;
+	h->f[h->n - 1].len += (fold ? 2 : 0) + len;
+	return 0;
 }
 
 /* --- output ---------------------------------------------------------- */
@@ -501,144 +506,105 @@ mail_fd_source(struct mail_source *src, int *fd)
 	src->ctx = fd;
 }
 
-enum mail_status
-mail_read(const struct mail_source *src, const struct mail_params *p,
-    struct queue_sub *qs,
-    struct mail_result *res, char *err, size_t errlen)
+/*
+ * The header section: whole lines, joined into fields, up to the blank
+ * line.  r->body is set when a line that is no header ends it: that
+ * fragment, still in r->frag, is the body's first; r->done when the
+ * input (or the "." line) comes first.
+ */
+static enum mail_status
+mail_headers(struct reader *r, const struct mail_params *p,
+    struct headers *h, struct mail_result *res)
 {
-	struct reader	*r;
-	struct headers	 h;
-	struct out	 o = { qs, p->max_size, MAIL_OK };
-	struct field	*nf;
-	char		 frag[MAIL_LINE_MAX];
-	size_t		 len = 0, nl;
-	bool		 eol, bol = true, first = true, in_line = false;
-	bool		 done = false, in_hdr = true;
-	enum mail_status st = MAIL_OK;
+	enum mail_status st;
+	const char	*frag;
+	size_t		 len, nl;
+	bool		 first = true, in_line = false;
 	int		 n;
 
-	memset(res, 0, sizeof *res);
-	addr_list_init(&res->rcpts);
-	/* addr.c lets no control character into an address; this is the
-	 * last check before one is written into a header. */
-	if (!mail_addr_safe(p->from_addr) || !mail_addr_safe(p->header_from)) {
-		snprintf(err, errlen, "control character in the sender address");
-		return MAIL_ERR_ADDRESS;
-	}
-	if ((r = calloc(1, sizeof *r)) == NULL)
-		return MAIL_ERR_NOMEM;
-	r->src = src;
-	memset(&h, 0, sizeof h);
-	buf_init(&h.text, MAIL_HEADER_MAX);
-
-	/* The header section: whole lines, joined into fields. */
-	while (in_hdr) {
-		n = reader_next(r, frag, &len, &eol, !in_line);
-		if (n == -1) {
-			st = MAIL_ERR_READ;
-			goto out;
+	for (;;) {
+		if ((n = reader_next(r, !in_line)) != 1) {
+			r->done = true;
+			return n == 0 ? MAIL_OK : MAIL_ERR_READ;
 		}
-		if (n == 0) {
-			done = true;
-			break;
-		}
+		frag = r->frag.data;
+		len = r->frag.len;
 		if (mail_8bit(frag, len))
 			res->eight_bit = true;
 		if (in_line) {	/* a piece of a long header line */
-			if (buf_add(&h.text, frag, len) == -1)
-				goto toobig;
-			h.f[h.n - 1].len += len;
-			in_line = !eol;
+			if (hdr_append(h, frag, len, false) == -1)
+				return MAIL_ERR_HEADERS;
+			in_line = !r->eol;
 			continue;
 		}
-		if (eol && p->dot_ends && len == 1 && frag[0] == '.') {
-			done = true;
-			break;
+		if (r->eol && p->dot_ends && len == 1 && frag[0] == '.') {
+			r->done = true;
+			return MAIL_OK;
 		}
 		if (first && len >= 5 && memcmp(frag, "From ", 5) == 0) {
 			/* An mbox separator, not a header. */
 			first = false;
-			while (!eol && (n = reader_next(r, frag, &len,
-			    &eol, false)) == 1)
+			while (!r->eol && reader_next(r, false) == 1)
 				;
 			continue;
 		}
 		first = false;
-		if (len == 0 && eol)
-			break;		/* the blank line */
-		if ((frag[0] == ' ' || frag[0] == '\t') && h.n > 0) {
-			if (buf_add(&h.text, "\r\n", 2) == -1 ||
-			    buf_add(&h.text, frag, len) == -1)
-				goto toobig;
-			h.f[h.n - 1].len += 2 + len;
-			in_line = !eol;
-			continue;
-		}
-		if ((nl = hdr_field_start(frag, len)) == 0) {
+		if (len == 0 && r->eol)
+			return MAIL_OK;		/* the blank line */
+		if ((frag[0] == ' ' || frag[0] == '\t') && h->n > 0) {
+			if (hdr_append(h, frag, len, true) == -1)
+				return MAIL_ERR_HEADERS;
+		} else if ((nl = hdr_field_start(frag, len)) == 0) {
 			/* Not a header: the body starts here. */
-			in_hdr = false;
-			bol = eol;
-			break;
-		}
-		if (h.n == h.alloc) {
-			size_t na = h.alloc ? h.alloc * 2 : 32;
-
-			if ((nf = reallocarray(h.f, na, sizeof *h.f)) == NULL) {
-				st = MAIL_ERR_NOMEM;
-				goto out;
-			}
-			h.f = nf;
-			h.alloc = na;
-		}
-		h.f[h.n].off = h.text.len;
-		h.f[h.n].len = len;
-		h.f[h.n].namelen = nl;
-		h.n++;
-		if (buf_add(&h.text, frag, len) == -1)
-			goto toobig;
-		in_line = !eol;
+			r->body = true;
+			return MAIL_OK;
+		} else if ((st = hdr_new(h, frag, len, nl)) != MAIL_OK)
+			return st;
+		in_line = !r->eol;
 	}
-	if (p->extract_rcpts &&
-	    (st = mail_extract(&h, res, err, errlen)) != MAIL_OK)
-		goto out;
-	if ((st = mail_fixups(&o, p, &h, res)) != MAIL_OK)
-		goto out;
-	if (!in_hdr) {
+}
+
+/* The body, streamed: each fragment is written as a line of its own. */
+static enum mail_status
+mail_body(struct reader *r, const struct mail_params *p, struct out *o,
+    struct mail_result *res)
+{
+	bool	 bol = true;
+	int	 n;
+
+	if (r->body) {
 		/* The line that ended the header section is body. */
-		out_put(&o, frag, len);
-		if (eol)
-			out_put(&o, "\r\n", 2);
+		out_put(o, r->frag.data, r->frag.len);
+		if (r->eol)
+			out_put(o, "\r\n", 2);
+		bol = r->eol;
 	}
-
-	/* The body, streamed. */
-	while (!done && o.st == MAIL_OK) {
-		n = reader_next(r, frag, &len, &eol, bol);
-		if (n == -1) {
-			st = MAIL_ERR_READ;
-			goto out;
-		}
-		if (n == 0)
+	while (!r->done && o->st == MAIL_OK) {
+		if ((n = reader_next(r, bol)) == -1)
+			return MAIL_ERR_READ;
+		if (n == 0 || (bol && r->eol && p->dot_ends &&
+		    r->frag.len == 1 && r->frag.data[0] == '.'))
 			break;
-		if (bol && eol && p->dot_ends && len == 1 && frag[0] == '.')
-			break;
-		if (!res->eight_bit && mail_8bit(frag, len))
+		if (!res->eight_bit && mail_8bit(r->frag.data, r->frag.len))
 			res->eight_bit = true;
 		if (!bol)	/* the rest of a broken line */
-			out_put(&o, "\r\n", 2);
-		out_put(&o, frag, len);
-		if (eol)
-			out_put(&o, "\r\n", 2);
-		bol = eol;
+			out_put(o, "\r\n", 2);
+		out_put(o, r->frag.data, r->frag.len);
+		if (r->eol)
+			out_put(o, "\r\n", 2);
+		bol = r->eol;
 	}
 	if (!bol)
-		out_put(&o, "\r\n", 2);
-	st = o.st;
-	goto out;
-toobig:
-	st = MAIL_ERR_HEADERS;
-	snprintf(err, errlen, "header section larger than %d bytes",
-	    MAIL_HEADER_MAX);
-out:
+		out_put(o, "\r\n", 2);
+	return o->st;
+}
+
+/* The message for st, when it has none yet.  errno is the one of a
+ * failed read or write. */
+static void
+mail_error(enum mail_status st, const struct mail_params *p, char *err,
+    size_t errlen)
+{
 	if (st == MAIL_ERR_SIZE)
 		snprintf(err, errlen, "message larger than max_message_size "
 		    "(%llu bytes)", (unsigned long long)p->max_size);
@@ -650,9 +616,47 @@ out:
 		    strerror(errno));
 	else if (st == MAIL_ERR_NOMEM)
 		snprintf(err, errlen, "out of memory");
+}
+
+enum mail_status
+mail_read(const struct mail_source *src, const struct mail_params *p,
+    struct queue_sub *qs, struct mail_result *res, char *err, size_t errlen)
+{
+	struct reader	 r;
+	struct headers	 h;
+	struct out	 o = { qs, p->max_size, MAIL_OK };
+	enum mail_status st;
+
+	memset(res, 0, sizeof *res);
+	addr_list_init(&res->rcpts);
+	/* addr.c lets no control character into an address; this is the
+	 * last check before one is written into a header. */
+	if (!mail_addr_safe(p->from_addr) || !mail_addr_safe(p->header_from)) {
+		snprintf(err, errlen, "control character in the sender address");
+		return MAIL_ERR_ADDRESS;
+	}
+	memset(&r, 0, sizeof r);
+	memset(&h, 0, sizeof h);
+	buf_init(&r.frag, MAIL_LINE_MAX);
+	buf_init(&h.text, MAIL_HEADER_MAX);
+	/* The source is the stream's transport: its const is kept there. */
+	if ((r.in = stream_new_transport(&mail_source_ops, (void *)src)) ==
+	    NULL || buf_reserve(&r.frag, MAIL_LINE_MAX) == NULL)
+		st = MAIL_ERR_NOMEM;
+	else if ((st = mail_headers(&r, p, &h, res)) == MAIL_ERR_HEADERS)
+		snprintf(err, errlen, "header section larger than %d bytes",
+		    MAIL_HEADER_MAX);
+	if (st == MAIL_OK && p->extract_rcpts)
+		st = mail_extract(&h, res, err, errlen);
+	if (st == MAIL_OK)
+		st = mail_fixups(&o, p, &h, res);
+	if (st == MAIL_OK)
+		st = mail_body(&r, p, &o, res);
+	mail_error(st, p, err, errlen);
 	buf_free(&h.text);
 	free(h.f);
-	free(r);
+	buf_free(&r.frag);
+	stream_free(r.in);
 	return st;
 }
 

@@ -1,4 +1,5 @@
 /* Unit tests: message intake (line endings, dots, limits, fix-ups). */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,33 @@
 
 static char		 qdir[64];
 static struct mail_result res;
+static size_t		 t_chunk;	/* most a read gives; 0: any */
+static size_t		 t_fail_at;	/* EIO after this much; 0: never */
+static char		 t_err[256];
+
+/* The input descriptor, read t_chunk octets at a time at most, and
+ * failing with EIO after t_fail_at octets. */
+struct t_src {
+	int	 fd;
+	size_t	 done;
+};
+
+static ssize_t
+t_read(void *ctx, void *data, size_t len)
+{
+	struct t_src	*t = ctx;
+	ssize_t		 n;
+
+	if (t_fail_at > 0 && t->done >= t_fail_at) {
+		errno = EIO;
+		return -1;
+	}
+	if (t_chunk > 0 && len > t_chunk)
+		len = t_chunk;
+	if ((n = read(t->fd, data, len)) > 0)
+		t->done += (size_t)n;
+	return n;
+}
 
 static void
 params(struct mail_params *p)
@@ -35,6 +63,7 @@ run(const char *in, size_t inlen, struct mail_params *p, struct buf *out)
 	struct queue_sub	*qs;
 	struct queue_env	 env;
 	struct mail_source	 src;
+	struct t_src		 ts;
 	enum mail_status	 st;
 	ssize_t			 n;
 	int			 fd;
@@ -53,7 +82,13 @@ run(const char *in, size_t inlen, struct mail_params *p, struct buf *out)
 	ck_assert_ptr_nonnull(qs);
 	p->queue_id = queue_sub_id(qs);
 	mail_fd_source(&src, &fd);
-	st = mail_read(&src, p, qs, &res, err, sizeof err);
+	if (t_chunk > 0 || t_fail_at > 0) {
+		ts.fd = fd;
+		ts.done = 0;
+		src.read = t_read;
+		src.ctx = &ts;
+	}
+	st = mail_read(&src, p, qs, &res, t_err, sizeof t_err);
 	close(fd);
 	unlink(path);
 	if (st == MAIL_OK) {
@@ -523,6 +558,83 @@ START_TEST(generated_from_stays_one_line)
 }
 END_TEST
 
+/*
+ * Whatever the sizes of the reads, the same message: a CR LF split
+ * between two reads is one line end, a dot or a NUL at a read's edge
+ * changes nothing, and long lines break at the same place.
+ */
+START_TEST(read_sizes)
+{
+	static const char in[] =
+	    "From alice Sat Nov 22 10:00:01 2025\n"
+	    "Subject: sizes\r\n"
+	    "X-Long: a\r\n b\r\n\tc\r\n"
+	    "\r\n"
+	    "crlf\r\nlf\nlone cr\rnul\0led\r\n\r\r\n"
+	    ".leading dot\r\n"
+	    "..two\r\n";
+	struct mail_params	 p;
+	struct buf		 in1, whole, o;
+	size_t			 sizes[] = { 1, 2, 3, 997, 998, 999 }, i, len;
+
+	params(&p);
+	p.dot_ends = false;
+	buf_init(&in1, 0);
+	ck_assert_int_eq(buf_add(&in1, in, sizeof in - 1), 0);
+	/* Lines of 997, 998 and 999 octets, with and without a dot. */
+	for (i = 0; i < 6; i++) {
+		len = 997 + i / 2;
+		if (i % 2 == 1 && len--)
+			ck_assert_int_eq(buf_addch(&in1, '.'), 0);
+		while (len-- > 0)
+			ck_assert_int_eq(buf_addch(&in1, 'x'), 0);
+		ck_assert_int_eq(buf_addstr(&in1, "\r\n"), 0);
+	}
+	ck_assert_int_eq(buf_addstr(&in1, "end"), 0);
+	buf_init(&whole, 0);
+	t_chunk = 0;
+	ck_assert_int_eq(run(in1.data, in1.len, &p, &whole), MAIL_OK);
+	mail_result_free(&res);
+	ck_assert_ptr_nonnull(strstr(body_of(&whole),
+	    "crlf\r\nlf\r\nlone cr\r\nnulled\r\n\r\n\r\n"
+	    ".leading dot\r\n..two\r\n"));
+	for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		t_chunk = sizes[i];
+		buf_init(&o, 0);
+		ck_assert_int_eq(run(in1.data, in1.len, &p, &o), MAIL_OK);
+		mail_result_free(&res);
+		ck_assert_str_eq(body_of(&o), body_of(&whole));
+		buf_free(&o);
+	}
+	t_chunk = 0;
+	buf_free(&whole);
+	buf_free(&in1);
+}
+END_TEST
+
+/* A source that fails: the message says why, whatever was read. */
+START_TEST(read_error)
+{
+	struct mail_params	 p;
+	struct buf		 o;
+	size_t			 at[] = { 1, 10, 30 }, i;
+
+	params(&p);
+	for (i = 0; i < sizeof at / sizeof at[0]; i++) {
+		t_fail_at = at[i];
+		t_chunk = 4;
+		buf_init(&o, 0);
+		ck_assert_int_eq(run(IN("Subject: x\n\nbody line one\n"
+		    "body line two\n"), &p, &o), MAIL_ERR_READ);
+		ck_assert_str_eq(t_err, "reading the message: "
+		    "Input/output error");
+		mail_result_free(&res);
+		buf_free(&o);
+	}
+	t_fail_at = t_chunk = 0;
+}
+END_TEST
+
 Suite *
 mail_suite(void)
 {
@@ -542,6 +654,8 @@ mail_suite(void)
 	tcase_add_test(tc, extract_control_characters);
 	tcase_add_test(tc, extract_limit);
 	tcase_add_test(tc, generated_from_stays_one_line);
+	tcase_add_test(tc, read_sizes);
+	tcase_add_test(tc, read_error);
 	suite_add_tcase(s, tc);
 	return s;
 }
