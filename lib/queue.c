@@ -17,26 +17,22 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "atfile.h"
 #include "log.h"
 #include "queue.h"
 #include "util.h"
 
 #define QUEUE_WBUF	65536
 #define QUEUE_CTL_MAX	(4 * 1024 * 1024)
-#define QUEUE_MAGIC	"sendq-control 1"
 #define QUEUE_NAME_MAX	(QUEUE_ID_LEN + 8)	/* "ID.ext" */
 #define QUEUE_FAILED	"failed"
-/* Read-only opens: no link followed, no FIFO waited on. */
-#define QUEUE_RDFLAGS	(O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
 
 struct queue {
 	int		 fd;		/* queue_dir */
@@ -79,17 +75,6 @@ queue_errf(char *err, size_t errlen, const struct queue *q, const char *sub,
 	snprintf(err, errlen, "%s/%s%s%s: %s", q->path, sub != NULL ? sub : "",
 	    sub != NULL ? "/" : "", name, why != NULL ? why : strerror(saved));
 	errno = saved;
-}
-
-/* Whether name in dfd is still the file open as fd (not a link to it). */
-static bool
-queue_same(int dfd, const char *name, int fd)
-{
-	struct stat	 a, b;
-
-	return fstat(fd, &a) == 0 &&
-	    fstatat(dfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 static struct queue *
@@ -150,70 +135,22 @@ queue_path(const struct queue *q)
 	return q->path;
 }
 
-static int
-queue_subdir_refuse(const struct queue *q, const char *name, char *err,
-    size_t errlen)
-{
-	snprintf(err, errlen, "%s/%s: not a directory (a link?): not used",
-	    q->path, name);
-	log_warnx("%s", err);
-	errno = ENOTDIR;
-	return -1;
-}
-
 int
 queue_subdir(struct queue *q, const char *name, bool create, char *err,
     size_t errlen)
 {
-	struct stat	 a, b;
-	int		 fd, saved;
+	int	 fd;
 
-	if (fstatat(q->fd, name, &a, AT_SYMLINK_NOFOLLOW) == -1) {
-		/* Linux gives the new directory the spool's set-group-ID
-		 * bit, so it is 2770 under an installed spool. */
-		if (errno != ENOENT || !create ||
-		    (mkdirat(q->fd, name, 0770) == -1 && errno != EEXIST) ||
-		    fstatat(q->fd, name, &a, AT_SYMLINK_NOFOLLOW) == -1) {
-			queue_errf(err, errlen, q, NULL, name, NULL);
-			return -1;
-		}
-	}
-	if (!S_ISDIR(a.st_mode))
-		return queue_subdir_refuse(q, name, err, errlen);
-	fd = openat(q->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (fd == -1) {
-		if (errno == ELOOP || errno == ENOTDIR)
-			return queue_subdir_refuse(q, name, err, errlen);
+	if ((fd = atfile_subdir(q->fd, name, create)) != -1)
+		return fd;
+	if (errno != ENOTDIR) {
 		queue_errf(err, errlen, q, NULL, name, NULL);
 		return -1;
 	}
-	/* Replaced between the two calls: not what was checked. */
-	if (fstat(fd, &b) == -1 || a.st_dev != b.st_dev ||
-	    a.st_ino != b.st_ino) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return queue_subdir_refuse(q, name, err, errlen);
-	}
-	return fd;
-}
-
-int
-queue_create_temp(int dirfd, const char *name)
-{
-	int	 fd, tries;
-
-	for (tries = 0; tries < 3; tries++) {
-		fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, 0660);
-		if (fd != -1 || errno != EEXIST)
-			return fd;
-		/* Stale, or planted: the name goes, whatever it names. */
-		if (unlinkat(dirfd, name, 0) == -1 && errno != ENOENT)
-			return -1;
-	}
-	errno = EEXIST;
+	snprintf(err, errlen, "%s/%s: not a directory (a link?): not used",
+	    q->path, name);
+	log_warnx("%s", err);
+	errno = ENOTDIR;
 	return -1;
 }
 
@@ -246,281 +183,8 @@ queue_id_valid(const char *s)
 	return s[i] == '\0';
 }
 
-/* --- control file codec ------------------------------------------- */
-
-void
-queue_env_clear(struct queue_env *env)
-{
-	size_t	 i;
-
-	free(env->sender);
-	free(env->account);
-	free(env->last_error);
-	free(env->dsn_notify);
-	free(env->dsn_ret);
-	free(env->dsn_envid);
-	for (i = 0; i < env->nrcpts; i++) {
-		free(env->rcpts[i].addr);
-		free(env->rcpts[i].reason);
-	}
-	free(env->rcpts);
-	memset(env, 0, sizeof *env);
-}
-
-int
-queue_env_add_rcpt(struct queue_env *env, const char *addr)
-{
-	struct queue_rcpt	*r;
-
-	r = reallocarray(env->rcpts, env->nrcpts + 1, sizeof *r);
-	if (r == NULL)
-		return -1;
-	env->rcpts = r;
-	r += env->nrcpts;
-	memset(r, 0, sizeof *r);
-	if ((r->addr = strdup(addr)) == NULL)
-		return -1;
-	env->nrcpts++;
-	return 0;
-}
-
-static const char *const queue_state_names[] = {
-	[QUEUE_RCPT_PENDING] = "pending",
-	[QUEUE_RCPT_SENT] = "sent",
-	[QUEUE_RCPT_FAILED] = "failed",
-};
-
-static int
-queue_field(struct buf *out, const char *key, const char *val)
-{
-	if (buf_addstr(out, key) == -1 || buf_addch(out, ' ') == -1 ||
-	    util_encode(out, val != NULL ? val : "",
-	    val != NULL ? strlen(val) : 0) == -1)
-		return -1;
-	return 0;
-}
-
-int
-queue_env_format(const struct queue_env *env, struct buf *out)
-{
-	size_t	 i;
-
-	if (buf_printf(out, QUEUE_MAGIC "\nid %s\narrival %lld\nuid %lu\n",
-	    env->id, (long long)env->arrival, (unsigned long)env->uid) == -1 ||
-	    queue_field(out, "sender", env->sender) == -1 ||
-	    queue_field(out, "\naccount", env->account) == -1 ||
-	    buf_printf(out, "\nsize %lld\nbody %s\nsmtputf8 %d\n",
-	    (long long)env->size, env->eight_bit ? "8bit" : "7bit",
-	    env->smtputf8) == -1 ||
-	    queue_field(out, "notify", env->dsn_notify) == -1 ||
-	    queue_field(out, "\nret", env->dsn_ret) == -1 ||
-	    queue_field(out, "\nenvid", env->dsn_envid) == -1 ||
-	    buf_printf(out, "\nattempts %u\nnext %lld\n", env->attempts,
-	    (long long)env->next_attempt) == -1 ||
-	    queue_field(out, "error", env->last_error) == -1 ||
-	    buf_addch(out, '\n') == -1)
-		return -1;
-	for (i = 0; i < env->nrcpts; i++) {
-		const struct queue_rcpt *r = &env->rcpts[i];
-
-		if (buf_printf(out, "rcpt %s ",
-		    queue_state_names[r->state]) == -1 ||
-		    util_encode(out, r->addr, strlen(r->addr)) == -1 ||
-		    buf_addch(out, ' ') == -1 ||
-		    util_encode(out, r->reason ? r->reason : "",
-		    r->reason ? strlen(r->reason) : 0) == -1 ||
-		    buf_addch(out, '\n') == -1)
-			return -1;
-	}
-	return buf_addstr(out, "end\n");
-}
-
-/* Decodes one encoded word into a new string. */
-static char *
-queue_word(const char *s, size_t len)
-{
-	struct buf	 b;
-
-	buf_init(&b, 0);
-	if (util_decode(&b, s, len) == -1 || buf_add(&b, "", 0) == -1) {
-		buf_free(&b);
-		return NULL;
-	}
-	/* A NUL inside would make the C string lie about its length. */
-	if (strlen(b.data) != b.len) {
-		buf_free(&b);
-		errno = EINVAL;
-		return NULL;
-	}
-	return buf_detach(&b);
-}
-
-/* An optional word: "%" (empty) stands for NULL. */
-static int
-queue_optword(const char *s, size_t len, char **out)
-{
-	if ((*out = queue_word(s, len)) == NULL)
-		return -1;
-	if ((*out)[0] == '\0') {
-		free(*out);
-		*out = NULL;
-	}
-	return 0;
-}
-
-static int
-queue_number(const char *s, size_t len, long long max, long long *out)
-{
-	char	 tmp[32];
-
-	if (len == 0 || len >= sizeof tmp)
-		return -1;
-	memcpy(tmp, s, len);
-	tmp[len] = '\0';
-	return util_parse_ll(tmp, 0, max, out);
-}
-
-int
-queue_env_parse(const char *text, size_t len, struct queue_env *env,
-    char *err, size_t errlen)
-{
-	const char	*p = text, *end = text + len, *nl, *sp, *v, *w2;
-	size_t		 klen, vlen, lineno = 0;
-	long long	 n;
-	bool		 ended = false, have_id = false;
-	int		 st;
-	char		*a, *r;
-
-	memset(env, 0, sizeof *env);
-	for (; p < end; p = nl + 1) {
-		lineno++;
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			break;	/* a truncated last line */
-		if (ended)
-			goto bad;
-		if (lineno == 1) {
-			if ((size_t)(nl - p) != strlen(QUEUE_MAGIC) ||
-			    memcmp(p, QUEUE_MAGIC, (size_t)(nl - p)) != 0) {
-				snprintf(err, errlen, "not a sendq control "
-				    "file or unknown version");
-				goto fail;
-			}
-			continue;
-		}
-		sp = memchr(p, ' ', (size_t)(nl - p));
-		klen = sp != NULL ? (size_t)(sp - p) : (size_t)(nl - p);
-		v = sp != NULL ? sp + 1 : nl;
-		vlen = (size_t)(nl - v);
-#define KEY(k)	(klen == sizeof(k) - 1 && memcmp(p, k, klen) == 0)
-		if (KEY("end") && vlen == 0)
-			ended = true;
-		else if (KEY("id") && vlen == QUEUE_ID_LEN) {
-			memcpy(env->id, v, vlen);
-			env->id[vlen] = '\0';
-			if (!queue_id_valid(env->id))
-				goto bad;
-			have_id = true;
-		} else if (KEY("arrival")) {
-			if (queue_number(v, vlen, LLONG_MAX, &n) == -1)
-				goto bad;
-			env->arrival = (time_t)n;
-		} else if (KEY("uid")) {
-			if (queue_number(v, vlen, UINT_MAX, &n) == -1)
-				goto bad;
-			env->uid = (uid_t)n;
-		} else if (KEY("sender") && env->sender == NULL) {
-			if ((env->sender = queue_word(v, vlen)) == NULL)
-				goto bad;
-		} else if (KEY("account") && env->account == NULL) {
-			if ((env->account = queue_word(v, vlen)) == NULL)
-				goto bad;
-		} else if (KEY("size")) {
-			if (queue_number(v, vlen, LLONG_MAX, &n) == -1)
-				goto bad;
-			env->size = (off_t)n;
-		} else if (KEY("body")) {
-			if (vlen == 4 && memcmp(v, "8bit", 4) == 0)
-				env->eight_bit = true;
-			else if (!(vlen == 4 && memcmp(v, "7bit", 4) == 0))
-				goto bad;
-		} else if (KEY("smtputf8")) {
-			if (vlen != 1 || (v[0] != '0' && v[0] != '1'))
-				goto bad;
-			env->smtputf8 = v[0] == '1';
-		} else if (KEY("notify") && env->dsn_notify == NULL) {
-			if (queue_optword(v, vlen, &env->dsn_notify) == -1)
-				goto bad;
-		} else if (KEY("ret") && env->dsn_ret == NULL) {
-			if (queue_optword(v, vlen, &env->dsn_ret) == -1)
-				goto bad;
-		} else if (KEY("envid") && env->dsn_envid == NULL) {
-			if (queue_optword(v, vlen, &env->dsn_envid) == -1)
-				goto bad;
-		} else if (KEY("attempts")) {
-			if (queue_number(v, vlen, UINT_MAX, &n) == -1)
-				goto bad;
-			env->attempts = (unsigned)n;
-		} else if (KEY("next")) {
-			if (queue_number(v, vlen, LLONG_MAX, &n) == -1)
-				goto bad;
-			env->next_attempt = (time_t)n;
-		} else if (KEY("error") && env->last_error == NULL) {
-			if (queue_optword(v, vlen, &env->last_error) == -1)
-				goto bad;
-		} else if (KEY("rcpt")) {
-			/* rcpt STATE ADDR REASON */
-			if ((sp = memchr(v, ' ', vlen)) == NULL)
-				goto bad;
-			for (st = 0; st < (int)NELEM(queue_state_names); st++)
-				if (util_strieq_n(v, (size_t)(sp - v),
-				    queue_state_names[st]))
-					break;
-			if (st == (int)NELEM(queue_state_names))
-				goto bad;
-			v = sp + 1;
-			if ((w2 = memchr(v, ' ', (size_t)(nl - v))) == NULL)
-				goto bad;
-			a = queue_word(v, (size_t)(w2 - v));
-			r = queue_word(w2 + 1, (size_t)(nl - w2 - 1));
-			if (a == NULL || r == NULL || a[0] == '\0' ||
-			    queue_env_add_rcpt(env, a) == -1) {
-				free(a);
-				free(r);
-				goto bad;
-			}
-			free(a);
-			env->rcpts[env->nrcpts - 1].state =
-			    (enum queue_rcpt_state)st;
-			if (r[0] != '\0')
-				env->rcpts[env->nrcpts - 1].reason = r;
-			else
-				free(r);
-		} else
-			goto bad;
-#undef KEY
-	}
-	if (!ended) {
-		snprintf(err, errlen, "truncated (no end marker)");
-		goto fail;
-	}
-	if (!have_id || env->sender == NULL || env->account == NULL ||
-	    env->nrcpts == 0) {
-		snprintf(err, errlen, "incomplete envelope");
-		goto fail;
-	}
-	return 0;
-bad:
-	snprintf(err, errlen, "malformed line %zu", lineno);
-fail:
-	queue_env_clear(env);
-	errno = EINVAL;
-	return -1;
-}
-
 /* --- writing files ------------------------------------------------- */
 
-/* Writes ID.ctl for env in dfd atomically: ID.tmp (O_EXCL), fsync,
- * rename, fsync the directory. */
 /*
  * Writes env to ID.tmp in dfd; the descriptor is returned open, not yet
  * fsynced, so that the caller picks the order of its flushes.
@@ -540,7 +204,7 @@ queue_put_tmp(struct queue *q, int dfd, const char *sub,
 		buf_free(&b);
 		return -1;
 	}
-	if ((fd = queue_create_temp(dfd, tmp)) != -1 &&
+	if ((fd = atfile_create_temp(dfd, tmp)) != -1 &&
 	    util_write_all(fd, b.data, b.len) == -1) {
 		saved = errno;
 		close(fd);
@@ -656,7 +320,7 @@ queue_sub_new(struct queue *q, char *err, size_t errlen)
 		}
 		/* queue_clean() may have taken it for debris before the
 		 * lock: then the name is gone or names another file. */
-		if (flock(qs->fd, LOCK_EX) == 0 && queue_same(q->fd, name,
+		if (flock(qs->fd, LOCK_EX) == 0 && atfile_same(q->fd, name,
 		    qs->fd))
 			return qs;
 		close(qs->fd);
@@ -802,54 +466,6 @@ queue_sub_msg(struct queue_sub *qs, struct queue_env *env)
 
 /* --- messages ----------------------------------------------------- */
 
-/* A regular file: not a FIFO or a device planted under a queue name. */
-static int
-queue_regular(int fd)
-{
-	struct stat	 st;
-
-	if (fstat(fd, &st) == -1)
-		return -1;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
-		return -1;
-	}
-	return 0;
-}
-
-/* Reads name in dfd whole into b. */
-static int
-queue_read_at(int dfd, const char *name, struct buf *b)
-{
-	char	 chunk[8192];
-	ssize_t	 n;
-	int	 fd, saved;
-
-	if ((fd = openat(dfd, name, QUEUE_RDFLAGS)) == -1)
-		return -1;
-	if (queue_regular(fd) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	for (;;) {
-		n = read(fd, chunk, sizeof chunk);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (buf_add(b, chunk, (size_t)n) == -1) {
-			n = -1;
-			break;
-		}
-	}
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return n == 0 ? 0 : -1;
-}
-
 /* Reads and parses ID.ctl in dfd.  0, 1 when gone, -1. */
 static int
 queue_load_ctl(struct queue *q, int dfd, const char *sub, const char *id,
@@ -860,7 +476,7 @@ queue_load_ctl(struct queue *q, int dfd, const char *sub, const char *id,
 
 	queue_name(name, id, ".ctl");
 	buf_init(&text, QUEUE_CTL_MAX);
-	if (queue_read_at(dfd, name, &text) == -1) {
+	if (atfile_read(dfd, name, &text) == -1) {
 		buf_free(&text);
 		if (errno == ENOENT)
 			return 1;
@@ -914,7 +530,7 @@ queue_lock_msg(struct queue_msg *m, const char *id, char *err,
 	int	 dfd = queue_msg_dirfd(m);
 
 	queue_name(name, id, ".msg");
-	if ((m->fd = openat(dfd, name, QUEUE_RDFLAGS)) == -1) {
+	if ((m->fd = openat(dfd, name, ATFILE_RDFLAGS)) == -1) {
 		if (errno == ENOENT)
 			return 1;
 		queue_errf(err, errlen, m->q, m->sub, name, NULL);
@@ -932,7 +548,7 @@ queue_lock_msg(struct queue_msg *m, const char *id, char *err,
 		return -1;
 	}
 	/* Whoever held the lock before may have finished the message. */
-	return queue_same(dfd, name, m->fd) ? 0 : 1;
+	return atfile_same(dfd, name, m->fd) ? 0 : 1;
 }
 
 /* Whether the locked data file has the size recorded at submission. */
@@ -1138,6 +754,19 @@ queue_peek(struct queue *q, const char *sub, const char *id,
 }
 
 int
+queue_find(struct queue *q, const char *id, const char **sub,
+    struct queue_env *env, char *err, size_t errlen)
+{
+	int	 r;
+
+	*sub = NULL;
+	if ((r = queue_peek(q, NULL, id, env, err, errlen)) != 1)
+		return r;
+	*sub = QUEUE_FAILED;
+	return queue_peek(q, QUEUE_FAILED, id, env, err, errlen);
+}
+
+int
 queue_data_open(struct queue *q, const char *sub, const char *id,
     char *err, size_t errlen)
 {
@@ -1152,7 +781,7 @@ queue_data_open(struct queue *q, const char *sub, const char *id,
 	if ((dfd = queue_dirfd(q, &sub, &own, err, errlen)) == -1)
 		return -1;
 	queue_name(name, id, ".msg");
-	if ((fd = openat(dfd, name, QUEUE_RDFLAGS)) == -1 ||
+	if ((fd = openat(dfd, name, ATFILE_RDFLAGS)) == -1 ||
 	    queue_data_file(fd) == -1) {
 		saved = errno;
 		if (fd != -1)
@@ -1169,67 +798,17 @@ queue_data_open(struct queue *q, const char *sub, const char *id,
 
 /* --- listing and cleaning ------------------------------------------ */
 
-static int
-queue_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 void
 queue_ids_free(char **ids, size_t n)
 {
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		free(ids[i]);
-	free(ids);
+	atfile_list_free(ids, n);
 }
 
 /* IDs of the files in directory dfd with extension ext (".ctl", ...). */
 static int
 queue_scan(int dfd, const char *ext, char ***ids, size_t *n)
 {
-	DIR		*d;
-	struct dirent	*de;
-	char		**v = NULL, **nv, id[QUEUE_ID_LEN + 1];
-	size_t		 cnt = 0, el = strlen(ext);
-	int		 fd;
-
-	*ids = NULL;
-	*n = 0;
-	/* A description of its own: readdir moves its offset. */
-	if ((fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strlen(de->d_name) != QUEUE_ID_LEN + el ||
-		    strcmp(de->d_name + QUEUE_ID_LEN, ext) != 0)
-			continue;
-		memcpy(id, de->d_name, QUEUE_ID_LEN);
-		id[QUEUE_ID_LEN] = '\0';
-		if (!queue_id_valid(id))
-			continue;
-		if ((nv = reallocarray(v, cnt + 1, sizeof *v)) == NULL ||
-		    (nv[cnt] = strdup(id)) == NULL) {
-			if (nv != NULL)
-				v = nv;
-			queue_ids_free(v, cnt);
-			closedir(d);
-			errno = ENOMEM;
-			return -1;
-		}
-		v = nv;
-		cnt++;
-	}
-	closedir(d);
-	if (cnt > 0)
-		qsort(v, cnt, sizeof *v, queue_cmp);
-	*ids = v;
-	*n = cnt;
-	return 0;
+	return atfile_list(dfd, ext, QUEUE_ID_LEN, queue_id_valid, ids, n);
 }
 
 int
@@ -1282,7 +861,7 @@ queue_clean_orphan(struct queue *q, int ffd, const char *id)
 	queue_name(msg, id, ".msg");
 	queue_name(ctl, id, ".ctl");
 	/* A runner moving it right now still holds the lock. */
-	if ((fd = openat(ffd, msg, QUEUE_RDFLAGS)) != -1) {
+	if ((fd = openat(ffd, msg, ATFILE_RDFLAGS)) != -1) {
 		busy = flock(fd, LOCK_EX | LOCK_NB) == -1;
 		close(fd);
 		if (!busy && renameat(q->fd, ctl, ffd, ctl) == 0)
@@ -1329,10 +908,10 @@ queue_clean_msg(struct queue *q, const char *id)
 	int	 fd;
 
 	queue_name(name, id, ".msg");
-	if ((fd = openat(q->fd, name, QUEUE_RDFLAGS)) == -1)
+	if ((fd = openat(q->fd, name, ATFILE_RDFLAGS)) == -1)
 		return;
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1 ||
-	    !queue_same(q->fd, name, fd)) {
+	    !atfile_same(q->fd, name, fd)) {
 		close(fd);	/* busy, or already gone */
 		return;
 	}

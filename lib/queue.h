@@ -4,7 +4,8 @@
  * bounced.
  *
  *   ID.msg   the message, canonical text (CRLF lines), written once
- *   ID.ctl   the envelope and per-recipient state, replaced atomically
+ *   ID.ctl   the envelope and per-recipient state (queue_env.h),
+ *            replaced atomically
  *   ID.tmp   a control file being written
  *
  * Invariants:
@@ -27,14 +28,14 @@
  * Security: the members of group sendq may write the spool, so any name
  * in it may be a link planted by one of them.  A struct queue holds
  * queue_dir opened once without following a link, and every file is
- * reached from that descriptor with the *at() calls and O_NOFOLLOW: no
- * path is resolved again.  Files are only ever created with O_EXCL
- * (never truncated), a stale ID.tmp is unlinked, not opened; a data file
- * that is not a regular file with one link is not used; failed/ and
- * rate/ are used only when they are real directories (a link or anything
- * else is refused, logged and named in the error; the message stays where
- * it is).  Read-only opens use O_NONBLOCK so a planted FIFO cannot stall
- * a runner.
+ * reached from that descriptor through atfile (the *at() calls and
+ * O_NOFOLLOW): no path is resolved again.  Files are only ever created
+ * with O_EXCL (never truncated), a stale ID.tmp is unlinked, not opened;
+ * a data file that is not a regular file with one link is not used;
+ * failed/ and rate/ are used only when they are real directories (a link
+ * or anything else is refused, logged and named in the error; the
+ * message stays where it is).  Read-only opens use O_NONBLOCK so a
+ * planted FIFO cannot stall a runner.
  *
  * Errors: functions return -1 with errno set and, where they take one, a
  * message in err naming the file.
@@ -48,49 +49,7 @@
 #include <time.h>
 
 #include "buf.h"
-
-#define QUEUE_ID_LEN	12
-
-enum queue_rcpt_state {
-	QUEUE_RCPT_PENDING,
-	QUEUE_RCPT_SENT,
-	QUEUE_RCPT_FAILED,
-};
-
-struct queue_rcpt {
-	char			*addr;
-	enum queue_rcpt_state	 state;
-	char			*reason;	/* last diagnostic, or NULL */
-};
-
-/* The control file's contents. */
-struct queue_env {
-	char		 id[QUEUE_ID_LEN + 1];
-	time_t		 arrival;
-	uid_t		 uid;
-	char		*sender;	/* "" for the null sender */
-	char		*account;
-	off_t		 size;
-	bool		 eight_bit;
-	bool		 smtputf8;	/* an address is not ASCII */
-	char		*dsn_notify;	/* "SUCCESS,FAILURE", "NEVER", or NULL */
-	char		*dsn_ret;	/* "FULL", "HDRS", or NULL */
-	char		*dsn_envid;	/* or NULL */
-	unsigned	 attempts;
-	time_t		 next_attempt;	/* 0: now */
-	char		*last_error;	/* or NULL */
-	struct queue_rcpt *rcpts;
-	size_t		 nrcpts;
-};
-
-/* Frees what the fields point to and zeroes env. */
-void	queue_env_clear(struct queue_env *env);
-/* Appends a recipient (copied) in state PENDING.  -1 on ENOMEM. */
-int	queue_env_add_rcpt(struct queue_env *env, const char *addr);
-/* Control file text; pure, for tests too. */
-int	queue_env_format(const struct queue_env *env, struct buf *out);
-int	queue_env_parse(const char *text, size_t len, struct queue_env *env,
-	    char *err, size_t errlen);
+#include "queue_env.h"
 
 /* True when s is a well-formed queue ID. */
 bool	queue_id_valid(const char *s);
@@ -119,11 +78,6 @@ const char	*queue_path(const struct queue *q);
  */
 int		 queue_subdir(struct queue *q, const char *name, bool create,
 		    char *err, size_t errlen);
-/* Creates name in directory dirfd for writing with O_EXCL | O_NOFOLLOW,
- * mode 0660; a file already there is taken for a stale temporary (the
- * caller holds the lock that makes it so) and unlinked first.  The
- * descriptor, or -1. */
-int		 queue_create_temp(int dirfd, const char *name);
 
 /* --- submission --------------------------------------------------- */
 
@@ -177,6 +131,11 @@ void		 queue_msg_free(struct queue_msg *m);
  * (which may race with a runner: the result is a snapshot).  0, 1 when
  * the message is gone, -1 on error (err says which file and why). */
 int		 queue_peek(struct queue *q, const char *sub, const char *id,
+		    struct queue_env *env, char *err, size_t errlen);
+/* queue_peek in the queue, and else in failed/: *sub says where (NULL,
+ * or "failed", for queue_open and queue_data_open).  0, 1 when the
+ * message is in neither, -1 on error. */
+int		 queue_find(struct queue *q, const char *id, const char **sub,
 		    struct queue_env *env, char *err, size_t errlen);
 /* Opens message id's data file read-only, for display: the descriptor,
  * or -1 (err says why). */

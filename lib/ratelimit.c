@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atfile.h"
 #include "queue.h"
 #include "ratelimit.h"
 #include "util.h"
@@ -113,7 +114,7 @@ ratelimit_write(int dfd, const char *name, long long start, long long count)
 		errno = EOVERFLOW;
 		return -1;
 	}
-	if ((fd = queue_create_temp(dfd, tmp)) == -1)
+	if ((fd = atfile_create_temp(dfd, tmp)) == -1)
 		return -1;
 	ok = util_write_all(fd, text, (size_t)n) == 0;
 	saved = errno;

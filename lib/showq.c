@@ -209,11 +209,6 @@ showq_jtime(FILE *out, time_t t)
 static void
 showq_json_message(FILE *out, const struct queue_env *env, bool failed)
 {
-	static const char *const states[] = {
-		[QUEUE_RCPT_PENDING] = "pending",
-		[QUEUE_RCPT_SENT] = "sent",
-		[QUEUE_RCPT_FAILED] = "failed",
-	};
 	size_t	 i;
 
 	fputs("{\"id\":", out);
@@ -233,7 +228,7 @@ showq_json_message(FILE *out, const struct queue_env *env, bool failed)
 		fputs(i ? ",{\"address\":" : "{\"address\":", out);
 		showq_jstr(out, env->rcpts[i].addr);
 		fprintf(out, ",\"state\":\"%s\",\"reason\":",
-		    states[env->rcpts[i].state]);
+		    queue_env_state_name(env->rcpts[i].state));
 		showq_jstr(out, env->rcpts[i].reason);
 		fputc('}', out);
 	}

@@ -234,12 +234,7 @@ find_message(struct queue *q, const char *id, const char **sub,
 		fprintf(stderr, "sendq: %s: not a queue ID\n", id);
 		return EX_USAGE;
 	}
-	*sub = NULL;
-	if ((r = queue_peek(q, NULL, id, env, err, sizeof err)) == 1) {
-		*sub = "failed";
-		r = queue_peek(q, *sub, id, env, err, sizeof err);
-	}
-	if (r == 1) {
+	if ((r = queue_find(q, id, sub, env, err, sizeof err)) == 1) {
 		fprintf(stderr, "sendq: %s: no such message\n", id);
 		return EX_NOINPUT;
 	}
@@ -296,7 +291,7 @@ cmd_show(const struct conf *conf, const char *id)
 {
 	struct queue		*q;
 	struct queue_env	 env;
-	const char		*sub, *states[] = { "pending", "sent", "failed" };
+	const char		*sub;
 	/* Off the stack: the caller sets our stack limit (ulimit -s). */
 	static char		 chunk[65536];
 	char			 when[64], err[512];
@@ -328,7 +323,7 @@ cmd_show(const struct conf *conf, const char *id)
 		printf("recipient: <");
 		show_escaped(env.rcpts[i].addr, strlen(env.rcpts[i].addr),
 		    NULL);
-		printf("> %s", states[env.rcpts[i].state]);
+		printf("> %s", queue_env_state_name(env.rcpts[i].state));
 		if (env.rcpts[i].reason != NULL) {
 			printf(" (");
 			show_escaped(env.rcpts[i].reason,

@@ -1,6 +1,6 @@
 /*
- * Fuzzing: the control-file reader, queue_env_parse() (lib/queue.c), and
- * the spool encoding under it (util_encode/util_decode).
+ * Fuzzing: the control-file reader, queue_env_parse() (lib/queue_env.c),
+ * and the spool encoding under it (util_encode/util_decode).
  *
  * A control file is written by sendq, but a member of group sendq can
  * write one too, and root's queue runner reads it.

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "helper.h"
 #include "queue.h"
 #include "ratelimit.h"
 #include "suites.h"
@@ -125,6 +126,105 @@ START_TEST(control_truncated)
 }
 END_TEST
 
+/* The control file, byte for byte: what every spool already holds. */
+static const char t_sample_text[] =
+    "sendq-control 1\n"
+    "id 5F3A00C1ABCD\n"
+    "arrival 1763805601\n"
+    "uid 33\n"
+    "sender www-data@example.com\n"
+    "account my%20account\n"
+    "size 2345\n"
+    "body 8bit\n"
+    "smtputf8 1\n"
+    "notify SUCCESS,FAILURE\n"
+    "ret HDRS\n"
+    "envid env+id=1\n"
+    "attempts 3\n"
+    "next 1763809201\n"
+    "error connect%20to%20x[192.0.2.1]:587:%20Connection%20refused%0A%25\n"
+    "rcpt pending a@example.org %\n"
+    "rcpt failed \"b%20c\"@example.org 550%205.1.1%20no%20such%20user\n"
+    "end\n";
+
+START_TEST(control_exact_text)
+{
+	struct queue_env	 a, b;
+	struct buf		 t;
+	char			 err[128];
+
+	sample_env(&a);
+	buf_init(&t, 0);
+	ck_assert_int_eq(queue_env_format(&a, &t), 0);
+	ck_assert_str_eq(buf_str(&t), t_sample_text);
+	/* Read back, and written again: the same bytes. */
+	ck_assert_int_eq(queue_env_parse(t_sample_text,
+	    strlen(t_sample_text), &b, err, sizeof err), 0);
+	buf_reset(&t);
+	ck_assert_int_eq(queue_env_format(&b, &t), 0);
+	ck_assert_str_eq(buf_str(&t), t_sample_text);
+	ck_assert_str_eq(queue_env_state_name(b.rcpts[1].state), "failed");
+	queue_env_clear(&a);
+	queue_env_clear(&b);
+	buf_free(&t);
+}
+END_TEST
+
+/* Lines in another order read the same; a state's case is free. */
+START_TEST(control_any_order)
+{
+	static const char text[] =
+	    "sendq-control 1\n"
+	    "rcpt PENDING a@b %\n"
+	    "account default\n"
+	    "next 0\n"
+	    "sender %\n"
+	    "rcpt Sent c@d 250%20ok\n"
+	    "id 5F3A00C1ABCD\n"
+	    "end\n";
+	struct queue_env	 e;
+	char			 err[128];
+
+	ck_assert_int_eq(queue_env_parse(text, strlen(text), &e, err,
+	    sizeof err), 0);
+	ck_assert_str_eq(e.sender, "");
+	ck_assert_str_eq(e.account, "default");
+	ck_assert_uint_eq(e.nrcpts, 2);
+	ck_assert_int_eq(e.rcpts[0].state, QUEUE_RCPT_PENDING);
+	ck_assert_int_eq(e.rcpts[1].state, QUEUE_RCPT_SENT);
+	ck_assert_str_eq(e.rcpts[1].reason, "250 ok");
+	ck_assert(!e.eight_bit);
+	queue_env_clear(&e);
+}
+END_TEST
+
+/*
+ * A field given twice is refused, whichever it is (a hand-made file
+ * could otherwise say two things at once); rcpt alone repeats.
+ */
+START_TEST(control_field_twice)
+{
+	static const char *const keys[] = {
+		"id 5F3A00C1ABCD", "arrival 1", "uid 0", "sender a@b",
+		"account b", "size 1", "body 7bit", "smtputf8 0",
+		"notify %", "ret %", "envid %", "attempts 0", "next 0",
+		"error %",
+	};
+	char			 text[512], err[128];
+	struct queue_env	 e;
+	size_t			 i;
+
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		snprintf(text, sizeof text, "sendq-control 1\n%s\n%s\n"
+		    "id 5F3A00C1ABCD\nsender a@b\naccount b\n"
+		    "rcpt pending a@b %%\nend\n", keys[i], keys[i]);
+		ck_assert_msg(queue_env_parse(text, strlen(text), &e, err,
+		    sizeof err) == -1, "accepted %s twice", keys[i]);
+		ck_assert_str_eq(err, "malformed line 3");
+	}
+}
+END_TEST
+
 START_TEST(control_garbage)
 {
 	static const char *const bad[] = {
@@ -138,6 +238,15 @@ START_TEST(control_garbage)
 		"sendq-control 1\nid 5F3A00C1ABCD\nsender a\naccount b\nend\n",
 		"sendq-control 1\nid 5F3A00C1ABCD\nsender a\naccount b\n"
 		    "rcpt pending a@b %\nend\nrcpt pending c@d %\n",
+		/* Nothing after the end, not even an unfinished line. */
+		"sendq-control 1\nid 5F3A00C1ABCD\nsender a\naccount b\n"
+		    "rcpt pending a@b %\nend\nx",
+		"sendq-control 1\nid 5F3A00C1ABCD\nsender a\naccount b\n"
+		    "rcpt pending a@b %\nbody 8BIT\nend\n",
+		"sendq-control 1\nid 5F3A00C1ABCD\nsender a\naccount b\n"
+		    "rcpt pending a@b %\nuid 4294967296\nend\n",
+		"sendq-control 1\nid 5F3A00C1ABCD\nsender a\naccount b\n"
+		    "rcpt pending a@b %\nend x\n",
 	};
 	struct queue_env	 e;
 	char			 err[128];
@@ -165,7 +274,7 @@ count_files(const char *dir)
 }
 
 static struct queue *
-t_queue(const char *dir)
+t_open_queue(const char *dir)
 {
 	struct queue	*q;
 	char		 err[256];
@@ -173,15 +282,6 @@ t_queue(const char *dir)
 	q = queue_new(dir, QUEUE_CREATE, err, sizeof err);
 	ck_assert_msg(q != NULL, "%s", err);
 	return q;
-}
-
-static void
-t_rmrf(const char *dir)
-{
-	char	 cmd[600];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
 }
 
 START_TEST(submission_files)
@@ -195,7 +295,7 @@ START_TEST(submission_files)
 	size_t			 n;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	q = t_queue(dir);
+	q = t_open_queue(dir);
 	/* An aborted submission leaves nothing. */
 	qs = queue_sub_new(q, err, sizeof err);
 	ck_assert_ptr_nonnull(qs);
@@ -255,7 +355,7 @@ START_TEST(clean_removes_debris)
 	fd = open(path, O_WRONLY | O_CREAT, 0600);
 	close(fd);
 	ck_assert_int_eq(count_files(dir), 2);
-	q = t_queue(dir);
+	q = t_open_queue(dir);
 	queue_clean(q);
 	queue_free(q);
 	ck_assert_int_eq(count_files(dir), 0);
@@ -298,7 +398,7 @@ START_TEST(clean_orphan_control_files)
 	touch(dir, "5F3A00C1AAAA.ctl");		/* data already moved */
 	touch(dir, "failed/5F3A00C1AAAA.msg");
 	touch(dir, "5F3A00C1BBBB.ctl");		/* data gone */
-	q = t_queue(dir);
+	q = t_open_queue(dir);
 	queue_clean(q);
 	queue_free(q);
 	ck_assert(!exists(dir, "5F3A00C1AAAA.ctl"));
@@ -403,7 +503,7 @@ START_TEST(planted_tmp_not_followed)
 	int			 hard;
 
 	t_spool(&t);
-	q = t_queue(t.q);
+	q = t_open_queue(t.q);
 	m = t_message(q);
 	snprintf(name, sizeof name, "%s.tmp", queue_msg_env(m)->id);
 	for (hard = 0; hard <= 1; hard++) {
@@ -452,7 +552,7 @@ START_TEST(planted_failed_not_followed)
 	int			 fd;
 
 	t_spool(&t);
-	q = t_queue(t.q);
+	q = t_open_queue(t.q);
 	m = t_message(q);
 	memcpy(id, queue_msg_env(m)->id, sizeof id);
 	t_plant(&t, "failed", t.out, false);
@@ -506,7 +606,7 @@ START_TEST(unfinished_submission_not_sent)
 	int			 fd;
 
 	t_spool(&t);
-	q = t_queue(t.q);
+	q = t_open_queue(t.q);
 	m = t_message(q);
 	memcpy(id, queue_msg_env(m)->id, sizeof id);
 	queue_msg_free(m);
@@ -555,7 +655,7 @@ START_TEST(planted_data_not_used)
 	int			 i;
 
 	t_spool(&t);
-	q = t_queue(t.q);
+	q = t_open_queue(t.q);
 	for (i = 0; i < 2; i++) {
 		snprintf(name, sizeof name, "%s.msg", ids[i]);
 		t_plant(&t, name, t.victim, i == 1);
@@ -611,7 +711,7 @@ START_TEST(rate_window)
 	int		 i;
 
 	t_spool(&t);
-	q = t_queue(t.q);
+	q = t_open_queue(t.q);
 	for (i = 0; i < 3; i++)
 		ck_assert_int_eq(ratelimit_take(q, 33, 3, 3600, now + i, err,
 		    sizeof err), 0);
@@ -651,12 +751,17 @@ START_TEST(rate_damaged_record)
 	size_t		 i;
 
 	t_spool(&t);
-	q = t_queue(t.q);
+	q = t_open_queue(t.q);
 	ck_assert_int_eq(ratelimit_take(q, 0, 3, 3600, now, err, sizeof err),
 	    0);
 	snprintf(path, sizeof path, "%s/rate/0", t.q);
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		t_write(path, bad[i]);
+		/* Its mtime starts the window: now, not the second after
+		 * (which would read as a clock set back). */
+		ts[0].tv_sec = ts[1].tv_sec = now;
+		ts[0].tv_nsec = ts[1].tv_nsec = 0;
+		ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
 		ck_assert_msg(ratelimit_take(q, 0, 3, 3600, now, err,
 		    sizeof err) == 1, "case %zu", i);
 		ratelimit_give_back(q, 0);	/* leaves it as it is */
@@ -689,7 +794,7 @@ START_TEST(rate_failed_update)
 	int		 i, status;
 
 	t_spool(&t);
-	q = t_queue(t.q);
+	q = t_open_queue(t.q);
 	for (i = 0; i < 3; i++)
 		ck_assert_int_eq(ratelimit_take(q, 5, 3, 3600, now, err,
 		    sizeof err), 0);
@@ -727,7 +832,7 @@ START_TEST(rate_planted_links)
 	time_t		 now = 1763805601;
 
 	t_spool(&t);
-	q = t_queue(t.q);
+	q = t_open_queue(t.q);
 	t_plant(&t, "rate", t.out, false);
 	ck_assert_int_eq(ratelimit_take(q, 7, 3, 3600, now, err, sizeof err),
 	    -1);
@@ -766,6 +871,9 @@ queue_suite(void)
 	tcase_add_test(tc, control_roundtrip);
 	tcase_add_test(tc, control_null_sender);
 	tcase_add_test(tc, control_truncated);
+	tcase_add_test(tc, control_exact_text);
+	tcase_add_test(tc, control_any_order);
+	tcase_add_test(tc, control_field_twice);
 	tcase_add_test(tc, control_garbage);
 	tcase_add_test(tc, submission_files);
 	tcase_add_test(tc, clean_removes_debris);
