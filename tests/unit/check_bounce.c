@@ -10,7 +10,6 @@
 #include <sys/types.h>
 
 #include <dirent.h>
-#include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,55 +18,19 @@
 
 #include "bounce.h"
 #include "conf.h"
+#include "helper.h"
 #include "log.h"
 #include "queue.h"
 #include "suites.h"
 
-static char		 t_dir[64];
-static char		 t_queue[128];
-static struct conf	*t_conf;
-
+/* t_dir, t_queue, t_conf and t_teardown() come from helper.h. */
 static void
 t_setup(void)
 {
-	char	 path[160], err[512];
-	FILE	*f;
-
-	snprintf(t_dir, sizeof t_dir, "/tmp/sendq-bounce-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(t_dir));
-	snprintf(t_queue, sizeof t_queue, "%s/q", t_dir);
-	snprintf(path, sizeof path, "%s/sendq.conf", t_dir);
-	ck_assert_ptr_nonnull(f = fopen(path, "w"));
-	fprintf(f, "hostname = \"mx.example.com\"\n"
-	    "domain = \"example.com\"\n"
-	    "queue_dir = \"%s\"\n"
-	    "log = \"%s/log\"\n"
-	    "aliases_file = \"\"\n"
+	t_conf_setup("bounce",
 	    "account \"main\" {\n host = { \"smtp.example.net\" }\n}\n"
 	    "account \"bounces\" {\n host = { \"smtp.example.net\" }\n"
-	    " senders = { \"\" }\n}\n", t_queue, t_dir);
-	ck_assert_int_eq(fclose(f), 0);
-	ck_assert_msg(conf_load(path, &t_conf, err, sizeof err) == 0, "%s",
-	    err);
-	snprintf(path, sizeof path, "%s/log", t_dir);
-	ck_assert_int_eq(log_open("sendq", LOG_DEST_FILE, path), 0);
-}
-
-static int
-t_rm(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static void
-t_teardown(void)
-{
-	log_close();
-	conf_free(t_conf);
-	t_conf = NULL;
-	(void)nftw(t_dir, t_rm, 16, FTW_DEPTH | FTW_PHYS);
+	    " senders = { \"\" }\n}\n");
 }
 
 /* --- building messages --------------------------------------------- */

@@ -13,7 +13,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "esmtp.h"
+#include "helper.h"
 #include "log.h"
 #include "queue.h"
 #include "smtpd.h"
@@ -35,10 +35,6 @@
 #define T_GREET	"220 mx.example.com ESMTP sendq\r\n"
 #define T_MAX_IDS 8
 
-static char		 t_dir[64];
-static char		 t_queue[128];
-static struct conf	*t_conf;
-
 struct t_sess {
 	int	 cin;		/* the client writes here */
 	int	 cout;		/* and reads the replies here */
@@ -47,48 +43,12 @@ struct t_sess {
 
 /* --- set-up -------------------------------------------------------- */
 
+/* t_dir, t_queue, t_conf and t_teardown() come from helper.h. */
 static void
 t_setup(const char *extra)
 {
-	char	 path[160], err[512];
-	FILE	*f;
-
 	signal(SIGPIPE, SIG_IGN);
-	snprintf(t_dir, sizeof t_dir, "/tmp/sendq-smtpd-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(t_dir));
-	snprintf(t_queue, sizeof t_queue, "%s/q", t_dir);
-	snprintf(path, sizeof path, "%s/sendq.conf", t_dir);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fprintf(f, "hostname = \"mx.example.com\"\n"
-	    "domain = \"example.com\"\n"
-	    "queue_dir = \"%s\"\n"
-	    "log = \"%s/log\"\n"
-	    "delivery = queue\n"
-	    "aliases_file = \"\"\n"
-	    "%s\n", t_queue, t_dir, extra);
-	ck_assert_int_eq(fclose(f), 0);
-	ck_assert_msg(conf_load(path, &t_conf, err, sizeof err) == 0, "%s",
-	    err);
-	snprintf(path, sizeof path, "%s/log", t_dir);
-	ck_assert_int_eq(log_open("sendq", LOG_DEST_FILE, path), 0);
-}
-
-static int
-t_rm(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static void
-t_teardown(void)
-{
-	log_close();
-	conf_free(t_conf);
-	t_conf = NULL;
-	(void)nftw(t_dir, t_rm, 16, FTW_DEPTH | FTW_PHYS);
+	t_conf_setup("smtpd", "delivery = queue\n%s\n", extra);
 }
 
 /* --- the server side ----------------------------------------------- */

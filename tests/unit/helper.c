@@ -61,7 +61,7 @@ t_rmrf(const char *dir)
 }
 
 void
-t_conf_teardown(void)
+t_teardown(void)
 {
 	log_close();
 	conf_free(t_conf);

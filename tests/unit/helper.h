@@ -24,7 +24,7 @@ extern struct conf	*t_conf;
 void	t_conf_setup(const char *name, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* Closes the log, frees t_conf and removes t_dir. */
-void	t_conf_teardown(void);
+void	t_teardown(void);
 /* Removes dir and everything below it, following no link. */
 void	t_rmrf(const char *dir);
 
