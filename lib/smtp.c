@@ -11,9 +11,8 @@
  * A transaction goes in four steps, each a function: the envelope
  * (MAIL, RCPT, DATA), the replies still owed, the body with its final
  * dot, and the settlement (RSET after a refusal, or the connection
- * dropped after a failure).
- * What goes on the wire for the message itself, its ESMTP parameters
- * and its content, is smtp_msg.c's.
+ * dropped after a failure).  What goes on the wire for the message
+ * itself, its ESMTP parameters and its content, is smtp_msg.c's.
  *
  * This file decides nothing about accounts: the TLS mode, whether a
  * certificate must verify, the mechanisms and whether credentials may go
@@ -535,9 +534,9 @@ smtp_auth(struct smtp_client *c, struct smtp_result *res)
 		    "host %s offers no AUTH", c->peer);
 		return -1;
 	}
-	for (i = 0; i < c->p.nmechs && i < SASL_NMECH; i++) {
+	for (i = 0; i < c->p.nmechs; i++) {
 		m = c->p.mechs[i];
-		if (!(c->caps.auth & (1u << m)))
+		if ((unsigned)m >= SASL_NMECH || !(c->caps.auth & (1u << m)))
 			continue;
 		tried = true;
 		if ((r = smtp_auth_mech(c, m, res)) == 0) {
