@@ -306,7 +306,7 @@ queue_sub_new(struct queue *q, char *err, size_t errlen)
 	}
 	qs->q = queue_ref(q);
 	qs->fd = -1;
-	buf_init(&qs->wbuf, 0);
+	buf_init(&qs->wbuf, QUEUE_WBUF);	/* flushed before it is full */
 	for (tries = 0; tries < 100; tries++) {
 		queue_new_id(qs->id);
 		queue_name(name, qs->id, ".msg");
