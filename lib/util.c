@@ -3,11 +3,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -343,37 +345,113 @@ util_is_ascii(const char *s)
 	return true;
 }
 
+int
+util_parse_scaled(const char *s, enum util_unit unit, unsigned long long max,
+    unsigned long long *out)
+{
+	static const char	 *letters[] = { "smhd", "KMGkmg" };
+	static const unsigned long long mult[][6] = {
+		{ 1, 60, 3600, 86400 },
+		{ 1ULL << 10, 1ULL << 20, 1ULL << 30,
+		  1ULL << 10, 1ULL << 20, 1ULL << 30 },
+	};
+	unsigned long long	 v, m = 1;
+	const char		*u;
+	char			*end;
+
+	if (*s < '0' || *s > '9') {
+		errno = EINVAL;
+		return -1;
+	}
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -1;
+	if (*end != '\0') {
+		if (end[1] != '\0' ||
+		    (u = strchr(letters[unit], *end)) == NULL) {
+			errno = EINVAL;
+			return -1;
+		}
+		m = mult[unit][u - letters[unit]];
+	}
+	if (v > max / m) {
+		errno = ERANGE;
+		return -1;
+	}
+	*out = v * m;
+	return 0;
+}
+
 long
 util_parse_duration(const char *s)
 {
-	char	*end;
-	long	 v, mul = 1;
+	unsigned long long	 v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || v <= 0)
+	if (util_parse_scaled(s, UTIL_SECONDS, 86400ULL * 365, &v) == -1 ||
+	    v == 0)
 		return -1;
-	switch (*end) {
-	case '\0':
-	case 's':
-		break;
-	case 'm':
-		mul = 60;
-		break;
-	case 'h':
-		mul = 3600;
-		break;
-	case 'd':
-		mul = 86400;
-		break;
-	default:
-		return -1;
+	return (long)v;
+}
+
+/* Reads fd to its end into out, at most cap more bytes. */
+static int
+util_read_all(int fd, size_t cap, struct buf *out)
+{
+	size_t	 got = 0, want;
+	ssize_t	 n;
+	char	*p, probe;
+
+	for (;;) {
+		want = cap - got < 8192 ? cap - got : 8192;
+		/* At the cap, one more byte tells a full file from a
+		 * larger one. */
+		if (want == 0)
+			p = &probe;
+		else if ((p = buf_reserve(out, want)) == NULL)
+			return -1;
+		n = read(fd, p, want == 0 ? 1 : want);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (int)n;
+		if (want == 0) {
+			explicit_bzero(&probe, 1);	/* a secret's byte */
+			errno = EFBIG;
+			return -1;
+		}
+		got += (size_t)n;
+		out->len += (size_t)n;
+		out->data[out->len] = '\0';
 	}
-	if (*end != '\0' && end[1] != '\0')
+}
+
+int
+util_read_file(const char *path, size_t cap, bool regular_only,
+    struct buf *out)
+{
+	struct stat	 st;
+	int		 fd, r = -1, saved;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    (regular_only ? O_NONBLOCK : 0));
+	if (fd == -1)
 		return -1;
-	if (v > 86400L * 365 / mul)
-		return -1;
-	return v * mul;
+	if (fstat(fd, &st) == -1)
+		saved = errno;
+	else if (S_ISDIR(st.st_mode))
+		saved = EISDIR;
+	else if (regular_only && !S_ISREG(st.st_mode))
+		saved = EINVAL;
+	else if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > cap)
+		saved = EFBIG;
+	else {
+		r = util_read_all(fd, cap, out);
+		saved = errno;
+	}
+	close(fd);
+	errno = saved;
+	return r;
 }
 
 int

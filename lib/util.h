@@ -61,9 +61,36 @@ int	util_decode(struct buf *out, const char *s, size_t len);
 /* True when s holds no octet above 127. */
 bool	util_is_ascii(const char *s);
 
-/* A duration on a command line: seconds, or a number with s, m, h or d;
+/*
+ * The one parser of durations and sizes: the whole of s is digits and
+ * at most one unit letter.  UTIL_SECONDS takes s, m, h or d (a bare
+ * number is seconds); UTIL_BYTES takes K, M or G in either case, powers
+ * of 1024 (a bare number is bytes).  Stores the value in *out; -1 with
+ * errno EINVAL when s is not such a number (a sign, a blank, a fraction,
+ * another unit), ERANGE when it is above max.
+ */
+enum util_unit {
+	UTIL_SECONDS,
+	UTIL_BYTES,
+};
+int	util_parse_scaled(const char *s, enum util_unit unit,
+	    unsigned long long max, unsigned long long *out);
+/* A duration on a command line (util_parse_scaled, UTIL_SECONDS):
  * positive and at most a year.  -1 when s is anything else. */
 long	util_parse_duration(const char *s);
+
+/*
+ * The one reader of a small file whole: appends the file at path to out
+ * (initialised by the caller; buf_init_secret for a secret).  A file of
+ * more than cap bytes is refused.  When regular_only, anything but a
+ * regular file is refused too, and opening does not wait on a FIFO.
+ * Returns 0, or -1 with errno from open(2) or read(2) (ENOENT: missing),
+ * EISDIR for a directory, EINVAL for another file that is not regular
+ * when regular_only, EFBIG past cap, ENOMEM; what was read stays in out
+ * for the caller to free or wipe.
+ */
+int	util_read_file(const char *path, size_t cap, bool regular_only,
+	    struct buf *out);
 
 /* Base64 (RFC 4648, with padding) of data appended to out; -1 with
  * errno ENOMEM or EMSGSIZE.  Here, not in crypto, so that the

@@ -146,6 +146,7 @@ main(void)
 		srunner_add_suite(sr, queue_suite());
 		srunner_add_suite(sr, mail_suite());
 		srunner_add_suite(sr, conf_suite());
+		srunner_add_suite(sr, util_suite());
 		srunner_add_suite(sr, sasl_suite());
 		srunner_add_suite(sr, smtpd_suite());
 		srunner_add_suite(sr, alias_suite());

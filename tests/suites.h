@@ -11,6 +11,7 @@ Suite	*transcript_suite(void);
 Suite	*queue_suite(void);
 Suite	*mail_suite(void);
 Suite	*conf_suite(void);
+Suite	*util_suite(void);
 Suite	*sasl_suite(void);
 Suite	*smtpd_suite(void);
 Suite	*alias_suite(void);
