@@ -153,4 +153,8 @@ const struct conf_account *conf_account_by_name(const struct conf *conf,
 const char	*conf_tls_name(enum conf_tls);
 const char	*conf_auth_name(enum conf_auth);
 
+/* Opens the log that conf names (log_open()) under ident: a log file
+ * that cannot be opened leaves syslog, and -1 with errno. */
+int	conf_log_open(const struct conf *conf, const char *ident);
+
 #endif

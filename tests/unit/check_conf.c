@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../../lib/conf.h"
+#include "../../lib/log.h"
 
 #ifndef SENDQ_TOP
 #define SENDQ_TOP "."
@@ -50,11 +51,11 @@ write_conf(const char *text)
 }
 
 static struct conf *
-load_ok(const char *text)
+load_ok_n(const char *text, size_t len)
 {
 	struct conf	*c = NULL;
 	char		 err[512];
-	char		*path = write_conf(text);
+	char		*path = write_conf_n(text, len);
 	int		 rc;
 
 	err[0] = '\0';
@@ -64,6 +65,12 @@ load_ok(const char *text)
 	ck_assert_msg(rc == 0, "unexpected error: %s", err);
 	ck_assert_ptr_nonnull(c);
 	return c;
+}
+
+static struct conf *
+load_ok(const char *text)
+{
+	return load_ok_n(text, strlen(text));
 }
 
 /* The error must read "PATH:LINE: rest" exactly. */
@@ -366,12 +373,91 @@ START_TEST(err_syntax)
 	expect_error("retry_min = 1m\n}\n", 2, "unexpected '}'");
 	expect_error("retry_min += 1m\n", 1, "retry_min: '+=' applies only "
 	    "to lists");
-	expect_error("account \"a\" {\n  host = { \"h\", # main\n  \"i\" }\n"
-	    "}\n", 2, "host: a comment cannot stand inside a setting");
 	expect_error("account \"a\" {\n  host = { \"h\" \"i\" }\n}\n", 2,
 	    "host: expected ',' or '}' in the list");
 	expect_error("account {\n}\n", 1, "account: expected a name after "
 	    "\"account\"");
+}
+END_TEST
+
+/* A comment may stand anywhere but in a string: inside a list, between
+ * a key and its value, after a value; lines stay exact after them. */
+START_TEST(comments_anywhere)
+{
+	struct conf	*c;
+
+	c = load_ok("account \"a\" {\n"
+	    "  host = { \"a.example:587\", # primary\n"
+	    "           \"b.example:587\" }  # backup\n"
+	    "  /* two\n     lines */ timeout = // soon\n    2m\n"
+	    "  password = \"p#1//2/*3*/\" # a comment after it\n"
+	    "  user = 'u#' /* an unclosed \" in a comment */\n"
+	    "}\n");
+	ck_assert_uint_eq(c->accounts[0].nhosts, 2);
+	ck_assert_str_eq(c->accounts[0].hosts[1].name, "b.example");
+	ck_assert_str_eq(c->accounts[0].hosts[1].port, "587");
+	ck_assert_uint_eq(c->accounts[0].timeout, 120);
+	ck_assert_str_eq(c->accounts[0].password, "p#1//2/*3*/");
+	ck_assert_str_eq(c->accounts[0].user, "u#");
+	conf_free(c);
+
+	expect_error("account \"a\" {\n  host = { \"a\", # one\n"
+	    "  /* two\n  three */ \"b\" }\n  bogus = 1\n}\n", 5,
+	    "bogus: unknown key");
+	expect_error("retry_min = # soon\n  2h # or later\nretry_max = 1h\n",
+	    2, "retry_min: must not be greater than retry_max");
+	expect_error("alias r { to = { \"a\", // one\n  \"\" } }\n", 2,
+	    "to: an empty alias target");
+}
+END_TEST
+
+/* libconfuse stops at a NUL byte; one in a comment is blanked with it,
+ * and what follows is read. */
+START_TEST(nul_in_comment)
+{
+	static const char	 text[] = "# a NUL \0 in a comment\n"
+	    "retry_min = 2m\n";
+	struct conf		*c = load_ok_n(text, sizeof(text) - 1);
+
+	ck_assert_uint_eq(c->retry_min, 120);
+	conf_free(c);
+}
+END_TEST
+
+/* What is left open is reported where it opens, whatever comments,
+ * braces in strings or closed sections come before or after. */
+START_TEST(err_left_open)
+{
+	expect_error("postmaster = 'root\n\nretry_min = 1m\n", 1,
+	    "postmaster: string is not closed (missing \"'\")");
+	expect_error("# a\n// b\n/* c */\nretry_min = 1m /* open\n\n"
+	    "retry_max = 2h\n", 4, "comment is not closed (missing \"*/\")");
+	expect_error("# {\nalias r { to = \"}\" } /* } */\n"
+	    "account \"a\" {  # }\n  host = \"h\" // }\n", 3,
+	    "account: section \"a\" is not closed (missing '}')");
+	expect_error("account a {\n  host = { \"h\",\n  \"i }\n}\n", 3,
+	    "host: string is not closed (missing '\"')");
+	expect_error("retry_min = 1m\n{\n", 2,
+	    "'{' is not closed (missing '}')");
+	expect_error("retry_min = 1m\nretry_max =\n", 2,
+	    "retry_max: missing value");
+	expect_error("postmaster = \"${X\n}\"\n", 1,
+	    "postmaster: a ${NAME} reference must stand on one line");
+	/* A mistake libconfuse met before the one left open comes first. */
+	expect_error("delivery = sometimes\n/* open\n", 1, "delivery: "
+	    "\"sometimes\" is not one of background, interactive or queue");
+}
+END_TEST
+
+/* A token out of place in a list or after '=' is named with its key. */
+START_TEST(err_list_syntax)
+{
+	expect_error("account a {\n  host = { , \"h\" }\n}\n", 2,
+	    "host: expected a value in the list, not ','");
+	expect_error("\nretry_min = { 1m }\n", 2,
+	    "retry_min: expected a value, not '{'");
+	expect_error("account a {\n  host = { \"h\" = }\n}\n", 2,
+	    "host: expected ',' or '}' in the list");
 }
 END_TEST
 
@@ -419,6 +505,10 @@ START_TEST(err_accounts)
 	expect_error("account \"a\" {\n  host = \"h\"\n}\n\naccount \"a\" {\n"
 	    "  host = \"i\"\n}\n", 5, "account: duplicate name \"a\" (first "
 	    "at line 1)");
+	/* The names compared are libconfuse's, escapes undone. */
+	expect_error("alias r { to = a }\naccount \"\\x41\" { host = h }\n"
+	    "# the same\naccount \"A\" { host = i }\n", 4,
+	    "account: duplicate name \"A\" (first at line 2)");
 	expect_error("account \"a\" {\n  host = { \"h\",\n    \"i:0\" }\n}\n",
 	    3, "host: \"i:0\": port must be a number from 1 to 65535");
 	expect_error("account \"a\" {\n  host = \"2001:db8::1\"\n}\n", 2,
@@ -617,6 +707,34 @@ START_TEST(values)
 }
 END_TEST
 
+/* The log the file names is the one both programs open. */
+START_TEST(log_from_conf)
+{
+	struct conf	*c;
+	char		 dir[] = "/tmp/check_conf.d.XXXXXX", log[64], text[128];
+	char		 line[512];
+	FILE		*f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_lt(snprintf(log, sizeof(log), "%s/log", dir),
+	    (int)sizeof(log));
+	ck_assert_int_lt(snprintf(text, sizeof(text), "log = \"%s\"\n", log),
+	    (int)sizeof(text));
+	c = load_ok(text);
+	ck_assert_int_eq(conf_log_open(c, "sendq-test"), 0);
+	log_info("one line");
+	log_close();
+	conf_free(c);
+	ck_assert_ptr_nonnull(f = fopen(log, "r"));
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+	fclose(f);
+	unlink(log);
+	rmdir(dir);
+	ck_assert_ptr_nonnull(strstr(line, "sendq-test"));
+	ck_assert_ptr_nonnull(strstr(line, "one line"));
+}
+END_TEST
+
 START_TEST(account_choice)
 {
 	struct conf			*c;
@@ -700,6 +818,8 @@ conf_suite(void)
 	tcase_add_test(tc, err_unterminated);
 	tcase_add_test(tc, err_syntax);
 	tcase_add_test(tc, err_retry_order);
+	tcase_add_test(tc, err_left_open);
+	tcase_add_test(tc, err_list_syntax);
 	tcase_add_test(tc, err_password_sources);
 	tcase_add_test(tc, err_secrets_not_quoted);
 	tcase_add_test(tc, err_accounts);
@@ -708,6 +828,9 @@ conf_suite(void)
 	tc = tcase_create("values");
 	tcase_add_test(tc, durations);
 	tcase_add_test(tc, sizes);
+	tcase_add_test(tc, comments_anywhere);
+	tcase_add_test(tc, nul_in_comment);
+	tcase_add_test(tc, log_from_conf);
 	tcase_add_test(tc, values);
 	tcase_add_test(tc, account_choice);
 	suite_add_tcase(s, tc);
