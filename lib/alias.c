@@ -665,60 +665,21 @@ static int
 alias_read(const char *path, struct buf *data, bool *missing, char *err,
     size_t errlen)
 {
-	struct stat	 st;
-	ssize_t		 r;
-	char		*p;
-	int		 fd, saved;
-
 	*missing = false;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd == -1) {
-		if (errno == ENOENT) {
-			*missing = true;
-			return 0;
-		}
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	if (util_read_file(path, ALIAS_FILE_MAX, true, data) == 0)
+		return 0;
+	if (errno == ENOENT)
+		*missing = true;
+	else if (errno == EISDIR || errno == EINVAL)
 		snprintf(err, errlen, "%s: not a regular file", path);
-		goto fail;
-	}
-	if (st.st_size > ALIAS_FILE_MAX)
-		goto toolarge;
-	for (;;) {
-		if ((p = buf_reserve(data, 8192)) == NULL) {
-			alias_oom(err, errlen);
-			goto fail;
-		}
-		r = read(fd, p, 8192);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		data->len += (size_t)r;
-		data->data[data->len] = '\0';
-		if (data->len > ALIAS_FILE_MAX)
-			goto toolarge;
-	}
-	close(fd);
-	return 0;
-toolarge:
-	snprintf(err, errlen, "%s: larger than %d bytes", path,
-	    ALIAS_FILE_MAX);
-fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
+	else if (errno == EFBIG)
+		snprintf(err, errlen, "%s: larger than %d bytes", path,
+		    ALIAS_FILE_MAX);
+	else if (errno == ENOMEM)
+		alias_oom(err, errlen);
+	else
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	return *missing ? 0 : -1;
 }
 
 /*

@@ -53,25 +53,11 @@ static char *
 secret_from_file(const char *path, char *err, size_t errlen)
 {
 	struct buf	 b;
-	char		 chunk[1024];
-	ssize_t		 n;
-	int		 fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		snprintf(err, errlen, "password_file %s: %s", path,
-		    strerror(errno));
-		return NULL;
-	}
 	buf_init_secret(&b, SECRET_MAX);
-	while ((n = read(fd, chunk, sizeof chunk)) > 0 || (n == -1 &&
-	    errno == EINTR))
-		if (n > 0 && buf_add(&b, chunk, (size_t)n) == -1)
-			break;
-	util_wipe(chunk, sizeof chunk);
-	close(fd);
-	if (n != 0) {
+	if (util_read_file(path, SECRET_MAX, false, &b) == -1) {
 		snprintf(err, errlen, "password_file %s: %s", path,
-		    n == -1 ? strerror(errno) : "too large");
+		    errno == EFBIG ? "too large" : strerror(errno));
 		buf_wipe(&b);
 		return NULL;
 	}
