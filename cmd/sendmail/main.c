@@ -1155,11 +1155,7 @@ main(int argc, char **argv)
 		free(o.rcpts);
 		return EX_CONFIG;
 	}
-	if (conf->log == CONF_LOG_FILE)
-		(void)log_open("sendq", LOG_DEST_FILE, conf->log_file);
-	else
-		log_open("sendq", conf->log == CONF_LOG_STDERR ?
-		    LOG_DEST_STDERR : LOG_DEST_SYSLOG, NULL);
+	(void)conf_log_open(conf, "sendq");
 	log_set_trace(o.verbose);
 	if (o.verbose && o.ignored[0] != '\0')
 		fprintf(stderr, "%s: accepted and ignored: %s\n", progname,

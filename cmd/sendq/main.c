@@ -716,11 +716,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "sendq: %s\n", err);
 		return EX_CONFIG;
 	}
-	if (conf->log == CONF_LOG_FILE)
-		(void)log_open("sendq", LOG_DEST_FILE, conf->log_file);
-	else
-		log_open("sendq", conf->log == CONF_LOG_STDERR ?
-		    LOG_DEST_STDERR : LOG_DEST_SYSLOG, NULL);
+	(void)conf_log_open(conf, "sendq");
 	log_set_trace(verbose);
 	if ((ex = dispatch(conf, cmd, argc - i, argv + i)) == -1) {
 		conf_free(conf);
