@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "stream.h"
 #include "suites.h"
+#include "tls.h"
 #include "util.h"
 
 /* A descriptor pair whose writes arrive as separate reads. */
@@ -354,6 +355,34 @@ START_TEST(transport_alone)
 }
 END_TEST
 
+/* tls_start() waits in the same poll loop, within its own timeout: a
+ * peer that never answers the ClientHello is given up on in time. */
+START_TEST(handshake_timeout)
+{
+	struct tls_params	 tp;
+	struct tls_info		 info;
+	struct stream		*s;
+	char			 err[256];
+	long long		 t0, ms;
+	int			 sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	/* stream_new makes the socket non-blocking, as smtp does. */
+	ck_assert_ptr_nonnull(s = stream_new(sv[0], 5000));
+	memset(&tp, 0, sizeof tp);
+	tp.servername = "mx.example.com";
+	tp.min_version = 12;
+	t0 = util_monotonic_ms();
+	ck_assert_ptr_null(tls_start(stream_fd(s), &tp, 300, &info, err,
+	    sizeof err));
+	ms = util_monotonic_ms() - t0;
+	ck_assert_str_eq(err, "TLS handshake timed out");
+	ck_assert_msg(ms >= 290 && ms < 3000, "waited %lld ms", ms);
+	stream_free(s);
+	close(sv[1]);
+}
+END_TEST
+
 Suite *
 stream_suite(void)
 {
@@ -370,6 +399,7 @@ stream_suite(void)
 	tcase_add_test(tc, flush_before_read);
 	tcase_add_test(tc, write_to_closed);
 	tcase_add_test(tc, transport_alone);
+	tcase_add_test(tc, handshake_timeout);
 	suite_add_tcase(s, tc);
 	return s;
 }
