@@ -8,11 +8,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "atfile.h"
+#include "util.h"
 
 /* Closes fd and returns -1 with errno e. */
 static int
@@ -84,11 +86,9 @@ atfile_same(int dfd, const char *name, int fd)
 }
 
 int
-atfile_read(int dfd, const char *name, struct buf *out)
+atfile_read(int dfd, const char *name, size_t cap, struct buf *out)
 {
 	struct stat	 st;
-	char		 chunk[8192];
-	ssize_t		 n;
 	int		 fd;
 
 	if ((fd = openat(dfd, name, ATFILE_RDFLAGS)) == -1)
@@ -98,12 +98,10 @@ atfile_read(int dfd, const char *name, struct buf *out)
 	/* Not a FIFO or a device planted under the name. */
 	if (!S_ISREG(st.st_mode))
 		return atfile_fail(fd, EINVAL);
-	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 || buf_add(out, chunk, (size_t)n) == -1)
-			return atfile_fail(fd, errno);
-	}
+	if ((uintmax_t)st.st_size > cap)
+		return atfile_fail(fd, EFBIG);
+	if (util_read_fd(fd, cap, out) == -1)
+		return atfile_fail(fd, errno);
 	close(fd);
 	return 0;
 }

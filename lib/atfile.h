@@ -40,10 +40,10 @@ int	atfile_create_temp(int dfd, const char *name);
 /* Whether name in dfd is still the file open as fd: not removed, not
  * replaced, not a link to it. */
 bool	atfile_same(int dfd, const char *name, int fd);
-/* Appends the regular file name in dfd whole to out, whose cap bounds
- * it: 0, or -1 with errno (EINVAL: not a regular file; EMSGSIZE: larger
- * than out's cap). */
-int	atfile_read(int dfd, const char *name, struct buf *out);
+/* Appends the regular file name in dfd whole to out, at most cap bytes
+ * (util_read_fd): 0, or -1 with errno (EINVAL: not a regular file;
+ * EFBIG: larger than cap). */
+int	atfile_read(int dfd, const char *name, size_t cap, struct buf *out);
 /*
  * The names in dfd made of stemlen bytes and ext (".ctl"), without ext
  * and for which ok (NULL: any) is true, sorted: *names is an array of *n

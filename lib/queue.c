@@ -476,7 +476,7 @@ queue_load_ctl(struct queue *q, int dfd, const char *sub, const char *id,
 
 	queue_name(name, id, ".ctl");
 	buf_init(&text, QUEUE_CTL_MAX);
-	if (atfile_read(dfd, name, &text) == -1) {
+	if (atfile_read(dfd, name, QUEUE_CTL_MAX, &text) == -1) {
 		buf_free(&text);
 		if (errno == ENOENT)
 			return 1;

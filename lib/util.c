@@ -394,9 +394,8 @@ util_parse_duration(const char *s)
 	return (long)v;
 }
 
-/* Reads fd to its end into out, at most cap more bytes. */
-static int
-util_read_all(int fd, size_t cap, struct buf *out)
+int
+util_read_fd(int fd, size_t cap, struct buf *out)
 {
 	size_t	 got = 0, want;
 	ssize_t	 n;
@@ -416,7 +415,7 @@ util_read_all(int fd, size_t cap, struct buf *out)
 		if (n <= 0)
 			return (int)n;
 		if (want == 0) {
-			explicit_bzero(&probe, 1);	/* a secret's byte */
+			util_wipe(&probe, 1);	/* a secret's byte */
 			errno = EFBIG;
 			return -1;
 		}
@@ -446,7 +445,7 @@ util_read_file(const char *path, size_t cap, bool regular_only,
 	else if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > cap)
 		saved = EFBIG;
 	else {
-		r = util_read_all(fd, cap, out);
+		r = util_read_fd(fd, cap, out);
 		saved = errno;
 	}
 	close(fd);

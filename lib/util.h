@@ -91,6 +91,10 @@ long	util_parse_duration(const char *s);
  */
 int	util_read_file(const char *path, size_t cap, bool regular_only,
 	    struct buf *out);
+/* Its loop, for a descriptor already open and checked (atfile_read):
+ * reads fd to its end into out, at most cap more bytes; -1 with errno
+ * from read(2), EFBIG past cap, ENOMEM. */
+int	util_read_fd(int fd, size_t cap, struct buf *out);
 
 /* Base64 (RFC 4648, with padding) of data appended to out; -1 with
  * errno ENOMEM or EMSGSIZE.  Here, not in crypto, so that the

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atfile.h"
 #include "helper.h"
 #include "queue.h"
 #include "ratelimit.h"
@@ -405,6 +407,56 @@ START_TEST(clean_orphan_control_files)
 	ck_assert(exists(dir, "failed/5F3A00C1AAAA.ctl"));
 	ck_assert(!exists(dir, "5F3A00C1BBBB.ctl"));
 	ck_assert(exists(dir, "failed/5F3A00C1BBBB.ctl"));
+	t_rmrf(dir);
+}
+END_TEST
+
+/* atfile's reader and lister, as a planted name would meet them. */
+START_TEST(atfile_primitives)
+{
+	char		 dir[] = "/tmp/sendq-unit-XXXXXX", path[128];
+	char		**names;
+	struct buf	 b;
+	size_t		 n;
+	int		 dfd;
+	FILE		*f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_ne(dfd = open(dir, O_RDONLY | O_DIRECTORY), -1);
+	snprintf(path, sizeof path, "%s/B.ctl", dir);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs("0123456789", f);
+	ck_assert_int_eq(fclose(f), 0);
+	touch(dir, "A.ctl");
+	touch(dir, "AB.ctl");
+	touch(dir, "C.msg");
+	ck_assert_int_eq(symlinkat("B.ctl", dfd, "L.ctl"), 0);
+	ck_assert_int_eq(mkfifoat(dfd, "F.ctl", 0600), 0);
+
+	buf_init(&b, 0);
+	ck_assert_int_eq(atfile_read(dfd, "B.ctl", 10, &b), 0);
+	ck_assert_str_eq(buf_str(&b), "0123456789");
+	buf_reset(&b);
+	ck_assert_int_eq(atfile_read(dfd, "B.ctl", 9, &b), -1);
+	ck_assert_int_eq(errno, EFBIG);
+	ck_assert_int_eq(atfile_read(dfd, "L.ctl", 10, &b), -1);
+	ck_assert_int_eq(errno, ELOOP);
+	/* A FIFO is refused at once, not waited on. */
+	ck_assert_int_eq(atfile_read(dfd, "F.ctl", 10, &b), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_uint_eq(b.len, 0);
+	buf_free(&b);
+
+	/* One-letter stems with ".ctl", sorted; links and FIFOs are names
+	 * like any other here (their readers refuse them). */
+	ck_assert_int_eq(atfile_list(dfd, ".ctl", 1, NULL, &names, &n), 0);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_str_eq(names[0], "A");
+	ck_assert_str_eq(names[1], "B");
+	ck_assert_str_eq(names[2], "F");
+	ck_assert_str_eq(names[3], "L");
+	atfile_list_free(names, n);
+	close(dfd);
 	t_rmrf(dir);
 }
 END_TEST
@@ -878,6 +930,7 @@ queue_suite(void)
 	tcase_add_test(tc, submission_files);
 	tcase_add_test(tc, clean_removes_debris);
 	tcase_add_test(tc, clean_orphan_control_files);
+	tcase_add_test(tc, atfile_primitives);
 	tcase_add_test(tc, planted_tmp_not_followed);
 	tcase_add_test(tc, planted_failed_not_followed);
 	tcase_add_test(tc, planted_data_not_used);
