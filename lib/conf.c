@@ -73,6 +73,7 @@ struct lctx {
 	unsigned	 line;		/* of the error in msg, 0 for none */
 	char		 msg[MSGLEN];	/* libconfuse's, a callback's... */
 	bool		 failed, oom;
+	bool		 syntax;	/* msg is libconfuse's syntax error */
 };
 
 /* libconfuse's callbacks have no user pointer. */
@@ -158,14 +159,15 @@ start_line(unsigned line, const char *text)
 /*
  * Notes where the value of opt lies (libconfuse is on the line the value
  * ends on) and returns that line; 0 when opt is not one of cfg's own (a
- * key such as "account=a|user" names another section's) or memory ran
- * out.
+ * key such as "account=a|user" names another section's), when the
+ * value holds a control character, or when memory ran out.
  */
 static unsigned
 value_line(cfg_t *cfg, cfg_opt_t *opt, const char *value)
 {
 	struct lctx	*lc = lc_cur;
 	unsigned	 line = cfg->line, i;
+	const char	*why;
 	void		*np;
 
 	for (i = 0; cfg->opts[i].name != NULL && &cfg->opts[i] != opt; i++)
@@ -177,6 +179,11 @@ value_line(cfg_t *cfg, cfg_opt_t *opt, const char *value)
 	lc->last_key = opt->name;
 	lc->last_line = line;
 	line = start_line(line, value);
+	/* Nor is a value that spans lines quoted. */
+	if ((why = confval_string(NULL, value, NULL, 0)) != NULL) {
+		fail(opt->name, line, "%s", why);
+		return 0;
+	}
 	for (i = 0; i < lc->nopts; i++)
 		if (lc->opts[i].sec == cfg &&
 		    strcmp(lc->opts[i].key, opt->name) == 0)
@@ -327,8 +334,6 @@ cb_host(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 
 	if ((line = value_line(cfg, opt, value)) == 0)
 		return -1;
-	if ((why = confval_string(opt->name, value, NULL, 0)) != NULL)
-		return fail(opt->name, line, "%s", why);
 	if ((h = calloc(1, sizeof(*h))) == NULL ||
 	    (rc = confval_host(value, h, &why)) == -2) {
 		free_host(h);
@@ -405,15 +410,17 @@ opt_in(const cfg_opt_t *opts, const char *name, size_t len)
 	return NULL;
 }
 
-/* The keys of every section, for the pre-pass (conftext_key_fn). */
+/* The keys of a section, for the pre-pass (conftext_key_fn). */
 static const char *
-any_key(const char *name, size_t len, enum conftext_kind *kind)
+key_in(const char *section, const char *name, size_t len,
+    enum conftext_kind *kind)
 {
-	const cfg_opt_t *o;
+	const cfg_opt_t *o, *opts = root_opts;
 
-	if ((o = opt_in(root_opts, name, len)) == NULL &&
-	    (o = opt_in(account_opts, name, len)) == NULL &&
-	    (o = opt_in(alias_opts, name, len)) == NULL)
+	if (section != NULL && (o = opt_in(root_opts, section,
+	    strlen(section))) != NULL && o->subopts != NULL)
+		opts = o->subopts;
+	if ((o = opt_in(opts, name, len)) == NULL)
 		return NULL;
 	*kind = o->type == CFGT_SEC ? CONFTEXT_SECTION :
 	    o->flags & CFGF_LIST ? CONFTEXT_LIST : CONFTEXT_VALUE;
@@ -490,6 +497,8 @@ cb_error(cfg_t *cfg, const char *fmt, va_list ap)
 
 	if (lc_cur == NULL || cfg == NULL)
 		return;
+	if (!lc_cur->failed)
+		lc_cur->syntax = strcmp(fmt, "premature end of file") != 0;
 	if (strcmp(fmt, "no such option '%s'") == 0)
 		unknown_key(cfg, arg, line);
 	else if (strncmp(fmt, "no sub-section", 14) == 0)
@@ -784,21 +793,22 @@ parse(cfg_t *cfg)
 	struct lctx	*lc = lc_cur;
 	int		 rc;
 
-	lc->ct.keys = any_key;
+	lc->ct.keys = key_in;
 	if (buf_add(&lc->text, "", 0) == -1 ||
 	    conftext_prepare(&lc->ct, lc->text.data, lc->text.len) == -1)
 		return oom();
 	rc = parse_sealed(cfg, buf_str(&lc->text));
 	if (lc->oom)
 		return -1;
-	/* What libconfuse read up to the pre-pass's mistake is sound. */
-	if (lc->ct.line != 0 && (!lc->failed || lc->line == 0 ||
-	    lc->line >= lc->ct.line)) {
+	/* What libconfuse read before the pre-pass's mistake is sound; a
+	 * brace left open shows only at the end, after its syntax errors. */
+	if (lc->ct.line != 0 && !(lc->failed && lc->line != 0 &&
+	    (lc->line < lc->ct.line || (lc->syntax && lc->ct.at_end)))) {
 		lc->failed = false;
 		return fail(NULL, lc->ct.line, "%s", lc->ct.msg);
 	}
-	if (rc != CFG_SUCCESS)
-		return fail(NULL, 0, "cannot parse");
+	if (rc != CFG_SUCCESS)		/* libconfuse said nothing */
+		return fail(NULL, cfg->line, "syntax error");
 	return lc->failed ? -1 : 0;
 }
 

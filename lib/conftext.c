@@ -78,13 +78,20 @@ wordch(int c)
 	return c != '\0' && strchr(" \t\r\n#\"'={}()+,*", c) == NULL;
 }
 
-/* The key a value token spells, and its kind; NULL if none. */
+/* The key a value token spells where it stands, and its kind; NULL if
+ * there is none there. */
 static const char *
 key_of(const struct walk *w, const struct tok *t, enum conftext_kind *kind)
 {
+	const char	*section = NULL;
+	size_t		 i;
+
 	if (t->c != 0 || t->text == NULL)
 		return NULL;
-	return w->ct->keys(t->text, t->len, kind);
+	for (i = w->depth; i > 0 && section == NULL; i--)
+		if (!w->open[i - 1].list)
+			section = w->open[i - 1].key;
+	return w->ct->keys(section, t->text, t->len, kind);
 }
 
 /* The key a value at this point belongs to, for a message. */
@@ -321,6 +328,7 @@ at_end(struct walk *w)
 		return;
 	}
 	b = &w->open[w->depth - 1];
+	w->ct->at_end = true;
 	if (b->list)
 		fail(w, b->line, b->key, "list is not closed (missing '}')");
 	else if (b->title != NULL)

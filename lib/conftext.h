@@ -31,9 +31,10 @@ enum conftext_kind {
 };
 
 /* The caller's keys: the static name and the kind of the key spelt
- * s[0..len), or NULL when there is none. */
-typedef const char *(*conftext_key_fn)(const char *s, size_t len,
-	    enum conftext_kind *kind);
+ * s[0..len) in the section of that key (NULL: at top level), or NULL
+ * when there is none there. */
+typedef const char *(*conftext_key_fn)(const char *section, const char *s,
+	    size_t len, enum conftext_kind *kind);
 
 struct conftext_section {
 	const char	*key;		/* as conftext_key_fn returned it */
@@ -44,6 +45,7 @@ struct conftext {
 	conftext_key_fn	 keys;		/* set by the caller */
 	unsigned	 line;		/* of the first mistake; 0: none */
 	char		 msg[256];	/* "KEY: what is wrong" or "what" */
+	bool		 at_end;	/* a brace left open: seen at the end */
 	unsigned	 last_line;	/* of the last token */
 	struct conftext_section *sects;	/* the sections at top level */
 	size_t		 nsects, asects;

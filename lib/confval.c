@@ -197,7 +197,7 @@ confval_string(const char *key, const char *v, char *buf, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < NELEM(strings); i++)
+	for (i = 0; key != NULL && i < NELEM(strings); i++)
 		if (strcmp(strings[i].key, key) == 0)
 			return check(strings[i].kind, v, buf, len);
 	return check(K_TEXT, v, buf, len);

@@ -20,7 +20,7 @@
 /*
  * The string key's value v (or a section's name, for "account" and
  * "alias"): what is wrong with it (in buf, or static), or NULL.  No
- * value holds a control character.
+ * value holds a control character; key NULL checks that alone.
  */
 const char *confval_string(const char *key, const char *v, char *buf,
 	    size_t len);

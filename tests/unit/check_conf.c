@@ -437,15 +437,18 @@ START_TEST(err_left_open)
 	    "account: section \"a\" is not closed (missing '}')");
 	expect_error("account a {\n  host = { \"h\",\n  \"i }\n}\n", 3,
 	    "host: string is not closed (missing '\"')");
-	expect_error("retry_min = 1m\n{\n", 2,
-	    "'{' is not closed (missing '}')");
+	expect_error("retry_min = 1m\n{\n", 2, "unexpected '{'");
 	expect_error("retry_min = 1m\nretry_max =\n", 2,
 	    "retry_max: missing value");
 	expect_error("postmaster = \"${X\n}\"\n", 1,
 	    "postmaster: a ${NAME} reference must stand on one line");
-	/* A mistake libconfuse met before the one left open comes first. */
+	/* A mistake libconfuse met before the one left open comes first;
+	 * a brace left open shows only at the end, after syntax errors. */
 	expect_error("delivery = sometimes\n/* open\n", 1, "delivery: "
 	    "\"sometimes\" is not one of background, interactive or queue");
+	expect_error("account a {\n  host = h\n  bogus = 1\n", 3,
+	    "bogus: unknown key");
+	expect_error("retry_min = 1m\nbogus = {\n", 2, "bogus: unknown key");
 }
 END_TEST
 
