@@ -2,15 +2,13 @@
  * conf: read /etc/sendq.conf with libconfuse, check every value and copy
  * the result into a struct conf that the rest of sendq only reads.
  *
- * libconfuse parses the file, after conftext_prepare() has blanked its
- * comments (so that cfg->line is exact) and found what libconfuse leaves
- * open or names badly.  Every option has a parse callback that checks
- * its value once, where libconfuse meets it, and reports cfg->line; a
- * host or a fingerprint is parsed there into the form build() copies.
- * What involves several keys is checked after parsing, with the lines
- * the callbacks noted.  Of the pre-pass's first mistake and the first
- * error of libconfuse or a callback, the one earlier in the file is
- * reported.
+ * libconfuse parses the file once conftext_prepare() has blanked its
+ * comments (then cfg->line is exact) and found what libconfuse leaves
+ * open or names badly.  Each option's parse callback checks its value
+ * once, where libconfuse meets it (hosts and fingerprints are parsed
+ * there into what build() copies); what involves several keys is
+ * checked after parsing, with the lines the callbacks noted.  Of the
+ * pre-pass's first mistake and libconfuse's, the earlier is reported.
  *
  * Invariants: only this file includes <confuse.h>; libconfuse keeps
  * global lexer state, so conf_load() is not reentrant.  A returned
@@ -133,28 +131,8 @@ final_error(const char *path, unsigned line, const char *what, char *err,
 			*p = '?';
 }
 
-/* Never quoted in a message, never shown around a syntax error. */
-static bool
-is_secret_key(const char *key)
-{
-	return key != NULL && (strcmp(key, "password") == 0 ||
-	    strcmp(key, "password_command") == 0);
-}
-
 /* ------------------------------------------------------------------ */
 /* Parse callbacks: every option has one */
-
-/* The line where a token of that text starts, libconfuse being on the
- * line where it ends. */
-static unsigned
-start_line(unsigned line, const char *text)
-{
-	while ((text = strchr(text, '\n')) != NULL && line > 1) {
-		line--;
-		text++;
-	}
-	return line;
-}
 
 /*
  * Notes where the value of opt lies (libconfuse is on the line the value
@@ -178,7 +156,7 @@ value_line(cfg_t *cfg, cfg_opt_t *opt, const char *value)
 	}
 	lc->last_key = opt->name;
 	lc->last_line = line;
-	line = start_line(line, value);
+	line = conftext_start_line(line, value);
 	/* Nor is a value that spans lines quoted. */
 	if ((why = confval_string(NULL, value, NULL, 0)) != NULL) {
 		fail(opt->name, line, "%s", why);
@@ -437,11 +415,12 @@ unknown_key(cfg_t *cfg, const char *name, unsigned line)
 	size_t		 len = strlen(name);
 	bool		 root = strcmp(cfg_name(cfg), "root") == 0;
 
-	line = start_line(line, name);
+	line = conftext_start_line(line, name);
 	/* More words after a password on its line: they are part of it.
 	 * A quote left open before it makes libconfuse read "password ="
 	 * as the end of a string, and the password as a key. */
-	if (is_secret_key(lc->last_key) && lc->last_line == line)
+	if (lc->last_line == line && (strcmp(lc->last_key, "password") == 0 ||
+	    strcmp(lc->last_key, "password_command") == 0))
 		fail(lc->last_key, line, "the value must be a single quoted "
 		    "string");
 	else if (strchr(name, '\n') != NULL ||

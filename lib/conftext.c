@@ -384,6 +384,16 @@ conftext_section_line(const struct conftext *ct, const char *key, size_t nth,
 	return 0;
 }
 
+unsigned
+conftext_start_line(unsigned line, const char *token)
+{
+	while ((token = strchr(token, '\n')) != NULL && line > 1) {
+		line--;
+		token++;
+	}
+	return line;
+}
+
 bool
 conftext_secret_line(const char *text, unsigned line)
 {

@@ -65,6 +65,10 @@ void	conftext_free(struct conftext *ct);
 unsigned conftext_section_line(const struct conftext *ct, const char *key,
 	    size_t nth, size_t total);
 
+/* The line where a token of that text starts, libconfuse's counter
+ * being on the line where it ends. */
+unsigned conftext_start_line(unsigned line, const char *token);
+
 /* Whether line (from 1) of text, a NUL-terminated string, sets a
  * password: a word on it must not be shown. */
 bool	conftext_secret_line(const char *text, unsigned line);
