@@ -152,6 +152,12 @@ ratelimit_take(struct queue *q, uid_t uid, unsigned limit, unsigned period,
 		start = now;
 		count = 0;
 		break;
+	case RATELIMIT_DAMAGED:
+		/* Never a fresh window, also when the clock was set back
+		 * past the file's mtime: the limit holds for a whole one. */
+		if (start > now)
+			start = now;
+		break;
 	default:
 		break;
 	}

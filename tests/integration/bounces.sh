@@ -185,7 +185,7 @@ wait_until 10 failed_is 1
 wait_until 10 queue_is 0
 assert_eq "$n" "$(fixture_msgs relay)" "nothing delivered"
 id=$(basename "$(ls "$T/queue/failed/"*.ctl)" .ctl)
-assert_contains "$T/sendq.log" "^.*$id: undeliverable \(from the null sender to postmaster\): no notification sent; kept in failed/$"
+wait_until 10 grep -Eq "^.*$id: undeliverable \(from the null sender to postmaster\): no notification sent; kept in failed/$" "$T/sendq.log"
 assert_contains "$T/queue/failed/$id.ctl" '^sender %$'
 assert_contains "$T/queue/failed/$id.msg" '^To: <pm@example\.org>'
 
@@ -200,7 +200,7 @@ wait_until 10 failed_is 1
 assert_eq 0 "$(q_count)" "queue"
 sleep 0.3
 assert_eq "$n" "$(fixture_msgs relay)" "no report"
-assert_contains "$T/sendq.log" ': undeliverable \(bounce = none\): no notification sent; kept in failed/$'
+wait_until 10 grep -Eq ': undeliverable \(bounce = none\): no notification sent; kept in failed/$' "$T/sendq.log"
 assert_contains "$(ls "$T/queue/failed/"*.msg)" '^Subject: none'
 assert_not_contains "$T/sendq.log" 'non-delivery notification'
 
@@ -245,7 +245,7 @@ printf 'Subject: never\n\nbody\n' |
     assert_exit 0 "$SENDMAIL" -C "$T/sendq.conf" -f me@example.com \
     -N never bob@example.org
 wait_until 10 failed_is 1
-assert_contains "$T/sendq.log" ': undeliverable \(the sender asked for no notification, NOTIFY=NEVER\): no notification sent; kept in failed/$'
+wait_until 10 grep -Eq ': undeliverable \(the sender asked for no notification, NOTIFY=NEVER\): no notification sent; kept in failed/$' "$T/sendq.log"
 assert_contains "$(ls "$T/queue/failed/"*.msg)" '^Subject: never'
 printf 'Subject: success only\n\nbody\n' |
     assert_exit 0 "$SENDMAIL" -C "$T/sendq.conf" -f me@example.com \
@@ -280,7 +280,7 @@ printf 'Subject: to pm\n\nbody\n' |
     assert_exit 0 "$SENDMAIL" -C "$T/sendq.conf" -f '' pm@example.org
 wait_until 10 failed_is 1
 assert_eq 0 "$(q_count)" "queue"
-assert_contains "$T/sendq.log" ': undeliverable \(from the null sender to postmaster\): no notification sent; kept in failed/$'
+wait_until 10 grep -Eq ': undeliverable \(from the null sender to postmaster\): no notification sent; kept in failed/$' "$T/sendq.log"
 sleep 0.3
 assert_eq $((n + 1)) "$(fixture_msgs relay)" "nothing more"
 assert_not_contains "$(fixture_transcript relay)" 'RCPT TO:<>'

@@ -820,6 +820,13 @@ START_TEST(rate_damaged_record)
 		ck_assert_msg(ratelimit_take(q, 0, 3, 3600, now, err,
 		    sizeof err) == 1, "case %zu after give back", i);
 	}
+	/* An mtime in the future (the clock set back since): still the
+	 * limit, not a fresh window. */
+	ts[0].tv_sec = ts[1].tv_sec = now + 86400;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+	ck_assert_int_eq(ratelimit_take(q, 0, 3, 3600, now, err, sizeof err),
+	    1);
 	/* Its window over: a fresh one, and a valid record again. */
 	ts[0].tv_sec = ts[1].tv_sec = now - 3600;
 	ts[0].tv_nsec = ts[1].tv_nsec = 0;
