@@ -487,6 +487,20 @@ deliver_keep(struct queue_msg *m, const char *why)
  * leaves the queue; without one, it goes to failed/.  Returns the
  * notification, still locked, or NULL.
  */
+/* The notification's To: postmaster as configured (parsed as an
+ * address, so "<root>" is root), qualified; NULL when it is none. */
+static char *
+deliver_postmaster_to(const struct deliver *d)
+{
+	char	 err[256], *a, *to;
+
+	if ((a = addr_parse_one(d->conf->postmaster, err, sizeof err)) == NULL)
+		return NULL;
+	to = addr_qualify(a, d->conf->domain);
+	free(a);
+	return to;
+}
+
 static struct queue_msg *
 deliver_bounce(struct deliver *d, struct queue_msg *m)
 {
@@ -514,8 +528,7 @@ deliver_bounce(struct deliver *d, struct queue_msg *m)
 	if (who == NOTICE_SENDER)
 		r = bounce_create(d->conf, m, env->sender, NULL, 0, &b, err,
 		    sizeof err);
-	else if (pm != NULL && (to = addr_qualify(d->conf->postmaster,
-	    d->conf->domain)) != NULL) {
+	else if (pm != NULL && (to = deliver_postmaster_to(d)) != NULL) {
 		r = bounce_create(d->conf, m, to, pm->v, pm->n, &b, err,
 		    sizeof err);
 		free(to);

@@ -205,7 +205,8 @@ assert_contains "$(ls "$T/queue/failed/"*.msg)" '^Subject: none'
 assert_not_contains "$T/sendq.log" 'non-delivery notification'
 
 echo "(d) bounce = postmaster: the report goes to postmaster alone"
-fresh global.bounce=postmaster global.postmaster='"pm@example.org"'
+# Written as an address in angle brackets: the same postmaster.
+fresh global.bounce=postmaster global.postmaster='"<pm@example.org>"'
 n=$(fixture_msgs relay)
 printf 'Subject: pm only\n\nbody\n' |
     assert_exit 0 "$SENDMAIL" -C "$T/sendq.conf" -f me@example.com \
