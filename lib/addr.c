@@ -765,7 +765,7 @@ addr_qualify(const char *addr, const char *domain)
 
 	if (addr_domain(addr) != NULL || addr[0] == '\0')
 		return strdup(addr);
-	buf_init(&b, 0);
+	buf_init(&b, strlen(addr) + strlen(domain) + 2);
 	if (buf_printf(&b, "%s@%s", addr, domain) == -1) {
 		buf_free(&b);
 		return NULL;

@@ -23,6 +23,7 @@
 #include "util.h"
 
 #define MAIL_LINE_MAX	998
+#define MAIL_PHRASE_MAX	512	/* octets of a -F or passwd name used */
 
 /* The source as a stream transport: it reads, and never asks to wait. */
 static ssize_t
@@ -343,7 +344,8 @@ mail_phrase_clean(struct buf *out, const char *name)
  * characters are dropped before anything else, in every form the
  * phrase may take (an encoded word too): a CR or LF would end the
  * generated From: and start a header of the caller's choosing.  Dropped
- * rather than refused, since sendmail and Postfix take any -F.
+ * rather than refused, since sendmail and Postfix take any -F.  A
+ * name longer than MAIL_PHRASE_MAX octets is cut there.
  */
 int
 mail_phrase(struct buf *out, const char *name)
@@ -352,10 +354,21 @@ mail_phrase(struct buf *out, const char *name)
 	const char	*p;
 	int		 r = 0;
 
-	buf_init(&clean, 0);
+	buf_init(&clean, MAIL_PHRASE_MAX);
 	for (p = name; *p != '\0' && r == 0; p++)
 		if ((unsigned char)*p >= 0x20 && *p != 0x7f)
 			r = buf_addch(&clean, *p);
+	if (r == -1 && errno == EMSGSIZE) {
+		/* Longer than any name: cut, at a character's start. */
+		while (clean.len > 0 &&
+		    ((unsigned char)clean.data[clean.len - 1] & 0xc0) == 0x80)
+			clean.len--;
+		if (clean.len > 0 &&
+		    (unsigned char)clean.data[clean.len - 1] >= 0xc0)
+			clean.len--;
+		clean.data[clean.len] = '\0';
+		r = 0;
+	}
 	if (r == 0)
 		r = mail_phrase_clean(out, buf_str(&clean));
 	buf_free(&clean);

@@ -87,9 +87,11 @@ resolve_refuse_sender(struct resolve_result *r, const char *from)
 	struct buf		 b;
 	enum resolve_status	 st;
 
-	/* The caller's text goes to a terminal: escaped. */
-	buf_init(&b, 0);
-	if (util_escape(&b, from, strlen(from), NULL) == -1)
+	/* The caller's text goes to a terminal: escaped, and cut (each
+	 * octet takes four at the most). */
+	buf_init(&b, RESOLVE_CHAIN_MAX);
+	if (util_escape(&b, from, strnlen(from, RESOLVE_CHAIN_MAX / 4 - 1),
+	    NULL) == -1)
 		buf_reset(&b);
 	st = resolve_fail(r, RESOLVE_NOT_ALLOWED, "sender %s: not allowed "
 	    "(allow_from_override = false)", buf_str(&b));

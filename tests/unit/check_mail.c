@@ -451,6 +451,31 @@ START_TEST(phrases)
 }
 END_TEST
 
+/* A -F name of any length is taken, cut to 512 octets (an 8-bit one at
+ * a character's start, then encoded). */
+START_TEST(phrase_cut)
+{
+	struct buf	 b;
+	char		 name[3001];
+
+	memset(name, 'a', 3000);
+	name[3000] = '\0';
+	buf_init(&b, 0);
+	ck_assert_int_eq(mail_phrase(&b, name), 0);
+	ck_assert_uint_eq(b.len, 512);
+	/* "a" then two-octet characters: the cut falls inside one. */
+	name[0] = 'a';
+	for (size_t i = 1; i + 1 < 3000; i += 2) {
+		name[i] = '\xc3';
+		name[i + 1] = '\xa9';
+	}
+	buf_reset(&b);
+	ck_assert_int_eq(mail_phrase(&b, name), 0);
+	ck_assert_ptr_nonnull(strstr(buf_str(&b), "=?UTF-8?"));
+	buf_free(&b);
+}
+END_TEST
+
 /* -t: a control character in an address of To:, Cc: or Bcc: refuses
  * the message; a TAB or a folding line break in a display name does
  * not.  NUL bytes never get that far: the reader drops them. */
@@ -644,6 +669,7 @@ mail_suite(void)
 	tcase_add_test(tc, fixups_and_crlf);
 	tcase_add_test(tc, existing_headers_kept);
 	tcase_add_test(tc, dots);
+	tcase_add_test(tc, phrase_cut);
 	tcase_add_test(tc, bare_cr_nul_and_no_final_newline);
 	tcase_add_test(tc, long_lines);
 	tcase_add_test(tc, extract_recipients);
