@@ -212,25 +212,31 @@ out_line(struct out *o, const char *p, size_t len)
 static void
 out_header_line(struct out *o, const char *p, size_t len, size_t skip)
 {
-	size_t	 cut, i;
+	size_t	 cut, i, room = MAIL_LINE_MAX;	/* what the line may take */
 
-	while (len > MAIL_LINE_MAX) {
+	while (len > room) {
 		cut = 0;
-		for (i = MAIL_LINE_MAX; i > skip + 1; i--)
+		for (i = room; i > skip + 1; i--)
 			if (p[i - 1] == ' ' || p[i - 1] == '\t') {
 				cut = i - 1;	/* the blank starts the next */
 				break;
 			}
 		if (cut == 0) {
-			out_line(o, p, MAIL_LINE_MAX - 1);
+			/* No blank: broken a little short of the limit, and
+			 * the next line starts with a blank of ours, which
+			 * takes an octet of its room. */
+			out_line(o, p, room - 1);
 			out_put(o, " ", 1);
-			p += MAIL_LINE_MAX - 1;
-			len -= MAIL_LINE_MAX - 1;
+			p += room - 1;
+			len -= room - 1;
+			room = MAIL_LINE_MAX - 1;
+			skip = 0;
 			continue;
 		}
 		out_line(o, p, cut);
 		p += cut;
 		len -= cut;
+		room = MAIL_LINE_MAX;
 		skip = 1;	/* a continuation begins with its blank */
 	}
 	out_line(o, p, len);

@@ -424,6 +424,19 @@ START_TEST(malformed_headers)
 	ck_assert(t[997] == '\r' && t[998] == '\n' && t[999] == ' ');
 	ck_assert_str_eq(body_of(&o), "body\r\n");
 	mail_result_free(&res);
+	/* What is left after the break is 998 octets: with the inserted
+	 * blank it is one too many for a line, and is broken again (a
+	 * line of 999 was sent, found by fuzzing). */
+	buf_reset(&o);
+	buf_reset(&in);
+	buf_addstr(&in, "X-Long: ");
+	for (i = 0; i < 997 + 998 - 8; i++)
+		buf_addch(&in, 'z');
+	buf_addstr(&in, "\n\nbody\n");
+	ck_assert_int_eq(run(in.data, in.len, &p, &o), MAIL_OK);
+	for (l = buf_str(&o); *l != '\0'; l = strstr(l, "\r\n") + 2)
+		ck_assert_int_le(strstr(l, "\r\n") - l, 998);
+	mail_result_free(&res);
 	/* Only a header section, no blank line and no body. */
 	buf_reset(&o);
 	ck_assert_int_eq(run(IN("Subject: only"), &p, &o), MAIL_OK);
