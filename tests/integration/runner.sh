@@ -66,9 +66,12 @@ fixture_faults relay
 "$SENDMAIL" -C "$T/sendq.conf" -qf1h &
 runner=$!
 t_on_exit "kill -9 $runner 2>/dev/null"
-# Ready when it catches SIGTERM (bit 15 of SigCgt), not before.
+# Ready when the sendq program it became catches SIGTERM (bit 15 of
+# SigCgt), not before: until it runs sendmail, the forked shell has
+# this script's TERM trap, and so the bit, too.
 catches_term() {
 	local mask
+	[ "$(cat "/proc/$runner/comm" 2>/dev/null)" = sendq ] || return 1
 	mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$runner/status")
 	[ -n "$mask" ] && (( (16#$mask >> 14) & 1 ))
 }
