@@ -120,6 +120,8 @@ fuzz_fail(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	/* abort() skips atexit: the private directory goes now. */
+	fuzz_cleanup();
 	abort();
 }
 
