@@ -38,11 +38,16 @@ FUZZ_LIB_OBJS	:= $(LIB_SRCS:%.c=$(FUZZ_DIR)/%.o)
 FUZZ_LIBA	:= $(FUZZ_DIR)/libsendq-fuzz.a
 FUZZ_COMMON	:= $(FUZZ_DIR)/tests/fuzz/common.o
 
-.PHONY: fuzz fuzz-build
+.PHONY: fuzz fuzz-build deps-fuzz
 
-fuzz-build: $(FUZZ_BINS)
+# clang and its libFuzzer runtime, installed when root (tests/deps.sh).
+deps-fuzz:
+	@sh tests/deps.sh fuzz
 
-fuzz: $(foreach t,$(FUZZ_RUN),$(FUZZ_DIR)/fuzz_$(word 1,$(subst :, ,$(t))))
+fuzz-build: deps-fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+
+fuzz: deps-fuzz $(foreach t,$(FUZZ_RUN),$(FUZZ_DIR)/fuzz_$(word 1,$(subst :, ,$(t))))
 	@FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) \
 	    sh tests/fuzz/run.sh $(FUZZ_RUN)
 
