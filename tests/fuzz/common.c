@@ -226,3 +226,14 @@ net_connect(const char *host, const char *port, int timeout_ms, char *peer,
 	snprintf(peer, peerlen, "%s[fuzz]:%s", host, port);
 	return sv[0];
 }
+
+int
+fuzz_memfd(const char *text, size_t len)
+{
+	int	 fd;
+
+	if ((fd = memfd_create("fuzz", 0)) == -1 ||
+	    write(fd, text, len) != (ssize_t)len)
+		fuzz_fail("memfd");
+	return fd;
+}

@@ -83,9 +83,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz_quiet();
-	if ((body_fd = memfd_create("body", 0)) == -1 ||
-	    write(body_fd, BODY, sizeof BODY - 1) != sizeof BODY - 1)
-		fuzz_fail("memfd");
+	body_fd = fuzz_memfd(BODY, sizeof BODY - 1);
 	return 0;
 }
 

@@ -27,6 +27,9 @@ const char	*fuzz_file(int slot, const void *data, size_t len);
 
 /* Logging to fuzz_tmpdir()/log, trace off: harnesses must not spam
  * stderr.  fuzz_log_trim() empties the file (call it after each run). */
+/* An anonymous file holding text (a message body for the client); the
+ * run fails when it cannot be made. */
+int		 fuzz_memfd(const char *text, size_t len);
 void		 fuzz_quiet(void);
 void		 fuzz_log_trim(void);
 
