@@ -6,7 +6,9 @@
 # Usage: tests/deps.sh build|test|fuzz
 #   build  compile the programs
 #   test   build, then every package a test touches (make check, make
-#          asan, make demo, make bench; bench mounts a new ext4 image)
+#          asan, make demo, make bench; bench mounts a new ext4 image;
+#          units.sh checks the installed systemd units with
+#          systemd-analyze, and make install runs useradd)
 #   fuzz   test, then clang and its libFuzzer runtime (make fuzz)
 #
 # apt-get runs with --no-install-recommends, as on a minimal machine, so
@@ -16,7 +18,7 @@ set -eu
 build="gcc make pkg-config libc6-dev libssl-dev libconfuse-dev"
 test="$build check ca-certificates openssl procps e2fsprogs python3 python3-aiosmtpd
     swaks libnet-ssleay-perl libio-socket-inet6-perl php-cli mandoc
-    postfix dovecot-core"
+    postfix dovecot-core passwd login systemd"
 fuzz="$test clang libclang-rt-14-dev"
 case "${1:-build}" in
 build) want=$build ;;

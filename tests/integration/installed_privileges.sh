@@ -18,7 +18,7 @@ assert_eq "640 root sendq" "$(stat -c '%a %U %G' "$p/etc/sendq.conf")" "config"
 assert_eq "sendmail" "$(readlink "$p/sbin/mailq")" "mailq link"
 [ -f "$p/share/man/man8/sendmail.8" ] && [ -f "$p/share/man/man5/sendq.conf.5" ] &&
     [ -f "$p/units/sendq.service" ] || fail "man pages or units missing"
-grep -q "^ExecStart=$p/sbin/sendq run" "$p/units/sendq.service" ||
+grep -q "^ExecStart=$p/sbin/sendq daemon$" "$p/units/sendq.service" ||
     fail "the unit does not run the installed sendq"
 
 # A configuration the test controls, as root would write it.

@@ -1,0 +1,82 @@
+#!/bin/bash
+# The systemd units as make install leaves them (as root, into a private
+# prefix): the daemon's sendq.socket and sendq.service and the runner's
+# sendq-runner.service and sendq-runner.timer, naming the installed
+# sendq and spool; systemd-analyze verify finds nothing to say about
+# them; sendq.service runs as the user sendq, which make install created
+# (primary group sendq, no login shell), and systemd-analyze security
+# rates its exposure under 2.5.  make uninstall removes the programs and
+# units and keeps the queue and the configuration.
+set -eu
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/common.bash"
+command -v systemd-analyze >/dev/null || fail "systemd-analyze missing"
+t_tmpdir
+q_install
+u=$p/units
+
+echo "the user sendq"
+getent passwd sendq >"$T/passwd" || fail "make install created no user sendq"
+IFS=: read -r _ _ uid gid _ home shell <"$T/passwd"
+assert_eq sendq "$(id -gn sendq)" "primary group of sendq"
+assert_eq "$(getent group sendq | cut -d: -f3)" "$gid" "gid of sendq"
+assert_eq /usr/sbin/nologin "$shell" "shell of sendq"
+assert_eq /nonexistent "$home" "home of sendq"
+[ "$uid" -gt 0 ] && [ "$uid" -lt 1000 ] || fail "sendq is no system user: uid $uid"
+assert_eq "2770 root sendq" "$(stat -c '%a %U %G' "$s")" "spool"
+for d in failed rate; do
+	assert_eq "2770 root sendq" "$(stat -c '%a %U %G' "$s/$d")" "spool/$d"
+done
+
+echo "the units name what was installed"
+for f in sendq.socket sendq.service sendq-runner.service sendq-runner.timer; do
+	[ -f "$u/$f" ] || fail "$f not installed"
+	assert_eq 644 "$(stat -c %a "$u/$f")" "mode of $f"
+	grep -n '/usr/local/sbin\|/var/spool/sendq' "$u/$f" &&
+	    fail "$f names a default path, not the installed one"
+done
+[ ! -e "$u/sendq.timer" ] || fail "the old sendq.timer is installed"
+assert_eq "$p/sbin/sendq daemon" "$(sed -n 's/^ExecStart=//p' "$u/sendq.service")" \
+    "the daemon's ExecStart"
+assert_eq "$p/sbin/sendq run" "$(sed -n 's/^ExecStart=//p' "$u/sendq-runner.service")" \
+    "the runner's ExecStart"
+assert_eq "$s" "$(sed -n 's/^ReadWritePaths=//p' "$u/sendq.service")" \
+    "the daemon's writable spool"
+assert_eq /run/sendq/sendq.sock "$(sed -n 's/^ListenStream=//p' "$u/sendq.socket")" \
+    "the socket"
+assert_eq 0666 "$(sed -n 's/^SocketMode=//p' "$u/sendq.socket")" "socket mode"
+assert_eq sendq "$(sed -n 's/^User=//p' "$u/sendq.service")" "the daemon's user"
+
+echo "systemd-analyze verify"
+# Run from $u so that the units find each other (Requires=, the timer's
+# service); verify runs man for each Documentation= page, which must be
+# among those installed.  Unknown keys and missing programs are only
+# warnings to verify: any output is a failure.
+(cd "$u" && MANPATH=$p/share/man systemd-analyze verify ./sendq.socket ./sendq.service \
+    ./sendq-runner.service ./sendq-runner.timer) >"$T/verify" 2>&1 ||
+    fail "systemd-analyze verify exited $?: $(cat "$T/verify")"
+[ ! -s "$T/verify" ] || fail "systemd-analyze verify: $(cat "$T/verify")"
+
+echo "systemd-analyze security"
+(cd "$u" && systemd-analyze security --offline=true ./sendq.service) \
+    >"$T/security" 2>&1 || true
+level=$(sed -n 's/.*Overall exposure level for sendq\.service: \([0-9.]*\).*/\1/p' \
+    "$T/security")
+[ -n "$level" ] || fail "no exposure level: $(cat "$T/security")"
+echo "exposure level of sendq.service: $level"
+grep '✗' "$T/security" | sed 's/  */ /g'
+awk -v l="$level" 'BEGIN { exit !(l < 2.5) }' ||
+    fail "exposure $level is not under 2.5"
+
+echo "make uninstall"
+make -s -C "$TOP" O="$T/build" SANITIZE= PREFIX="$p" SYSCONFDIR="$p/etc" \
+    SPOOLDIR="$s" UNITDIR="$u" uninstall >"$T/uninstall.log" 2>&1 ||
+    fail "make uninstall failed: $(cat "$T/uninstall.log")"
+for f in sbin/sendq sbin/sendmail sbin/mailq units/sendq.service \
+    units/sendq.socket units/sendq-runner.timer share/man/man8/sendq.8; do
+	[ ! -e "$p/$f" ] && [ ! -L "$p/$f" ] || fail "$f left by make uninstall"
+done
+[ -d "$s/failed" ] && [ -f "$p/etc/sendq.conf" ] ||
+    fail "make uninstall removed the queue or the configuration"
+getent passwd sendq >/dev/null || fail "make uninstall removed the user"
+echo ok
