@@ -33,7 +33,6 @@
 #endif
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -215,6 +214,21 @@ cb_scaled(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return 0;
 }
 
+/* Whole numbers, each in its range. */
+static int
+cb_count(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	long		min = 0, max = 0;
+	unsigned	line;
+
+	if ((line = value_line(cfg, opt, value)) == 0)
+		return -1;
+	if (confval_count(opt->name, value, result, &min, &max) == -1)
+		return fail(opt->name, line, "\"%.80s\" is not a whole number "
+		    "from %ld to %ld", value, min, max);
+	return 0;
+}
+
 /* Keywords and booleans. */
 static int
 cb_keyword(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
@@ -258,7 +272,8 @@ keep_copy(const void *data, size_t len, void *result)
 	return 0;
 }
 
-/* rate_limit: { count, period }, or none for "0". */
+/* rate_limit and rate: { count, period }, or none for "0"; an
+ * account's pace is at most CONF_MAX_COUNT. */
 static int
 cb_rate(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
@@ -269,6 +284,9 @@ cb_rate(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	if (confval_rate(value, &r[0], &r[1]) == -1)
 		return fail(opt->name, line, "\"%.80s\" is not \"0\", \"N/m\", "
 		    "\"N/h\" or \"N/d\"", value);
+	if (r[0] > CONF_MAX_COUNT && strcmp(opt->name, "rate") == 0)
+		return fail(opt->name, line, "\"%.80s\": N must not exceed %d",
+		    value, CONF_MAX_COUNT);
 	*(void **)result = NULL;
 	return r[0] == 0 ? 0 : keep_copy(r, sizeof(r), result);
 }
@@ -351,6 +369,11 @@ static cfg_opt_t account_opts[] = {
 	CFG_STR_CB("from", "", CFGF_NONE, cb_string),
 	CFG_INT_CB("rewrite_header_from", 0, CFGF_NONE, cb_keyword),
 	CFG_INT_CB("timeout", 60, CFGF_NONE, cb_scaled),
+	CFG_INT_CB("max_connections", 2, CFGF_NONE, cb_count),
+	CFG_INT_CB("idle_timeout", 5, CFGF_NONE, cb_scaled),
+	CFG_INT_CB("max_messages_per_connection", 100, CFGF_NONE, cb_count),
+	CFG_INT_CB("max_recipients", 100, CFGF_NONE, cb_count),
+	CFG_PTR_CB("rate", NULL, CFGF_NONE, cb_rate, free),
 	CFG_END()
 };
 
@@ -373,6 +396,7 @@ static cfg_opt_t root_opts[] = {
 	CFG_SEC("alias", alias_opts,
 	    CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_STR_CB("log", "syslog", CFGF_NONE, cb_string),
+	CFG_STR_CB("socket", SENDQ_SOCKET_PATH, CFGF_NONE, cb_string),
 	CFG_SEC("account", account_opts,
 	    CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_END()
@@ -628,6 +652,7 @@ static int
 build_account(cfg_t *sec, unsigned line, struct conf_account *a)
 {
 	const unsigned char	*fp = cfg_getptr(sec, "tls_fingerprint");
+	const unsigned		*rate = cfg_getptr(sec, "rate");
 	const char		*title = cfg_title(sec), *why;
 
 	a->line = line;
@@ -643,6 +668,13 @@ build_account(cfg_t *sec, unsigned line, struct conf_account *a)
 	a->auth = (enum conf_auth)cfg_getint(sec, "auth");
 	a->rewrite_header_from = cfg_getint(sec, "rewrite_header_from") != 0;
 	a->timeout = (unsigned)cfg_getint(sec, "timeout");
+	a->max_connections = (unsigned)cfg_getint(sec, "max_connections");
+	a->idle_timeout = (unsigned)cfg_getint(sec, "idle_timeout");
+	a->max_messages_per_connection = (unsigned)cfg_getint(sec,
+	    "max_messages_per_connection");
+	a->max_recipients = (unsigned)cfg_getint(sec, "max_recipients");
+	a->rate_count = rate != NULL ? rate[0] : 0;
+	a->rate_period = rate != NULL ? rate[1] : 60;
 	if ((a->has_fingerprint = fp != NULL))
 		memcpy(a->tls_fingerprint, fp, sizeof(a->tls_fingerprint));
 	if ((a->name = strdup(title)) == NULL || copy_hosts(sec, a) == -1 ||
@@ -720,6 +752,7 @@ build(cfg_t *cfg, struct conf *c)
 	    strcmp(v, "stderr") == 0 ? CONF_LOG_STDERR : CONF_LOG_FILE;
 	if ((c->queue_dir = strdup(cfg_getstr(cfg, "queue_dir"))) == NULL ||
 	    (c->postmaster = strdup(cfg_getstr(cfg, "postmaster"))) == NULL ||
+	    (c->socket = strdup(cfg_getstr(cfg, "socket"))) == NULL ||
 	    dup_opt(cfg, "aliases_file", &c->aliases_file) == -1 ||
 	    (c->log == CONF_LOG_FILE && (c->log_file = strdup(v)) == NULL))
 		return oom();
@@ -924,46 +957,8 @@ conf_free(struct conf *c)
 	free(c->postmaster);
 	free(c->aliases_file);
 	free(c->log_file);
+	free(c->socket);
 	free(c);
-}
-
-/*
- * senders are fnmatch(3) patterns, compared without regard to case (the
- * domain is case-insensitive, and in practice so are local parts).  The
- * null sender "" matches only an empty pattern, so that bounces go
- * through an account chosen on purpose.
- */
-const struct conf_account *
-conf_account_for(const struct conf *conf, const char *sender)
-{
-	const struct conf_account	*byname;
-	const char			*pat;
-	size_t				 i, j;
-
-	if (sender == NULL)
-		sender = "";
-	for (i = 0; i < conf->naccounts; i++)
-		for (j = 0; j < conf->accounts[i].nsenders; j++) {
-			pat = conf->accounts[i].senders[j];
-			if (sender[0] == '\0' ? pat[0] == '\0' :
-			    pat[0] != '\0' &&
-			    fnmatch(pat, sender, FNM_CASEFOLD) == 0)
-				return &conf->accounts[i];
-		}
-	if ((byname = conf_account_by_name(conf, "default")) != NULL)
-		return byname;
-	return &conf->accounts[0];
-}
-
-const struct conf_account *
-conf_account_by_name(const struct conf *conf, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < conf->naccounts; i++)
-		if (strcmp(conf->accounts[i].name, name) == 0)
-			return &conf->accounts[i];
-	return NULL;
 }
 
 const char *

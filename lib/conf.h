@@ -19,7 +19,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conf_account.h"	/* which account a message uses */
+
 #define CONF_DEFAULT_PATH "/etc/sendq.conf"
+
+/* The daemon's socket when the file names none (GNUmakefile: RUNDIR). */
+#ifndef SENDQ_SOCKET_PATH
+#define SENDQ_SOCKET_PATH "/run/sendq/sendq.sock"
+#endif
+
+/* The largest values of an account's pool and pace keys. */
+#define CONF_MAX_CONNECTIONS	100
+#define CONF_MAX_COUNT		1000000	/* max_messages_per_connection,
+					 * max_recipients, rate's N */
 
 enum conf_delivery {
 	CONF_DELIVERY_BACKGROUND,
@@ -89,6 +101,14 @@ struct conf_account {
 	char		*from;		/* NULL when unset */
 	bool		 rewrite_header_from;
 	unsigned	 timeout;	/* seconds, > 0 */
+	/* The daemon's pool of sessions (SPEC "Delivery engine"). */
+	unsigned	 max_connections;	/* 1 .. CONF_MAX_CONNECTIONS */
+	unsigned	 idle_timeout;	/* seconds, > 0 */
+	unsigned	 max_messages_per_connection;	/* 0 = no limit */
+	/* Recipients per transaction, in every delivery: more are split. */
+	unsigned	 max_recipients;	/* 1 .. CONF_MAX_COUNT */
+	unsigned	 rate_count;	/* messages per period; 0 = no pace */
+	unsigned	 rate_period;	/* seconds: 60, 3600 or 86400 */
 	unsigned	 line;		/* line of the account section, for messages */
 };
 
@@ -120,6 +140,8 @@ struct conf {
 	size_t		 naliases;
 	enum conf_log	 log;
 	char		*log_file;	/* when log == CONF_LOG_FILE */
+	char		*socket;	/* the daemon's: an absolute path that
+					 * fits sun_path; never NULL */
 	struct conf_account *accounts;
 	size_t		 naccounts;	/* >= 1: built-in "default" when none */
 };
@@ -139,15 +161,6 @@ int	conf_load(const char *path, struct conf **out, char *err, size_t errlen);
 
 /* Wipes secrets and frees.  Accepts NULL. */
 void	conf_free(struct conf *conf);
-
-/* Account choice (SPEC.md): the first account whose senders match
- * sender, else the one named "default", else the first.  Never NULL. */
-const struct conf_account *conf_account_for(const struct conf *conf,
-	    const char *sender);
-
-/* The account with that name, or NULL. */
-const struct conf_account *conf_account_by_name(const struct conf *conf,
-	    const char *name);
 
 /* Names for messages: "starttls", "plain", ... */
 const char	*conf_tls_name(enum conf_tls);

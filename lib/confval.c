@@ -1,6 +1,8 @@
 /*
  * confval: the syntax of single configuration values.  See confval.h.
  */
+#include <sys/un.h>
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -17,6 +19,10 @@
 #include "util.h"
 
 #define CONFVAL_MAILNAME	"/etc/mailname"
+#define CONFVAL_SUN_PATH	sizeof(((struct sockaddr_un *)NULL)->sun_path)
+
+_Static_assert(sizeof(SENDQ_SOCKET_PATH) <= CONFVAL_SUN_PATH,
+    "SENDQ_SOCKET_PATH does not fit a socket address");
 
 static const char *
 say(char *buf, size_t len, const char *fmt, ...)
@@ -70,6 +76,7 @@ enum kind {
 	K_FROM,		/* local@domain, or "" */
 	K_LOG,		/* syslog, stderr or an absolute path */
 	K_TARGET,	/* an alias target: not "" */
+	K_SOCKET,	/* an absolute path that fits sun_path */
 };
 
 static const struct {
@@ -83,6 +90,7 @@ static const struct {
 	{ "tls_key_file", K_FILE },	{ "password_file", K_FILE },
 	{ "postmaster", K_ADDRESS },	{ "from", K_FROM },
 	{ "log", K_LOG },		{ "to", K_TARGET },
+	{ "socket", K_SOCKET },
 };
 
 struct kw {
@@ -146,6 +154,16 @@ static const struct {
 	{ "allow_from_override", kw_bool, "true or false" },
 };
 
+/* The whole numbers and their ranges. */
+static const struct {
+	const char	*key;
+	long		 min, max;
+} counts[] = {
+	{ "max_connections", 1, CONF_MAX_CONNECTIONS },
+	{ "max_messages_per_connection", 0, CONF_MAX_COUNT },
+	{ "max_recipients", 1, CONF_MAX_COUNT },
+};
+
 /* What the string v of that kind is not, or NULL. */
 static const char *
 check(enum kind kind, const char *v, char *buf, size_t len)
@@ -184,6 +202,11 @@ check(enum kind kind, const char *v, char *buf, size_t len)
 	case K_TARGET:
 		if (v[0] == '\0')
 			return "an empty alias target";
+		break;
+	case K_SOCKET:
+		if (v[0] != '/' || strlen(v) >= CONFVAL_SUN_PATH)
+			return say(buf, len, "must be an absolute path of at "
+			    "most %zu bytes", CONFVAL_SUN_PATH - 1);
 		break;
 	case K_TEXT:
 	case K_NAME:
@@ -240,6 +263,27 @@ confval_keyword_name(const char *key, int value)
 		if (kw->value == value)
 			return kw->name;
 	return "?";
+}
+
+int
+confval_count(const char *key, const char *v, long *out, long *min,
+    long *max)
+{
+	long long	 n;
+	size_t		 i;
+
+	for (i = 0; i < NELEM(counts); i++)
+		if (strcmp(counts[i].key, key) == 0)
+			break;
+	if (i == NELEM(counts))
+		return -1;
+	*min = counts[i].min;
+	*max = counts[i].max;
+	if (!isdigit((unsigned char)v[0]) ||
+	    util_parse_ll(v, *min, *max, &n) == -1)
+		return -1;
+	*out = (long)n;
+	return 0;
 }
 
 bool

@@ -1,10 +1,10 @@
 /*
  * confval: the syntax of single values of sendq.conf, apart from
  * libconfuse and from the file: keywords and their names, what each
- * string key holds, host names, "host:port", certificate fingerprints,
- * rates; and this host's name, the value of hostname when the file sets
- * none.  conf.c calls these from its parse callbacks, once for each
- * value.
+ * string key holds, whole numbers and their ranges, host names,
+ * "host:port", certificate fingerprints, rates; and this host's name,
+ * the value of hostname when the file sets none.  conf.c calls these
+ * from its parse callbacks, once for each value.
  *
  * Messages quote at most 80 bytes of a value; conf.c never passes them
  * a password.
@@ -36,6 +36,16 @@ int	confval_keyword(const char *key, const char *v, long *out,
 	    const char **what);
 /* The keyword of value for key: "starttls", "plain", ...; "?" if none. */
 const char *confval_keyword_name(const char *key, int value);
+
+/*
+ * The whole-number key's value v in decimal digits: max_connections (1
+ * to CONF_MAX_CONNECTIONS), max_messages_per_connection (0 to
+ * CONF_MAX_COUNT), max_recipients (1 to CONF_MAX_COUNT).  0 with the
+ * number in *out; -1 when key takes none, or with its range in *min and
+ * *max.
+ */
+int	confval_count(const char *key, const char *v, long *out, long *min,
+	    long *max);
 
 /* Letters, digits, '-' and '.' in labels of 1 to 63 that neither start
  * nor end with '-'; 253 at most. */

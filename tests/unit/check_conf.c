@@ -1,7 +1,7 @@
 /*
  * Unit tests for lib/conf.c: the sample file, the built-in defaults, the
- * exact text and line of each kind of error, durations and sizes, and
- * account choice.  Each test writes its configuration to a mkstemp(3)
+ * exact text and line of each kind of error, durations, sizes and whole
+ * numbers, and account choice.  Each test writes its configuration to a mkstemp(3)
  * file and removes it.
  */
 #include <sys/stat.h>
@@ -126,6 +126,12 @@ check_builtin_account(const struct conf_account *a)
 	ck_assert_uint_eq(a->nsenders, 0);
 	ck_assert_uint_eq(a->timeout, 60);
 	ck_assert_int_eq(a->tls_min_version, 12);
+	ck_assert_uint_eq(a->max_connections, 2);
+	ck_assert_uint_eq(a->idle_timeout, 5);
+	ck_assert_uint_eq(a->max_messages_per_connection, 100);
+	ck_assert_uint_eq(a->max_recipients, 100);
+	ck_assert_uint_eq(a->rate_count, 0);
+	ck_assert_uint_eq(a->rate_period, 60);
 }
 
 static void
@@ -152,6 +158,7 @@ check_global_defaults(const struct conf *c)
 	ck_assert_str_eq(c->aliases_file, "/etc/aliases");
 	ck_assert_uint_eq(c->naliases, 0);
 	ck_assert_int_eq(c->log, CONF_LOG_SYSLOG);
+	ck_assert_str_eq(c->socket, SENDQ_SOCKET_PATH);
 	ck_assert_uint_eq(c->naccounts, 1);
 }
 
@@ -542,6 +549,119 @@ START_TEST(err_accounts)
 }
 END_TEST
 
+/* The daemon's keys: each kind of wrong value, named with its line. */
+START_TEST(err_daemon_keys)
+{
+	char	text[256], name[128];
+
+	expect_error("account a {\n  host = h\n  max_connections = 0\n}\n",
+	    3, "max_connections: \"0\" is not a whole number from 1 to 100");
+	expect_error("account a {\n  host = h\n  max_connections = 101\n"
+	    "}\n", 3, "max_connections: \"101\" is not a whole number from "
+	    "1 to 100");
+	expect_error("account a {\n  host = h\n\n  max_connections = two\n"
+	    "}\n", 4, "max_connections: \"two\" is not a whole number from "
+	    "1 to 100");
+	expect_error("account a {\n  host = h\n  max_connections = \"+3\"\n"
+	    "}\n", 3, "max_connections: \"+3\" is not a whole number from "
+	    "1 to 100");
+	expect_error("account a {\n  host = h\n"
+	    "  max_messages_per_connection = -1\n}\n", 3,
+	    "max_messages_per_connection: \"-1\" is not a whole number from "
+	    "0 to 1000000");
+	expect_error("account a {\n  host = h\n"
+	    "  max_messages_per_connection = 1000001\n}\n", 3,
+	    "max_messages_per_connection: \"1000001\" is not a whole number "
+	    "from 0 to 1000000");
+	expect_error("account a {\n  host = h\n  max_recipients = 0\n}\n",
+	    3, "max_recipients: \"0\" is not a whole number from 1 to "
+	    "1000000");
+	expect_error("account a {\n  host = h\n  max_recipients = 1.5\n}\n",
+	    3, "max_recipients: \"1.5\" is not a whole number from 1 to "
+	    "1000000");
+	expect_error("account a {\n  host = h\n  max_recipients = 10 \n"
+	    "  max_recipients = 99999999999999999999\n}\n", 4,
+	    "max_recipients: \"99999999999999999999\" is not a whole number "
+	    "from 1 to 1000000");
+	expect_error("account a {\n  host = h\n  idle_timeout = 0\n}\n", 3,
+	    "idle_timeout: must be greater than zero");
+	expect_error("account a {\n  host = h\n  idle_timeout = soon\n}\n",
+	    3, "idle_timeout: \"soon\" is not a duration (a number with s, "
+	    "m, h or d)");
+	expect_error("account a {\n  host = h\n  rate = \"5/w\"\n}\n", 3,
+	    "rate: \"5/w\" is not \"0\", \"N/m\", \"N/h\" or \"N/d\"");
+	expect_error("account a {\n  host = h\n  rate = \"0/m\"\n}\n", 3,
+	    "rate: \"0/m\" is not \"0\", \"N/m\", \"N/h\" or \"N/d\"");
+	expect_error("account a {\n  host = h\n  rate = \"1000001/d\"\n}\n",
+	    3, "rate: \"1000001/d\": N must not exceed 1000000");
+	expect_error("max_recipients = 5\n", 1, "max_recipients: unknown key "
+	    "here (it belongs in an account section)");
+	expect_error("account a {\n  host = h\n  socket = \"/s\"\n}\n", 3,
+	    "socket: unknown key inside a section");
+	expect_error("\nsocket = \"sendq.sock\"\n", 2,
+	    "socket: must be an absolute path of at most 107 bytes");
+	expect_error("socket = \"\"\n", 1,
+	    "socket: must be an absolute path of at most 107 bytes");
+	/* sun_path holds 108 bytes, the NUL included */
+	memset(name, 'x', sizeof(name));
+	name[0] = '/';
+	name[108] = '\0';
+	ck_assert_int_lt(snprintf(text, sizeof(text), "socket = \"%s\"\n",
+	    name), (int)sizeof(text));
+	expect_error(text, 1,
+	    "socket: must be an absolute path of at most 107 bytes");
+}
+END_TEST
+
+/* The largest and smallest values each of them takes. */
+START_TEST(daemon_keys)
+{
+	struct conf			*c;
+	const struct conf_account	*a;
+	char				 text[512], name[128];
+
+	memset(name, 'x', sizeof(name));
+	name[0] = '/';
+	name[107] = '\0';
+	ck_assert_int_lt(snprintf(text, sizeof(text), "socket = \"%s\"\n"
+	    "account a {\n  host = h\n  max_connections = 100\n"
+	    "  idle_timeout = 2m\n  max_messages_per_connection = 0\n"
+	    "  max_recipients = 1\n  rate = \"1000000/d\"\n}\n"
+	    "account b {\n  host = h\n  max_connections = \"1\"\n"
+	    "  max_messages_per_connection = 1000000\n"
+	    "  max_recipients = 1000000\n  rate = \"7/h\"\n}\n"
+	    "account c {\n  host = h\n  rate = \"0\"\n}\n", name),
+	    (int)sizeof(text));
+	c = load_ok(text);
+	ck_assert_str_eq(c->socket, name);
+	a = conf_account_by_name(c, "a");
+	ck_assert_uint_eq(a->max_connections, 100);
+	ck_assert_uint_eq(a->idle_timeout, 120);
+	ck_assert_uint_eq(a->max_messages_per_connection, 0);
+	ck_assert_uint_eq(a->max_recipients, 1);
+	ck_assert_uint_eq(a->rate_count, 1000000);
+	ck_assert_uint_eq(a->rate_period, 86400);
+	a = conf_account_by_name(c, "b");
+	ck_assert_uint_eq(a->max_connections, 1);
+	ck_assert_uint_eq(a->idle_timeout, 5);
+	ck_assert_uint_eq(a->max_messages_per_connection, 1000000);
+	ck_assert_uint_eq(a->max_recipients, 1000000);
+	ck_assert_uint_eq(a->rate_count, 7);
+	ck_assert_uint_eq(a->rate_period, 3600);
+	a = conf_account_by_name(c, "c");
+	ck_assert_uint_eq(a->max_connections, 2);
+	ck_assert_uint_eq(a->rate_count, 0);
+	ck_assert_uint_eq(a->rate_period, 60);
+	conf_free(c);
+
+	/* rate_limit keeps its own, wider range */
+	c = load_ok("rate_limit = \"4294967295/m\"\nsocket = '/run/s'\n");
+	ck_assert_uint_eq(c->rate_limit_count, 4294967295U);
+	ck_assert_str_eq(c->socket, "/run/s");
+	conf_free(c);
+}
+END_TEST
+
 static unsigned
 duration_of(const char *v)
 {
@@ -826,6 +946,7 @@ conf_suite(void)
 	tcase_add_test(tc, err_password_sources);
 	tcase_add_test(tc, err_secrets_not_quoted);
 	tcase_add_test(tc, err_accounts);
+	tcase_add_test(tc, err_daemon_keys);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("values");
@@ -835,6 +956,7 @@ conf_suite(void)
 	tcase_add_test(tc, nul_in_comment);
 	tcase_add_test(tc, log_from_conf);
 	tcase_add_test(tc, values);
+	tcase_add_test(tc, daemon_keys);
 	tcase_add_test(tc, account_choice);
 	suite_add_tcase(s, tc);
 
