@@ -53,6 +53,7 @@ struct session {
 	bool			 secret_read;
 	bool			 down;		/* every host failed this run */
 	char			 why[1400];	/* ... and why */
+	enum deliver_trouble	 trouble;	/* ... and of what kind */
 };
 
 struct deliver {
@@ -314,14 +315,38 @@ deliver_session(struct deliver *d, const char *account)
 	return &d->s[i];
 }
 
-/* The account's hosts in order, until one gives a ready session. */
+/*
+ * A server's refusal of the account's credentials (SPEC "Delivery
+ * engine"): 535, 534, 530 or an enhanced code 5.7.x or 4.7.x in reply
+ * to AUTH.  What stopped AUTH on our side (no common mechanism, a
+ * connection not verified) or a server's proof that failed is not.
+ */
+static bool
+deliver_auth_refused(const struct smtp_result *res)
+{
+	const struct smtp_reply	*r = &res->reply;
+
+	if (res->cls != SMTP_ERR_AUTH || r->code == 0)
+		return false;
+	return r->code == 535 || r->code == 534 || r->code == 530 ||
+	    strncmp(r->enh, "5.7.", 4) == 0 || strncmp(r->enh, "4.7.", 4) == 0;
+}
+
+/*
+ * The account's hosts in order, until one gives a ready session.
+ * Without one, res says why: a refusal of AUTH rather than another
+ * host's failure after it, for that is what the administrator must
+ * mend; s->trouble says which kind.
+ */
 static struct smtp_client *
 deliver_open(struct deliver *d, struct session *s, struct smtp_result *res)
 {
 	struct smtp_params	 p;
 	struct smtp_client	*c;
+	struct smtp_result	 r;
 	size_t			 i;
 
+	s->trouble = DELIVER_TROUBLE_SESSION;
 	res->cls = SMTP_ERR_CONNECT;
 	memset(&res->reply, 0, sizeof res->reply);
 	snprintf(res->what, sizeof res->what, "no host configured");
@@ -332,10 +357,17 @@ deliver_open(struct deliver *d, struct session *s, struct smtp_result *res)
 			snprintf(res->what, sizeof res->what, "out of memory");
 			return NULL;
 		}
-		if (smtp_open(c, res) == 0)
+		if (smtp_open(c, &r) == 0) {
+			s->trouble = DELIVER_TROUBLE_NONE;
 			return c;
+		}
 		smtp_client_free(c);
-		log_info("account %s: %s", s->acct->name, res->what);
+		log_info("account %s: %s", s->acct->name, r.what);
+		if (s->trouble == DELIVER_TROUBLE_AUTH)
+			continue;
+		*res = r;
+		if (deliver_auth_refused(&r))
+			s->trouble = DELIVER_TROUBLE_AUTH;
 	}
 	return NULL;
 }
@@ -359,6 +391,7 @@ deliver_connect(struct deliver *d, struct session *s,
 	s->client = NULL;
 	if (!s->secret_read && secret_get(s->acct, &s->secret, err,
 	    sizeof err) == -1) {
+		s->trouble = DELIVER_TROUBLE_SESSION;
 		res->cls = SMTP_ERR_AUTH;
 		memset(&res->reply, 0, sizeof res->reply);
 		snprintf(res->what, sizeof res->what, "account %s: %s",
@@ -608,9 +641,10 @@ deliver_pending(const struct queue_env *env, struct smtp_rcpt **rc,
 	return 0;
 }
 
-/* One transaction over the account's session; returns the relay's name
- * for the log ("none" when there was no session). */
-static const char *
+/* One transaction for the n recipients at rc over the account's
+ * session; returns the session's client, or NULL when there was none
+ * (res says why). */
+static struct smtp_client *
 deliver_attempt(struct deliver *d, struct session *s, struct queue_msg *m,
     struct smtp_rcpt *rc, size_t n, struct smtp_result *res)
 {
@@ -618,8 +652,8 @@ deliver_attempt(struct deliver *d, struct session *s, struct queue_msg *m,
 	struct smtp_client	*c;
 	struct smtp_msg		 msg;
 
-	if (n == 0 || (c = deliver_connect(d, s, res)) == NULL)
-		return "none";
+	if ((c = deliver_connect(d, s, res)) == NULL)
+		return NULL;
 	memset(&msg, 0, sizeof msg);
 	msg.sender = env->sender;
 	msg.rcpts = rc;
@@ -632,7 +666,7 @@ deliver_attempt(struct deliver *d, struct session *s, struct queue_msg *m,
 	msg.dsn_ret = env->dsn_ret;
 	msg.dsn_envid = env->dsn_envid;
 	(void)smtp_send(c, &msg, res);
-	return smtp_peer(c);
+	return c;
 }
 
 /* One pending recipient: what its reply (rc, or NULL: none) means, told
@@ -670,6 +704,57 @@ deliver_rcpt(struct deliver *d, struct queue_env *env, struct queue_rcpt *r,
 	r->state = QUEUE_RCPT_FAILED;
 	t->nrefused += rc != NULL && rc->at_rcpt;
 	deliver_log(env, r, relay, "bounced", text);
+}
+
+/* What the recipients of a transaction not tried get: the session that
+ * carried the earlier ones is gone. */
+static void
+deliver_not_tried(struct smtp_result *res, const char *relay)
+{
+	res->cls = SMTP_ERR_CONNECT;
+	memset(&res->reply, 0, sizeof res->reply);
+	snprintf(res->what, sizeof res->what, "not sent: the session with %s "
+	    "ended after an earlier transaction of this message", relay);
+}
+
+/*
+ * The n pending recipients at rc in transactions of at most the
+ * account's max_recipients, in their order, on one session (SPEC
+ * "Delivery engine"); smtp_send reads the message from its start each
+ * time.  Each recipient is settled with its own transaction's result.
+ * When the session is gone the rest stay pending, with the reason there
+ * was none or that it ended.  Returns the attempt's trouble.
+ */
+static enum deliver_trouble
+deliver_batches(struct deliver *d, struct session *s, struct queue_msg *m,
+    struct smtp_rcpt *rc, size_t n, struct deliver_tally *t)
+{
+	struct queue_env	*env = queue_msg_env(m);
+	struct smtp_client	*c = NULL;
+	struct smtp_result	 res;
+	const char		*relay = "none";
+	size_t			 max = s->acct->max_recipients, i = 0, k = 0;
+	size_t			 end;
+	bool			 ran = false;
+
+	memset(&res, 0, sizeof res);
+	while (k < n) {
+		end = max > 0 && n - k > max ? k + max : n;
+		if (k == 0 || (c != NULL && smtp_is_open(c))) {
+			c = deliver_attempt(d, s, m, rc + k, end - k, &res);
+			relay = c != NULL ? smtp_peer(c) : "none";
+			ran = ran || c != NULL;
+		} else if (c != NULL) {
+			deliver_not_tried(&res, relay);
+			relay = "none";
+			c = NULL;
+		}
+		for (; k < end; i++)
+			if (env->rcpts[i].state == QUEUE_RCPT_PENDING)
+				deliver_rcpt(d, env, &env->rcpts[i], &rc[k++],
+				    &res, relay, t);
+	}
+	return ran || n == 0 ? DELIVER_TROUBLE_NONE : s->trouble;
 }
 
 /*
@@ -720,15 +805,12 @@ deliver_msg(struct deliver *d, struct queue_msg *m,
 	struct queue_env	*env = queue_msg_env(m);
 	struct deliver_tally	 t = { false, 0, 0 };
 	struct session		*s;
-	struct smtp_result	 res;
 	struct smtp_rcpt	*rc;
 	struct queue_msg	*dsn;
-	const char		*relay;
 	time_t			 now = time(NULL);
-	size_t			 i, k, n;
+	size_t			 n;
 
 	memset(rep, 0, sizeof *rep);
-	memset(&res, 0, sizeof res);
 	s = deliver_account(d, env);
 	/* Not our uid's to try (secret.h): no attempt, nothing changed. */
 	if (s != NULL && !secret_available(s->acct)) {
@@ -747,12 +829,8 @@ deliver_msg(struct deliver *d, struct queue_msg *m,
 		queue_msg_free(m);
 		return DELIVER_ERROR;
 	}
-	relay = deliver_attempt(d, s, m, rc, n, &res);
 	t.expired = now - env->arrival >= (time_t)d->conf->max_queue_time;
-	for (i = k = 0; i < env->nrcpts; i++)
-		if (env->rcpts[i].state == QUEUE_RCPT_PENDING)
-			deliver_rcpt(d, env, &env->rcpts[i],
-			    rc != NULL ? &rc[k++] : NULL, &res, relay, &t);
+	rep->trouble = deliver_batches(d, s, m, rc, n, &t);
 	free(rc);
 	dsn = deliver_done(d, m, &t, now, rep);
 	queue_msg_free(m);

@@ -12,7 +12,9 @@
  * A struct deliver keeps one SMTP session per account open across the
  * messages of a run, so a backlog goes over one connection, and
  * remembers an account whose hosts all failed so that the rest of its
- * messages are deferred without knocking again in the same run.
+ * messages are deferred without knocking again in the same run.  A
+ * message with more pending recipients than the account's
+ * max_recipients goes in several transactions on that session.
  */
 #ifndef SENDQ_DELIVER_H
 #define SENDQ_DELIVER_H
@@ -32,9 +34,23 @@ enum deliver_outcome {
 	DELIVER_ERROR,		/* local trouble: spool, memory */
 };
 
-/* What the last attempt came to, for sendmail -odi. */
+/* What kind of trouble ended an attempt, for the daemon's account
+ * states (SPEC "Delivery engine": held, failing). */
+enum deliver_trouble {
+	DELIVER_TROUBLE_NONE,		/* a transaction ran, whatever the
+					 * recipients got; or no session
+					 * was asked for */
+	DELIVER_TROUBLE_AUTH,		/* a server refused AUTH: 535, 534,
+					 * 530, or 5.7.x / 4.7.x */
+	DELIVER_TROUBLE_SESSION,	/* no session for another reason:
+					 * connect, TLS, timeout, greeting
+					 * or EHLO, the secret unreadable */
+};
+
+/* What the last attempt came to, for sendmail -odi and the daemon. */
 struct deliver_report {
 	enum deliver_outcome outcome;
+	enum deliver_trouble trouble;
 	bool		 rcpt_refused;	/* the failures came at RCPT */
 	char		 reason[512];
 };

@@ -153,6 +153,7 @@ main(void)
 		srunner_add_suite(sr, resolve_suite());
 		srunner_add_suite(sr, bounce_suite());
 		srunner_add_suite(sr, stream_suite());
+		srunner_add_suite(sr, deliver_suite());
 	}
 	if (only == NULL || strcmp(only, "unit") != 0)
 		srunner_add_suite(sr, scripts_suite(only));
