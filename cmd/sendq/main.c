@@ -94,7 +94,15 @@ cmd_check(const struct conf *conf)
 		    " (not verified)", conf_auth_name(a->auth));
 		for (h = 0; h < a->nhosts; h++)
 			printf(" %s:%s", a->hosts[h].name, a->hosts[h].port);
-		printf("\n");
+		printf("; max_recipients %u, max_connections %u, "
+		    "idle_timeout %us, max_messages_per_connection %u, rate ",
+		    a->max_recipients, a->max_connections, a->idle_timeout,
+		    a->max_messages_per_connection);
+		if (a->rate_count == 0)
+			printf("none\n");
+		else
+			printf("%u/%c\n", a->rate_count, a->rate_period == 60 ?
+			    'm' : a->rate_period == 3600 ? 'h' : 'd');
 	}
 	return EX_OK;
 }
