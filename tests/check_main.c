@@ -152,6 +152,7 @@ main(void)
 		srunner_add_suite(sr, alias_suite());
 		srunner_add_suite(sr, resolve_suite());
 		srunner_add_suite(sr, bounce_suite());
+		srunner_add_suite(sr, plan_suite());
 		srunner_add_suite(sr, stream_suite());
 		srunner_add_suite(sr, deliver_suite());
 	}

@@ -18,6 +18,7 @@ Suite	*alias_suite(void);
 Suite	*resolve_suite(void);
 Suite	*bounce_suite(void);
 Suite	*stream_suite(void);
+Suite	*plan_suite(void);
 Suite	*deliver_suite(void);
 
 #endif
