@@ -8,12 +8,14 @@
  * a submission that then fails is given back.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "submit.h"
@@ -275,4 +277,46 @@ submit(const struct submit_params *p, const struct mail_source *src,
 	queue_free(s.q);
 	resolve_free(&s.rr);
 	return ret;
+}
+
+static char *
+submit_gecos(const struct passwd *pw)
+{
+	struct buf	 b;
+	const char	*p;
+
+	if (pw->pw_gecos == NULL || pw->pw_gecos[0] == '\0')
+		return NULL;
+	buf_init(&b, 256);
+	for (p = pw->pw_gecos; *p != '\0' && *p != ','; p++) {
+		if (*p == '&') {
+			(void)buf_addch(&b, (char)(pw->pw_name[0] >= 'a' &&
+			    pw->pw_name[0] <= 'z' ? pw->pw_name[0] - 32 :
+			    pw->pw_name[0]));
+			if (pw->pw_name[0] != '\0')
+				(void)buf_addstr(&b, pw->pw_name + 1);
+		} else
+			(void)buf_addch(&b, *p);
+	}
+	return buf_detach(&b);
+}
+
+int
+submit_caller(uid_t uid, char **login, char **fullname)
+{
+	struct passwd	*pw = getpwuid(uid);
+	char		 name[32];
+
+	*fullname = NULL;
+	if (pw != NULL && pw->pw_name[0] != '\0')
+		*login = strdup(pw->pw_name);
+	else {
+		snprintf(name, sizeof name, "uid%lu", (unsigned long)uid);
+		*login = strdup(name);
+	}
+	if (*login == NULL)
+		return -1;
+	if (pw != NULL)
+		*fullname = submit_gecos(pw);
+	return 0;
 }

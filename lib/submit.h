@@ -62,6 +62,14 @@ struct submit_result {
 					 * for delivery; may be NULL */
 };
 
+/*
+ * The caller uid's login name (its passwd entry's, else "uidN") and
+ * full name (the GECOS field up to the first ',', '&' standing for the
+ * login name capitalised; NULL when there is none), for a submission's
+ * Received: and From:.  0, or -1 on ENOMEM.  Free both.
+ */
+int	submit_caller(uid_t uid, char **login, char **fullname);
+
 int	submit(const struct submit_params *p, const struct mail_source *src,
 	    struct submit_result *res);
 

@@ -44,6 +44,7 @@
 #include "alias.h"
 #include "buf.h"
 #include "conf.h"
+#include "ipc.h"
 #include "log.h"
 #include "mail.h"
 #include "queue.h"
@@ -61,6 +62,9 @@
 #endif
 #ifndef SENDQ_GROUP
 #define SENDQ_GROUP	"sendq"
+#endif
+#ifndef SENDQ_SOCKET_PATH
+#define SENDQ_SOCKET_PATH "/run/sendq/sendq.sock"
 #endif
 
 enum mode {
@@ -519,7 +523,7 @@ run_sendq(const char *const *words, int keep)
 static void
 deliver_background(const char *id)
 {
-	const char	*words[] = { "flush", id, NULL };
+	const char	*words[] = { "flush", "--no-daemon", id, NULL };
 	pid_t		 pid;
 
 	fflush(NULL);
@@ -537,20 +541,35 @@ deliver_background(const char *id)
 }
 
 /*
- * Interactive: sendq delivers and, over a socket, says how the attempt
- * ended (one byte: the exit status); we answer, so that it knows the
- * caller was told before it drops a refused message without a bounce
- * (sendq(8), --told-fd).  No answer within interactive_timeout: exit 0,
- * the queue carries on.
+ * The verdict of the first attempt on fd (one byte: the exit status),
+ * which we acknowledge, so that the deliverer knows the caller was
+ * told before it drops a refused message without a bounce (sendq(8),
+ * --told-fd).  None within interactive_timeout, or the end of the
+ * connection: exit 0, the queue carries on.
  */
 static int
-deliver_interactive(const struct conf *conf, const char *id)
+await_verdict(const struct conf *conf, int fd)
 {
 	struct pollfd	 pfd;
 	unsigned char	 code;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, (int)(conf->interactive_timeout > 3600 ? 3600 :
+	    conf->interactive_timeout) * 1000) != 1 ||
+	    read(fd, &code, 1) != 1)
+		return EX_OK;
+	(void)send(fd, "A", 1, MSG_NOSIGNAL);
+	return code;
+}
+
+/* Interactive without a daemon: the sendq program delivers. */
+static int
+deliver_interactive(const struct conf *conf, const char *id)
+{
 	char		 fdarg[16];
 	const char	*words[] = { "flush", "--told-fd", fdarg, id, NULL };
-	int		 sv[2];
+	int		 sv[2], code;
 	pid_t		 pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
@@ -573,54 +592,41 @@ deliver_interactive(const struct conf *conf, const char *id)
 		_exit(0);
 	}
 	close(sv[1]);
-	pfd.fd = sv[0];
-	pfd.events = POLLIN;
-	if (poll(&pfd, 1, (int)(conf->interactive_timeout > 3600 ? 3600 :
-	    conf->interactive_timeout) * 1000) != 1 ||
-	    read(sv[0], &code, 1) != 1) {
-		close(sv[0]);	/* timeout: the queue carries on */
-		return EX_OK;
-	}
-	(void)send(sv[0], "A", 1, MSG_NOSIGNAL);
+	code = await_verdict(conf, sv[0]);
 	close(sv[0]);
 	if (log_tracing())	/* let the child finish the dialogue */
 		(void)waitpid(pid, NULL, 0);
 	return code;
 }
 
-static char *
-login_name(uid_t uid, struct passwd *pw)
+/*
+ * The daemon is told of the new message (SPEC "Delivery engine") and
+ * delivers it; -odi waits for its verdict on the same connection.
+ * Returns the exit status, or -1 when no daemon answered within 5
+ * seconds: the delivery is then ours, as without a daemon.
+ */
+static int
+deliver_by_daemon(const struct conf *conf, const char *id, bool interactive)
 {
-	char	 buf[32];
+	char	 req[IPC_LINE_MAX], reply[IPC_LINE_MAX];
+	int	 fd, code = EX_OK;
 
-	if (pw != NULL && pw->pw_name[0] != '\0')
-		return strdup(pw->pw_name);
-	snprintf(buf, sizeof buf, "uid%lu", (unsigned long)uid);
-	return strdup(buf);
-}
-
-/* The passwd full name: the GECOS field up to the first ','; '&' is
- * the login name, capitalised (BSD tradition). */
-static char *
-gecos_name(struct passwd *pw)
-{
-	struct buf	 b;
-	const char	*p;
-
-	if (pw == NULL || pw->pw_gecos == NULL || pw->pw_gecos[0] == '\0')
-		return NULL;
-	buf_init(&b, 256);
-	for (p = pw->pw_gecos; *p != '\0' && *p != ','; p++) {
-		if (*p == '&') {
-			(void)buf_addch(&b, (char)(pw->pw_name[0] >= 'a' &&
-			    pw->pw_name[0] <= 'z' ? pw->pw_name[0] - 32 :
-			    pw->pw_name[0]));
-			if (pw->pw_name[0] != '\0')
-				(void)buf_addstr(&b, pw->pw_name + 1);
-		} else
-			(void)buf_addch(&b, *p);
+	if ((fd = ipc_connect(conf->socket)) == -1)
+		return -1;
+	snprintf(req, sizeof req, "%s %s\n", interactive ? "ATTEMPT" :
+	    "QUEUED", id);
+	if (ipc_call(fd, req, reply, sizeof reply, 5000) == -1 ||
+	    strcmp(reply, "OK") != 0) {
+		log_trace("%s: the daemon did not take it (%s)", id,
+		    reply[0] != '\0' ? reply : strerror(errno));
+		close(fd);
+		return -1;
 	}
-	return buf_detach(&b);
+	log_trace("%s: handed to the daemon", id);
+	if (interactive)
+		code = await_verdict(conf, fd);
+	close(fd);
+	return code;
 }
 
 /* The aliases, or NULL with the error said: a configuration error. */
@@ -647,18 +653,14 @@ struct caller {
 static int
 caller_load(struct caller *c, const struct conf *conf)
 {
-	struct passwd	*pw;
-
 	memset(c, 0, sizeof *c);
 	c->uid = getuid();
 	if ((c->aliases = load_aliases(conf)) == NULL)
 		return EX_CONFIG;
-	pw = getpwuid(c->uid);
-	if ((c->login = login_name(c->uid, pw)) == NULL) {
+	if (submit_caller(c->uid, &c->login, &c->gecos) == -1) {
 		alias_free(c->aliases);
 		return EX_TEMPFAIL;
 	}
-	c->gecos = gecos_name(pw);
 	return EX_OK;
 }
 
@@ -850,17 +852,112 @@ do_send(const struct opts *o, const struct conf *conf)
 		delivery = CONF_DELIVERY_INTERACTIVE;
 	/* The lock goes: sendq takes it again to deliver. */
 	queue_msg_free(sr.msg);
+	if (delivery == CONF_DELIVERY_QUEUE)
+		goto out;
+	if ((ex = deliver_by_daemon(conf, sr.id, delivery ==
+	    CONF_DELIVERY_INTERACTIVE)) != -1)
+		goto out;
+	ex = EX_OK;
 	if (delivery == CONF_DELIVERY_INTERACTIVE)
 		ex = deliver_interactive(conf, sr.id);
-	else if (delivery == CONF_DELIVERY_BACKGROUND)
+	else
 		deliver_background(sr.id);
 out:
 	caller_free(&c);
 	return ex;
 }
 
+/* The message on standard input, to the daemon's socket. */
+static int
+copy_input(int fd)
+{
+	char	 buf[16384];
+	ssize_t	 n;
+
+	for (;;) {
+		n = read(STDIN_FILENO, buf, sizeof buf);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n == 0 ? 0 : -1;
+		/* An early answer (a refusal) ends the copy. */
+		if (ipc_write(fd, buf, (size_t)n, 300000) == -1)
+			return errno == EPIPE ? 0 : -1;
+	}
+}
+
+/* The request: "SUBMIT LEN", then the fields of the command line. */
+static int
+send_submission(int fd, const struct opts *o)
+{
+	struct ipc_sub	 s;
+	struct buf	 fields, head;
+	int		 r;
+
+	memset(&s, 0, sizeof s);
+	s.from = o->from;
+	s.fullname = o->fullname;
+	s.rcpts = o->rcpts;
+	s.nrcpts = (size_t)o->nrcpts;
+	s.extract = o->extract;
+	s.dot_ends = !o->ignore_dots;
+	s.dsn_notify = o->dsn_notify[0] != '\0' ? o->dsn_notify : NULL;
+	s.dsn_ret = o->dsn_ret;
+	s.dsn_envid = o->dsn_envid;
+	s.queue_only = o->delivery == CONF_DELIVERY_QUEUE;
+	buf_init(&fields, IPC_SUB_MAX);
+	buf_init(&head, 0);
+	r = ipc_sub_encode(&fields, &s);
+	if (r == 0)
+		r = buf_printf(&head, "SUBMIT %zu\n", fields.len);
+	if (r == 0 && (ipc_write(fd, head.data, head.len, 30000) == -1 ||
+	    ipc_write(fd, fields.data, fields.len, 30000) == -1))
+		r = -1;
+	buf_free(&fields);
+	buf_free(&head);
+	return r;
+}
+
+/*
+ * Without the group (a NoNewPrivileges unit, a nosuid mount, a
+ * container) the spool is out of reach: the daemon takes the message
+ * through its socket, for our uid (it asks the kernel), and answers
+ * once it is on disk (SPEC "Delivery engine").  Without a daemon the
+ * message cannot be accepted: exit 75, the caller keeps it.
+ */
+static int
+submit_by_daemon(const struct opts *o, const char *sock, const char *why)
+{
+	struct submit_result	 sr;
+	char			 line[IPC_LINE_MAX];
+	int			 fd;
+
+	if ((fd = ipc_connect(sock)) == -1) {
+		errx_msg("%s, and no delivery daemon answers on %s (%s): the "
+		    "message was not accepted", why, sock, strerror(errno));
+		return EX_TEMPFAIL;
+	}
+	log_trace("%s: submitting through %s", why, sock);
+	if (send_submission(fd, o) == -1 || copy_input(fd) == -1 ||
+	    shutdown(fd, SHUT_WR) == -1 ||
+	    ipc_read_line(fd, line, sizeof line, 600000) == -1 ||
+	    ipc_result_decode(line, &sr) == -1) {
+		errx_msg("the submission through %s failed: %s; the message "
+		    "was not accepted", sock, strerror(errno));
+		close(fd);
+		return EX_TEMPFAIL;
+	}
+	close(fd);
+	if (sr.status != SUBMIT_OK)
+		errx_msg("%s", sr.err);
+	else
+		log_trace("queued as %s by the daemon", sr.id);
+	return exit_for(&sr);
+}
+
 /* -bs: where each message the SMTP dialogue queued goes next. */
 struct bs_ctx {
+	const struct conf	*conf;
 	int			 delivery;
 };
 
@@ -881,7 +978,8 @@ bs_queued(void *arg, struct queue_msg *m)
 		;
 	snprintf(id, sizeof id, "%s", queue_msg_env(m)->id);
 	queue_msg_free(m);
-	if (c->delivery != CONF_DELIVERY_QUEUE)
+	if (c->delivery != CONF_DELIVERY_QUEUE &&
+	    deliver_by_daemon(c->conf, id, false) == -1)
 		deliver_background(id);
 }
 
@@ -896,6 +994,7 @@ do_smtp(const struct opts *o, const struct conf *conf)
 
 	if ((ex = caller_load(&c, conf)) != EX_OK)
 		return ex;
+	ctx.conf = conf;
 	ctx.delivery = o->delivery >= 0 ? o->delivery : (int)conf->delivery;
 	memset(&sp, 0, sizeof sp);
 	sp.conf = conf;
@@ -1151,6 +1250,15 @@ main(int argc, char **argv)
 	parse_args(&o, argc, argv);
 	if (strcmp(progname, "newaliases") == 0)
 		o.mode = MODE_ALIASES;
+	if (o.mode == MODE_SEND && o.config == NULL && getuid() != 0 &&
+	    faccessat(AT_FDCWD, SENDQ_CONF_PATH, R_OK, AT_EACCESS) == -1 &&
+	    errno == EACCES) {
+		log_set_trace(o.verbose);
+		ex = submit_by_daemon(&o, SENDQ_SOCKET_PATH,
+		    "cannot read " SENDQ_CONF_PATH);
+		free(o.rcpts);
+		return ex;
+	}
 	if (load_config(&o, &conf) != EX_OK) {
 		free(o.rcpts);
 		return EX_CONFIG;
@@ -1161,7 +1269,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: accepted and ignored: %s\n", progname,
 		    o.ignored);
 
-	ex = run_mode(&o, conf);
+	if (o.mode == MODE_SEND && getuid() != 0 && faccessat(AT_FDCWD,
+	    conf->queue_dir, W_OK | X_OK, AT_EACCESS) == -1 && errno == EACCES)
+		ex = submit_by_daemon(&o, conf->socket,
+		    "cannot write the queue");
+	else
+		ex = run_mode(&o, conf);
 	conf_free(conf);
 	log_close();
 	free(o.rcpts);

@@ -34,13 +34,16 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "daemon.h"
 #include "deliver.h"
+#include "ipc.h"
 #include "log.h"
 #include "queue.h"
 #include "secret.h"
 #include "showq.h"
 #include "util.h"
 #include "smtp.h"
+#include "buf.h"
 
 #ifndef SENDQ_CONF_PATH
 #define SENDQ_CONF_PATH CONF_DEFAULT_PATH
@@ -64,10 +67,12 @@ usage_to(FILE *fp, int ex)
 	    "                      list the queue (Postfix's layout, or JSON lines)\n"
 	    "  show ID             print a message's envelope and text\n"
 	    "  delete ID ...       remove messages without sending them\n"
-	    "  flush [--id S] [--recipient S] [--sender S] [ID ...]\n"
-	    "                      attempt queued messages now\n"
+	    "  flush [--no-daemon] [--id S] [--recipient S] [--sender S] [ID ...]\n"
+	    "                      attempt queued messages now (by the daemon,\n"
+	    "                      when one runs)\n"
 	    "  run [--every D] [--id S] [--recipient S] [--sender S]\n"
-	    "                      run the queue (repeatedly, every D)\n");
+	    "                      run the queue (repeatedly, every D)\n"
+	    "  daemon              the delivery engine, in the foreground\n");
 	exit(ex);
 }
 
@@ -581,12 +586,17 @@ cmd_run(const struct conf *conf, struct deliver_filter *f, long every)
  */
 static int
 run_options(int argc, char **argv, bool run, struct deliver_filter *f,
-    long *every, int *told_fd)
+    long *every, int *told_fd, bool *local)
 {
 	long long	 v;
 	int		 i;
 
 	for (i = 0; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
+		if (!run && strcmp(argv[i], "--no-daemon") == 0) {
+			*local = true;
+			i--;
+			continue;
+		}
 		if (i + 1 == argc)
 			usage();
 		if (strcmp(argv[i], "--id") == 0)
@@ -615,6 +625,50 @@ run_options(int argc, char **argv, bool run, struct deliver_filter *f,
 	return i;
 }
 
+/*
+ * flush with a daemon: it makes the attempts (ending any hold) and
+ * answers when they are over.  The exit status, or -1 when no daemon
+ * answers (the flush is then ours).
+ */
+static int
+flush_by_daemon(const struct conf *conf, char **ids, size_t nids)
+{
+	struct buf	 req;
+	char		 line[IPC_LINE_MAX];
+	size_t		 i;
+	int		 fd, r;
+
+	if ((fd = ipc_connect(conf->socket)) == -1)
+		return -1;
+	buf_init(&req, 0);
+	r = buf_addstr(&req, "FLUSH\n");
+	for (i = 0; i < nids && r == 0; i++)
+		r = buf_printf(&req, "ID %s\n", ids[i]);
+	if (r == 0)
+		r = buf_addstr(&req, "GO\n");
+	if (r == 0)
+		r = ipc_write(fd, req.data, req.len, 10000);
+	buf_free(&req);
+	/* As long as the attempts take: each is bounded by timeouts. */
+	if (r == -1 || ipc_read_line(fd, line, sizeof line, INT_MAX) == -1) {
+		close(fd);
+		if (r == -1)
+			return -1;
+		fprintf(stderr, "sendq: the daemon stopped before the flush "
+		    "was over\n");
+		return EX_TEMPFAIL;
+	}
+	close(fd);
+	if (strncmp(line, "DONE ", 5) == 0) {
+		log_trace("the daemon attempted %s message(s)", line + 5);
+		return EX_OK;
+	}
+	fprintf(stderr, "sendq: the daemon refused the flush: %s\n",
+	    strncmp(line, "ERR ", 4) == 0 ? line + 4 : line);
+	return strstr(line, "permission") != NULL ? EX_NOPERM :
+	    EX_UNAVAILABLE;
+}
+
 /* flush [options] [ID...] and run [options]. */
 static int
 cmd_flush_or_run(const struct conf *conf, bool run, int argc, char **argv)
@@ -622,10 +676,11 @@ cmd_flush_or_run(const struct conf *conf, bool run, int argc, char **argv)
 	struct deliver_filter	 f;
 	long			 every = 0;
 	int			 i, told_fd = -1;
-	bool			 filters;
+	bool			 filters, local = false;
 
 	memset(&f, 0, sizeof f);
-	if ((i = run_options(argc, argv, run, &f, &every, &told_fd)) == -1)
+	if ((i = run_options(argc, argv, run, &f, &every, &told_fd,
+	    &local)) == -1)
 		return EX_USAGE;
 	argc -= i;
 	argv += i;
@@ -640,6 +695,9 @@ cmd_flush_or_run(const struct conf *conf, bool run, int argc, char **argv)
 			    argv[i]);
 			return EX_USAGE;
 		}
+	if (!run && told_fd == -1 && !local && !filters &&
+	    (i = flush_by_daemon(conf, argv, (size_t)argc)) != -1)
+		return i;
 	if (argc > 0)
 		return cmd_flush_ids(conf, argv, (size_t)argc, told_fd);
 	f.force = !run;
@@ -726,7 +784,9 @@ main(int argc, char **argv)
 	}
 	(void)conf_log_open(conf, "sendq");
 	log_set_trace(verbose);
-	if ((ex = dispatch(conf, cmd, argc - i, argv + i)) == -1) {
+	if (strcmp(cmd, "daemon") == 0 && argc == i)
+		ex = cmd_daemon(&conf, path);
+	else if ((ex = dispatch(conf, cmd, argc - i, argv + i)) == -1) {
 		conf_free(conf);
 		usage();
 	}

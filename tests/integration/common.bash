@@ -122,3 +122,46 @@ q_nobody_conf() {
 	} >"$pub/sendq.conf"
 	chmod 0644 "$pub/sendq.conf"
 }
+
+# The delivery daemon (sendq daemon), for tests that run it:
+#   q_daemon_setup      (as root) make $T reachable for the sendq user and
+#                       $T/queue its spool (root:sendq 2770, as installed);
+#                       the configuration must name global.socket =
+#                       "$T/run/sendq.sock" (q_conf then makes it readable
+#                       by group sendq)
+#   q_daemon_start      start it in the background as root (it becomes the
+#                       sendq user), wait for its socket; DPID is its pid
+#   q_daemon_stop       SIGTERM; fail unless it exits 0 within 20 s
+q_daemon_setup() {
+	[ "$(id -u)" = 0 ] || fail "this test needs root (the daemon's user)"
+	getent group sendq >/dev/null || groupadd --system sendq ||
+	    fail "cannot create group sendq"
+	getent passwd sendq >/dev/null ||
+	    useradd --system --gid sendq --home-dir /nonexistent \
+	    --no-create-home --shell /usr/sbin/nologin sendq ||
+	    fail "cannot create user sendq"
+	chmod 0711 "$T"
+	mkdir -p "$T/queue"
+	chgrp sendq "$T/queue"
+	chmod 2770 "$T/queue"
+}
+
+q_daemon_start() {
+	chgrp sendq "$T/sendq.conf"
+	chmod 0640 "$T/sendq.conf"
+	"$SENDQ" -C "$T/sendq.conf" daemon 2>>"$T/daemon.err" &
+	DPID=$!
+	t_on_exit "kill $DPID 2>/dev/null || true"
+	wait_until 10 test -S "$T/run/sendq.sock"
+}
+
+q_daemon_stop() {
+	local i
+	kill -TERM "$DPID"
+	for i in $(seq 200); do
+		kill -0 "$DPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$DPID" 2>/dev/null && fail "the daemon did not stop on SIGTERM"
+	wait "$DPID" || fail "the daemon exited $? on SIGTERM"
+}

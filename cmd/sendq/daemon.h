@@ -1,0 +1,41 @@
+/*
+ * sendq daemon: the delivery engine (SPEC "Delivery engine").
+ *
+ * daemon.c is the queue manager: one process that listens on the
+ * socket, keeps the queue's schedule (lib/plan), and owns the
+ * processes that do the work; worker.c holds what those processes run:
+ * an SMTP session that carries message after message, and a
+ * submission over the socket by a caller without the group.
+ *
+ * The manager and a session speak over a SOCK_SEQPACKET pair, one
+ * packet per job and per result:
+ *   manager -> session   "ID", with the -odi caller's socket attached
+ *                        (SCM_RIGHTS) when one waits for the verdict;
+ *   session -> manager   "ID RESULT NEXT TROUBLE" (enum plan_result,
+ *                        the next attempt's time, enum plan_trouble).
+ * The end of the stream (the manager closes its end) ends the session
+ * after the job in progress: QUIT, exit 0.
+ */
+#ifndef SENDQ_CMD_DAEMON_H
+#define SENDQ_CMD_DAEMON_H
+
+#include <sys/types.h>
+
+#include "conf.h"
+
+/* `sendq daemon`: runs until SIGTERM.  *conf is replaced on SIGHUP (and
+ * freed by the caller at the end); path is the file to re-read. */
+int	cmd_daemon(struct conf **conf, const char *path);
+
+/* A session process for account acct, on the manager's end ctl. */
+void	worker_session(const struct conf *conf, int ctl)
+	    __attribute__((noreturn));
+/*
+ * A submission process: the caller (uid) is connected on fd, whose
+ * first line "SUBMIT LEN" was read; the queue ID goes to done_fd
+ * ("ID\n") when the message is to be delivered at once.
+ */
+void	worker_submit(const struct conf *conf, int fd, uid_t uid, size_t len,
+	    int done_fd) __attribute__((noreturn));
+
+#endif
