@@ -1269,7 +1269,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: accepted and ignored: %s\n", progname,
 		    o.ignored);
 
-	if (o.mode == MODE_SEND && getuid() != 0 && faccessat(AT_FDCWD,
+	if (o.mode == MODE_SEND && o.config == NULL && getuid() != 0 &&
+	    faccessat(AT_FDCWD,
 	    conf->queue_dir, W_OK | X_OK, AT_EACCESS) == -1 && errno == EACCES)
 		ex = submit_by_daemon(&o, conf->socket,
 		    "cannot write the queue");

@@ -133,6 +133,26 @@ now_ms(void)
 	return util_monotonic_ms();
 }
 
+static long long
+realtime_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The time of day in seconds, from the same clock as the wake-ups that
+ * poll_timeout() computes: time(3) may read a coarser clock that lags
+ * by a tick, and a due time would then look both past and future.
+ */
+static time_t
+wall(void)
+{
+	return (time_t)(realtime_ms() / 1000);
+}
+
 /* --- accounts --- */
 
 static size_t
@@ -175,7 +195,7 @@ learn(struct daemon *dm, const char *id, bool at_once)
 {
 	struct queue_env	 env;
 	char			 err[512];
-	time_t			 now = time(NULL), due;
+	time_t			 now = wall(), due;
 	int			 r;
 
 	memset(&env, 0, sizeof env);
@@ -199,7 +219,7 @@ scan(struct daemon *dm)
 	char	**ids;
 	size_t	  n, i, added = 0;
 
-	dm->next_scan = time(NULL) + (dm->conf->retry_min > 0 ?
+	dm->next_scan = wall() + (dm->conf->retry_min > 0 ?
 	    dm->conf->retry_min : 60);
 	if (queue_list(dm->q, &ids, &n) == -1) {
 		log_warn("%s: cannot read the queue", dm->conf->queue_dir);
@@ -460,7 +480,7 @@ account_news(struct daemon *dm, size_t acct, enum plan_change ch)
 		log_info("account %s: working again", name);
 		return;
 	}
-	(void)plan_state(dm->s, acct, time(NULL), &until, &streak);
+	(void)plan_state(dm->s, acct, wall(), &until, &streak);
 	log_info("account %s: %s until %s (%u in a row); none of its "
 	    "messages is attempted before", name, ch == PLAN_NOW_HELD ?
 	    "held: authentication refused," : "failing: no session,",
@@ -505,7 +525,7 @@ job_over(struct daemon *dm, struct worker *w, enum plan_result res,
 	enum plan_change	 ch;
 	uint32_t		 tag;
 
-	tag = plan_done(dm->s, w->job, res, next, trouble, time(NULL), &ch);
+	tag = plan_done(dm->s, w->job, res, next, trouble, wall(), &ch);
 	w->job[0] = '\0';
 	w->idle_since = now_ms();
 	flush_settle(dm, tag, res != PLAN_GONE && res != PLAN_BUSY);
@@ -608,7 +628,7 @@ dispatch_acct(struct daemon *dm, size_t k, time_t now)
 static void
 dispatch(struct daemon *dm)
 {
-	time_t	 now = time(NULL);
+	time_t	 now = wall();
 	size_t	 k;
 
 	plan_tick(dm->s, now);
@@ -758,7 +778,7 @@ request_line(struct daemon *dm, struct client *c, char *line)
 static void
 flush_line(struct daemon *dm, struct client *c, char *line)
 {
-	time_t	 now = time(NULL);
+	time_t	 now = wall();
 
 	if (strncmp(line, "ID ", 3) == 0 && queue_id_valid(line + 3)) {
 		c->all = false;
@@ -1226,15 +1246,6 @@ poll_handle(struct daemon *dm, const struct pref *ref)
 	}
 }
 
-static long long
-realtime_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 earliest(long long *t, long long cand)
 {
@@ -1271,7 +1282,7 @@ poll_timeout(struct daemon *dm)
 	time_t		 ev;
 
 	if (!dm->stopping) {
-		if ((ev = plan_next_event(dm->s, time(NULL))) != 0)
+		if ((ev = plan_next_event(dm->s, wall())) != 0)
 			earliest(&t, mono + (long long)ev * 1000 - real);
 		earliest(&t, mono + (long long)dm->next_scan * 1000 - real);
 		earliest(&t, idle_sessions(dm));
@@ -1320,7 +1331,7 @@ run(struct daemon *dm)
 			break;
 		if (!dm->stopping) {
 			dispatch(dm);
-			if (time(NULL) >= dm->next_scan)
+			if (wall() >= dm->next_scan)
 				scan(dm);
 		}
 		/* Before the set is built: it closes what timed out. */

@@ -67,7 +67,7 @@ usage_to(FILE *fp, int ex)
 	    "                      list the queue (Postfix's layout, or JSON lines)\n"
 	    "  show ID             print a message's envelope and text\n"
 	    "  delete ID ...       remove messages without sending them\n"
-	    "  flush [--no-daemon] [--id S] [--recipient S] [--sender S] [ID ...]\n"
+	    "  flush [--id S] [--recipient S] [--sender S] [--no-daemon] [ID ...]\n"
 	    "                      attempt queued messages now (by the daemon,\n"
 	    "                      when one runs)\n"
 	    "  run [--every D] [--id S] [--recipient S] [--sender S]\n"
