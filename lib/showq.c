@@ -213,9 +213,11 @@ showq_json_message(FILE *out, const struct queue_env *env, bool failed)
 
 	fputs("{\"id\":", out);
 	showq_jstr(out, env->id);
+	/* Deferred: tried, or held back with a reason (the daemon's rate)
+	 * without an attempt. */
 	fprintf(out, ",\"state\":\"%s\",\"size\":%lld,\"arrival\":",
-	    failed ? "failed" : env->attempts == 0 ? "queued" : "deferred",
-	    (long long)env->size);
+	    failed ? "failed" : env->attempts == 0 && env->last_error == NULL ?
+	    "queued" : "deferred", (long long)env->size);
 	showq_jtime(out, env->arrival);
 	fputs(",\"sender\":", out);
 	showq_jstr(out, env->sender);
