@@ -18,7 +18,7 @@
 #                       cannot work set-group-ID) with the paths it is
 #                       installed at, so that sendmail finds its sendq, and
 #                       `make install` into $T/inst; sets p=$T/inst and
-#                       s=$p/spool.  Build output in $T/build.log and
+#                       s=$p/spool; the daemon's socket is $p/run/sendq.sock.  Build output in $T/build.log and
 #                       $T/install.log.
 #   q_nobody_conf [LINE...]
 #                       (as root) a configuration nobody may read, in
@@ -91,7 +91,7 @@ q_install() {
 	chmod 0711 "$T"
 	p=$T/inst
 	s=$p/spool
-	vars=(SANITIZE= PREFIX="$p" SYSCONFDIR="$p/etc" SPOOLDIR="$s"
+	vars=(SANITIZE= PREFIX="$p" SYSCONFDIR="$p/etc" SPOOLDIR="$s" RUNDIR="$p/run"
 	    UNITDIR="$p/units")
 	make -s -C "$TOP" O="$T/build" "${vars[@]}" all >"$T/build.log" 2>&1 ||
 	    fail "build failed: $(cat "$T/build.log")"
