@@ -1,0 +1,118 @@
+/*
+ * The queue manager's parts (daemon.c, daemon_work.c, daemon_sock.c):
+ * its state, shared by the three files and by nothing else.  See
+ * daemon.c for what the manager is and how it works.
+ */
+#ifndef SENDQ_CMD_MANAGER_H
+#define SENDQ_CMD_MANAGER_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "conf.h"
+#include "plan.h"
+#include "queue.h"
+
+#ifndef SENDQ_USER
+#define SENDQ_USER	"sendq"
+#endif
+#ifndef SENDQ_GROUP
+#define SENDQ_GROUP	"sendq"
+#endif
+
+#define MAX_CLIENTS	256	/* connections reading or waiting */
+#define MAX_SUBMITS	64	/* submissions at once */
+#define MAX_TOLD	64	/* -odi callers waiting for a verdict */
+#define CLIENT_TIMEOUT_MS 10000	/* to send a whole request */
+
+enum client_state {
+	CLIENT_FREE,
+	CLIENT_LINE,		/* reading a request */
+	CLIENT_FLUSH,		/* reading the IDs of a FLUSH */
+	CLIENT_WAIT,		/* waiting for a flush to be done */
+};
+
+struct client {
+	int		 fd;
+	enum client_state state;
+	long long	 deadline;	/* ms, while reading */
+	uid_t		 uid;
+	gid_t		 gid;
+	uint32_t	 tag;		/* CLIENT_FLUSH, CLIENT_WAIT */
+	size_t		 left, done;	/* messages of the flush */
+	bool		 all;		/* a FLUSH without IDs */
+};
+
+struct worker {
+	pid_t		 pid;		/* 0: free slot */
+	int		 ctl;		/* -1: closed, the process ends */
+	size_t		 acct;
+	char		 job[QUEUE_ID_LEN + 1];	/* "" when idle */
+	unsigned	 jobs;		/* messages carried */
+	long long	 idle_since;	/* ms */
+};
+
+struct submitter {
+	pid_t		 pid;		/* 0: free slot */
+	int		 fd;		/* the IDs it queued, -1 at the end */
+};
+
+struct told {
+	char		 id[QUEUE_ID_LEN + 1];
+	int		 fd;		/* -1: free slot */
+};
+
+struct daemon {
+	struct conf	*conf;
+	const char	*path;
+	struct queue	*q;
+	struct plan	*s;
+	int		 lfd, sfd;	/* listening socket, signals */
+	struct client	 c[MAX_CLIENTS];
+	struct worker	*w;
+	size_t		 nw;
+	struct submitter sub[MAX_SUBMITS];
+	struct told	 told[MAX_TOLD];
+	uint32_t	 next_tag;
+	time_t		 next_scan;
+	bool		 stopping;
+	long long	 stop_deadline;	/* ms */
+	gid_t		 group;		/* group sendq, for FLUSH */
+	uid_t		 self;		/* our uid */
+	struct pollfd	*pfd;
+	size_t		 npfd;
+};
+
+/* daemon.c: the clock, the schedule and the loop */
+long long now_ms(void);
+time_t	wall(void);
+int	learn(struct daemon *dm, const char *id, bool at_once);
+void	scan(struct daemon *dm);
+/* *t becomes cand when cand is set (> 0) and earlier. */
+void	earliest(long long *t, long long cand);
+
+/* daemon_work.c: sessions and the work given to them */
+void	child_close(struct daemon *dm);
+void	worker_close(struct worker *w);
+void	worker_read(struct daemon *dm, struct worker *w);
+void	job_over(struct daemon *dm, struct worker *w, enum plan_result res,
+	    time_t next, enum plan_trouble trouble);
+void	dispatch(struct daemon *dm);
+long long idle_sessions(struct daemon *dm);
+
+/* daemon_sock.c: the socket and its requests */
+int	listen_inherited(void);
+int	listen_bind(const struct conf *conf, char *err, size_t errlen);
+void	client_accept(struct daemon *dm);
+void	client_read(struct daemon *dm, struct client *c);
+void	client_close(struct client *c);
+long long client_deadlines(struct daemon *dm);
+void	flush_settle(struct daemon *dm, uint32_t tag, bool attempted);
+void	on_untag(void *arg, uint32_t tag);
+void	submitter_read(struct daemon *dm, struct submitter *s);
+
+#endif
