@@ -290,7 +290,8 @@ ipc_sub_decode(const char *data, size_t len, struct ipc_sub *s,
 		snprintf(err, errlen, "fields too long or out of memory");
 		return -1;
 	}
-	memcpy(p, data, len);
+	if (len > 0)
+		memcpy(p, data, len);
 	p[len] = '\0';
 	*store = p;
 	end = p + len;
