@@ -651,6 +651,8 @@ deliver_attempt(struct deliver *d, struct session *s, struct queue_msg *m,
 	const struct queue_env	*env = queue_msg_env(m);
 	struct smtp_client	*c;
 	struct smtp_msg		 msg;
+	bool			 reused = s->client != NULL &&
+	    smtp_is_open(s->client);
 
 	if ((c = deliver_connect(d, s, res)) == NULL)
 		return NULL;
@@ -665,6 +667,17 @@ deliver_attempt(struct deliver *d, struct session *s, struct queue_msg *m,
 	msg.dsn_notify = env->dsn_notify;
 	msg.dsn_ret = env->dsn_ret;
 	msg.dsn_envid = env->dsn_envid;
+	if (smtp_send(c, &msg, res) == 0 || !res->stale || !reused)
+		return c;
+	/* A session kept open between messages may have been closed by
+	 * the server meanwhile (its idle timeout, its limit of messages
+	 * per connection): nothing was sent, a new session sends it. */
+	log_info("%s: %s; a new session takes the message", env->id,
+	    res->what);
+	smtp_client_free(s->client);
+	s->client = NULL;
+	if ((c = deliver_connect(d, s, res)) == NULL)
+		return NULL;
 	(void)smtp_send(c, &msg, res);
 	return c;
 }

@@ -970,9 +970,14 @@ smtp_send(struct smtp_client *c, struct smtp_msg *msg,
 	smtp_msg_rcpts_set(msg, &t.data);
 	if (smtp_send_check(c, msg, res) == -1)
 		return -1;
+	res->stale = false;
 	if ((r = smtp_envelope(c, &t, res)) == 0 &&
 	    (r = smtp_replies(c, &t, res)) == 0 &&
 	    (r = smtp_refused(c, &t, res)) == 0)
 		r = smtp_data(c, &t, res);
-	return smtp_settle(c, &t, r);
+	r = smtp_settle(c, &t, r);
+	res->stale = r == -1 && t.accepted == 0 &&
+	    ((res->cls == SMTP_ERR_CONNECT && t.nanswered == 0) ||
+	    t.mail.code == 421);
+	return r;
 }

@@ -51,6 +51,11 @@ struct smtp_result {
 	enum smtp_class	 cls;
 	struct smtp_reply reply;	/* when cls is SMTP_ERR_REJECTED */
 	char		 what[1400];	/* for logs and mailq */
+	/* smtp_send: the session was found gone before the transaction
+	 * reached the server (lost before its first reply, or 421 to
+	 * MAIL): nothing of it was accepted, a new session may try it at
+	 * once. */
+	bool		 stale;
 };
 
 struct smtp_rcpt {

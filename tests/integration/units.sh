@@ -42,7 +42,7 @@ assert_eq "$p/sbin/sendq run" "$(sed -n 's/^ExecStart=//p' "$u/sendq-runner.serv
     "the runner's ExecStart"
 assert_eq "$s" "$(sed -n 's/^ReadWritePaths=//p' "$u/sendq.service")" \
     "the daemon's writable spool"
-assert_eq /run/sendq/sendq.sock "$(sed -n 's/^ListenStream=//p' "$u/sendq.socket")" \
+assert_eq "$p/run/sendq.sock" "$(sed -n 's/^ListenStream=//p' "$u/sendq.socket")" \
     "the socket"
 assert_eq 0666 "$(sed -n 's/^SocketMode=//p' "$u/sendq.socket")" "socket mode"
 assert_eq sendq "$(sed -n 's/^User=//p' "$u/sendq.service")" "the daemon's user"
