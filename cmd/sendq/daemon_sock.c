@@ -183,6 +183,8 @@ request_queued(struct daemon *dm, struct client *c, const char *id,
 			snprintf(dm->told[i].id, sizeof dm->told[i].id, "%s",
 			    id);
 			dm->told[i].fd = c->fd;
+			dm->told[i].deadline = now_ms() + 1000 *
+			    ((long long)dm->conf->interactive_timeout + 5);
 			c->state = CLIENT_FREE;	/* the fd is the told's */
 			return;
 		}
@@ -416,8 +418,8 @@ listen_bind(const struct conf *conf, char *err, size_t errlen)
 	return fd;
 }
 
-/* Clients too slow to send their request are dropped; the earliest
- * deadline left (ms), or 0. */
+/* Clients too slow to send their request are dropped, and -odi
+ * callers who no longer wait; the earliest deadline left (ms), or 0. */
 long long
 client_deadlines(struct daemon *dm)
 {
@@ -433,6 +435,17 @@ client_deadlines(struct daemon *dm)
 			client_close(c);
 		else
 			earliest(&next, c->deadline);
+	}
+	/* An -odi caller whose message did not go within its
+	 * interactive_timeout has exited 0: the queue carries on. */
+	for (i = 0; i < MAX_TOLD; i++) {
+		if (dm->told[i].fd == -1)
+			continue;
+		if (dm->told[i].deadline <= now) {
+			close(dm->told[i].fd);
+			dm->told[i].fd = -1;
+		} else
+			earliest(&next, dm->told[i].deadline);
 	}
 	return next;
 }

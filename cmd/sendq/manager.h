@@ -64,6 +64,7 @@ struct submitter {
 struct told {
 	char		 id[QUEUE_ID_LEN + 1];
 	int		 fd;		/* -1: free slot */
+	long long	 deadline;	/* ms: the caller has stopped waiting */
 };
 
 struct daemon {
