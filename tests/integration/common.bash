@@ -131,7 +131,8 @@ q_nobody_conf() {
 #                       by group sendq)
 #   q_daemon_start      start it in the background as root (it becomes the
 #                       sendq user), wait for its socket; DPID is its pid
-#   q_daemon_stop       SIGTERM; fail unless it exits 0 within 20 s
+#   q_daemon_stop       SIGTERM; fail unless it exits 0 within 20 s, or when
+#                       the daemon or a child of it wrote a sanitizer report
 q_daemon_setup() {
 	[ "$(id -u)" = 0 ] || fail "this test needs root (the daemon's user)"
 	getent group sendq >/dev/null || groupadd --system sendq ||
@@ -164,4 +165,8 @@ q_daemon_stop() {
 	done
 	kill -0 "$DPID" 2>/dev/null && fail "the daemon did not stop on SIGTERM"
 	wait "$DPID" || fail "the daemon exited $? on SIGTERM"
+	# Its sessions and submissions write here too.
+	if grep -Eq 'Sanitizer|runtime error' "$T/daemon.err"; then
+		fail "sanitizer report: $(cat "$T/daemon.err")"
+	fi
 }
