@@ -31,6 +31,7 @@ cat >"$d/sendq.conf" <<CONF
 hostname  = "demo.example.com"
 domain    = "example.com"
 queue_dir = "$d/queue"
+socket    = "$d/sendq.sock"        # no daemon here: sendmail delivers itself
 log       = stderr
 account "default" {
     host        = { "localhost:$port" }
