@@ -33,7 +33,10 @@ ipc_connect(const char *path)
 		return -1;
 	}
 	memcpy(sun.sun_path, path, strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	/* Non-blocking: a daemon whose backlog is full answers EAGAIN at
+	 * once instead of holding the caller. */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
 		saved = errno;
@@ -194,6 +197,8 @@ ipc_sub_encode(struct buf *out, const struct ipc_sub *s)
 		r |= sub_field(out, "dotends", NULL);
 	if (s->queue_only)
 		r |= sub_field(out, "queue", NULL);
+	if (s->deliver_now)
+		r |= sub_field(out, "now", NULL);
 	if (s->dsn_notify != NULL)
 		r |= sub_field(out, "notify", s->dsn_notify);
 	if (s->dsn_ret != NULL)
@@ -243,7 +248,9 @@ static int
 sub_set(struct ipc_sub *s, const char *key, char *val, char *err,
     size_t errlen)
 {
-	static const char *const flags[] = { "extract", "dotends", "queue" };
+	static const char *const flags[] = { "extract", "dotends", "queue",
+	    "now" };
+	bool		*flag[NELEM(flags)];
 	const char	**str = NULL;
 	char		**n;
 	size_t		 i;
@@ -258,10 +265,13 @@ sub_set(struct ipc_sub *s, const char *key, char *val, char *err,
 		s->rcpts[s->nrcpts++] = val;
 		return 0;
 	}
+	flag[0] = &s->extract;
+	flag[1] = &s->dot_ends;
+	flag[2] = &s->queue_only;
+	flag[3] = &s->deliver_now;
 	for (i = 0; i < NELEM(flags); i++)
 		if (strcmp(key, flags[i]) == 0 && val[0] == '\0') {
-			*(i == 0 ? &s->extract : i == 1 ? &s->dot_ends :
-			    &s->queue_only) = true;
+			*flag[i] = true;
 			return 0;
 		}
 	str = strcmp(key, "from") == 0 ? &s->from :

@@ -11,9 +11,10 @@
  *                      attempt (one octet, the exit status) and the
  *                      caller's acknowledgement (one octet), as
  *                      `sendq flush --told-fd` does.
- *   FLUSH N            attempt N messages now, their IDs on N lines
- *                      that follow (N = 0: every message), ending any
- *                      hold.  Answer "DONE K" once K attempts are over.
+ *   FLUSH              attempt messages now, ending any hold: the
+ *                      lines that follow name them ("ID x" each; none:
+ *                      every message), and "GO" ends the list.  Answer
+ *                      "DONE K" once the K attempts are over.
  *   SUBMIT LEN         a submission by a caller without the group:
  *                      LEN octets of fields (ipc_sub_encode), then the
  *                      message up to the end of the stream.  Answer
@@ -40,9 +41,10 @@
 #define IPC_RCPT_MAX	100000
 
 /*
- * Connects to the daemon's socket at path.  The descriptor (blocking,
- * close-on-exec), or -1 with errno: ENOENT or ECONNREFUSED mean no
- * daemon listens there.
+ * Connects to the daemon's socket at path.  The descriptor (non-blocking:
+ * read and write it with the functions below; close-on-exec), or -1
+ * with errno: ENOENT or ECONNREFUSED mean no daemon listens there,
+ * EAGAIN one too busy to take the connection.
  */
 int	ipc_connect(const char *path);
 
@@ -74,6 +76,8 @@ struct ipc_sub {
 	const char	*dsn_ret;
 	const char	*dsn_envid;
 	bool		 queue_only;	/* -odq: no delivery at once */
+	bool		 deliver_now;	/* -odb, -odi: at once, whatever
+					 * the configuration's delivery */
 };
 
 /* Appends the fields of s to out.  0, or -1 on ENOMEM. */

@@ -281,8 +281,8 @@ option_b(struct opts *o, const char *rest)
 	if (strcmp(rest, "d") == 0 || strcmp(rest, "D") == 0 ||
 	    strcmp(rest, "t") == 0 || strcmp(rest, "h") == 0 ||
 	    strcmp(rest, "H") == 0)
-		usage("-b%s: not supported (sendq has no daemon, address "
-		    "test or host status modes)", rest);
+		usage("-b%s: not supported (sendq takes no SMTP connections "
+		    "and has no address test or host status modes)", rest);
 	usage("unknown mode -b%s", rest);
 }
 
@@ -905,6 +905,8 @@ send_submission(int fd, const struct opts *o)
 	s.dsn_ret = o->dsn_ret;
 	s.dsn_envid = o->dsn_envid;
 	s.queue_only = o->delivery == CONF_DELIVERY_QUEUE;
+	s.deliver_now = o->delivery == CONF_DELIVERY_BACKGROUND ||
+	    o->delivery == CONF_DELIVERY_INTERACTIVE;
 	buf_init(&fields, IPC_SUB_MAX);
 	buf_init(&head, 0);
 	r = ipc_sub_encode(&fields, &s);

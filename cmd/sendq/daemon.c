@@ -119,8 +119,12 @@ acct_params(const struct conf *conf)
 
 /*
  * Learns of message id from its control file: its account and when it
- * is due (at once: now, or its own next attempt).  0, 1 when it is not
- * (or no longer) in the queue, -1 on ENOMEM.
+ * is due.  at_once (a caller says it queued the message) makes a new
+ * message due now; one already tried keeps its backoff, so that no
+ * caller can hasten the retries of others' mail.  A control file that
+ * cannot be read goes to a session at once: opening it for delivery
+ * moves a damaged one to failed/, and says why.  0, 1 when the message
+ * is not (or no longer) in the queue, -1 on ENOMEM.
  */
 int
 learn(struct daemon *dm, const char *id, bool at_once)
@@ -128,18 +132,23 @@ learn(struct daemon *dm, const char *id, bool at_once)
 	struct queue_env	 env;
 	char			 err[512];
 	time_t			 now = wall(), due;
+	size_t			 acct = 0;
 	int			 r;
 
 	memset(&env, 0, sizeof env);
-	if ((r = queue_peek(dm->q, NULL, id, &env, err, sizeof err)) != 0) {
-		if (r == -1)
-			log_warnx("%s", err);
+	r = queue_peek(dm->q, NULL, id, &env, err, sizeof err);
+	if (r == 1) {
 		queue_env_clear(&env);
 		return 1;
 	}
-	due = at_once ? now : env.next_attempt;
-	r = plan_add(dm->s, id, acct_index(dm->conf, env.account,
-	    env.sender), due, now);
+	if (r == -1) {
+		log_warnx("%s", err);
+		due = now;
+	} else {
+		due = at_once && env.attempts == 0 ? now : env.next_attempt;
+		acct = acct_index(dm->conf, env.account, env.sender);
+	}
+	r = plan_add(dm->s, id, acct, due, now);
 	queue_env_clear(&env);
 	return r;
 }
@@ -221,6 +230,17 @@ reload(struct daemon *dm)
 		log_warnx("SIGHUP: %s; the configuration in use is kept", err);
 		return;
 	}
+	/* The queue we read and the socket we listen on are not the
+	 * sessions' to change: a half-applied move would split the
+	 * queue in two. */
+	if (strcmp(n->queue_dir, dm->conf->queue_dir) != 0 ||
+	    strcmp(n->socket, dm->conf->socket) != 0) {
+		log_warnx("SIGHUP: %s: queue_dir and socket change only when "
+		    "the daemon restarts; the configuration in use is kept",
+		    dm->path);
+		conf_free(n);
+		return;
+	}
 	if ((p = acct_params(n)) == NULL ||
 	    (remap = reload_remap(dm->conf, n)) == NULL ||
 	    plan_reconfigure(dm->s, p, n->naccounts, remap, n->retry_min,
@@ -232,10 +252,6 @@ reload(struct daemon *dm)
 		conf_free(n);
 		return;
 	}
-	if (strcmp(n->queue_dir, dm->conf->queue_dir) != 0 ||
-	    strcmp(n->socket, dm->conf->socket) != 0)
-		log_warnx("SIGHUP: queue_dir and socket change only when the "
-		    "daemon restarts");
 	/* Sessions end after their job: the next ones use the new
 	 * accounts. */
 	for (i = 0; i < dm->nw; i++)

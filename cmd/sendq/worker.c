@@ -350,7 +350,9 @@ sub_run(const struct conf *conf, int fd, uid_t uid, size_t len,
 	memset(sr, 0, sizeof *sr);
 	if (sub_fields(fd, len, &s, &store, sr) == -1)
 		return;
-	*queue_only = s.queue_only;
+	/* -odq, or no -od at all and delivery = queue. */
+	*queue_only = s.queue_only || (!s.deliver_now &&
+	    conf->delivery == CONF_DELIVERY_QUEUE);
 	if ((db = alias_load(conf, sr->err, sizeof sr->err)) == NULL)
 		sr->status = SUBMIT_SPOOL;
 	else if (submit_caller(uid, &login, &gecos) == -1) {

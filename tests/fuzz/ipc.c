@@ -36,7 +36,8 @@ same_sub(const struct ipc_sub *a, const struct ipc_sub *b)
 	    same_str(a->dsn_ret, b->dsn_ret) &&
 	    same_str(a->dsn_envid, b->dsn_envid), "a field changed");
 	FUZZ_CHECK(a->extract == b->extract && a->dot_ends == b->dot_ends &&
-	    a->queue_only == b->queue_only, "a flag changed");
+	    a->queue_only == b->queue_only &&
+	    a->deliver_now == b->deliver_now, "a flag changed");
 	FUZZ_CHECK(a->nrcpts == b->nrcpts, "recipient count changed");
 	for (i = 0; i < a->nrcpts; i++)
 		FUZZ_CHECK(strcmp(a->rcpts[i], b->rcpts[i]) == 0,

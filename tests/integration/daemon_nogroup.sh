@@ -4,7 +4,8 @@
 # has no effect, as in a NoNewPrivileges=yes PHP-FPM unit) cannot read
 # the configuration or write the spool; it submits through the daemon's
 # socket.  The daemon takes the uid from the kernel: Received: names
-# uid 65534, the exit statuses are those of a direct submission.  With
+# uid 65534, the exit statuses are those of a direct submission, and
+# delivery = queue applies as it would.  With
 # the daemon stopped: exit 75, and the reason said.
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -67,6 +68,29 @@ assert_not_contains "$(fixture_eml relay 2)" '^Bcc:'
 printf 'x\n' | assert_exit 67 nnp "$p/sbin/sendmail" "$(printf 'a\001b@example.org')"
 printf 'x\n' | assert_exit 64 nnp "$p/sbin/sendmail"
 assert_eq 2 "$(fixture_msgs relay)" "messages sent"
+
+# delivery = queue holds for the caller without the group too, unless
+# it asks for delivery with -odb.
+sed -i 's/^aliases_file = ""$/&\ndelivery = queue/' "$p/etc/sendq.conf"
+kill -HUP "$DPID"
+wait_until 10 grep -q 'SIGHUP: .* read again' "$T/sendq.log"
+printf 'Subject: queue only
+
+x
+' |
+    assert_exit 0 nnp "$p/sbin/sendmail" bob@example.org
+printf 'Subject: at once
+
+x
+' |
+    assert_exit 0 nnp "$p/sbin/sendmail" -odb bob@example.org
+fixture_wait_msgs relay 3
+sleep 1
+assert_eq 3 "$(fixture_msgs relay)" "messages sent with delivery = queue"
+assert_contains "$(fixture_eml relay 3)" '^Subject: at once'
+assert_eq 1 "$(find "$s" -maxdepth 1 -name '*.ctl' | wc -l)" "queued"
+assert_exit 0 "$p/sbin/sendq" flush
+assert_eq 4 "$(fixture_msgs relay)" "messages sent after a flush"
 
 # No daemon: the caller keeps the message and is told why.
 kill -TERM "$DPID"
