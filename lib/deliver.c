@@ -820,7 +820,7 @@ deliver_msg(struct deliver *d, struct queue_msg *m,
 	struct session		*s;
 	struct smtp_rcpt	*rc;
 	struct queue_msg	*dsn;
-	time_t			 now = time(NULL);
+	time_t			 now = util_now();
 	size_t			 n;
 
 	memset(rep, 0, sizeof *rep);
@@ -877,7 +877,7 @@ deliver_match(const struct deliver_filter *f, const struct queue_env *env)
 		if (!any)
 			return false;
 	}
-	return f->force || env->next_attempt <= time(NULL);
+	return f->force || env->next_attempt <= util_now();
 }
 
 int

@@ -153,6 +153,15 @@ util_monotonic_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+time_t
+util_now(void)
+{
+	struct timespec	 ts;
+
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec;
+}
+
 int
 util_random(void *buf, size_t len)
 {

@@ -39,6 +39,10 @@ const char *util_asctime(time_t t, char *dst, size_t len);
 const char *util_rfc3339_date(time_t t, char *dst, size_t len);
 /* Milliseconds on the monotonic clock (CLOCK_MONOTONIC), for deadlines:
  * the one clock of every timeout, never set back. */
+/* The time of day in seconds, read from the clock poll(2) timeouts and
+ * date(1) agree with: time(3) may read a coarser one that lags by a
+ * tick, and a due time would look both past and future. */
+time_t	util_now(void);
 long long util_monotonic_ms(void);
 
 /* Fills buf with len random bytes from the kernel (getrandom(2), the

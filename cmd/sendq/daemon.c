@@ -74,15 +74,12 @@ realtime_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/*
- * The time of day in seconds, from the same clock as the wake-ups that
- * poll_timeout() computes: time(3) may read a coarser clock that lags
- * by a tick, and a due time would then look both past and future.
- */
+/* The time of day in seconds, from the same clock as the wake-ups that
+ * poll_timeout() computes (util_now). */
 time_t
 wall(void)
 {
-	return (time_t)(realtime_ms() / 1000);
+	return util_now();
 }
 
 /* --- accounts --- */

@@ -167,7 +167,7 @@ job_next(const struct conf *conf, struct queue *q, const char *id)
 {
 	struct queue_env	 env;
 	char			 err[256];
-	time_t			 next = time(NULL) + conf->retry_min;
+	time_t			 next = util_now() + conf->retry_min;
 
 	memset(&env, 0, sizeof env);
 	if (queue_peek(q, NULL, id, &env, err, sizeof err) == 0)

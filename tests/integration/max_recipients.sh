@@ -62,8 +62,8 @@ for r in "${rcpts[@]}"; do
 	    "log lines sent to $r"
 done
 
-echo "the session lost in the second transaction: the rest stays pending"
-fixture_start cut "${tls[@]}" --fault 'MAIL#2=disconnect'
+echo "the session lost in the second transaction (after its RCPTs): the rest stays pending"
+fixture_start cut "${tls[@]}" --fault 'DATA#2=disconnect'
 rm -f "$T/sendq.log"
 q_conf max_recipients=3
 printf 'Subject: split\n\nbody\nthe last line\n' |
