@@ -731,6 +731,21 @@ plan_flush(struct plan *s, const char *id, uint32_t tag, time_t now)
 	return n;
 }
 
+void
+plan_restore(struct plan *s, size_t acct, enum plan_state st, time_t until,
+    unsigned streak)
+{
+	struct acct	*a;
+
+	if (acct >= s->na || st == PLAN_FREE)
+		return;
+	a = &s->a[acct];
+	a->state = st;
+	a->until = until;
+	a->streak = streak;
+	a->probe = true;
+}
+
 enum plan_state
 plan_state(const struct plan *s, size_t acct, time_t now, time_t *until,
     unsigned *streak)

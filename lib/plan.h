@@ -148,6 +148,11 @@ int		 plan_paced(struct plan *s, size_t acct, time_t now,
 size_t		 plan_flush(struct plan *s, const char *id, uint32_t tag,
 		    time_t now);
 
+/* A state remembered from before a restart (acctstate): the account is
+ * held or failing until until, streak times in a row. */
+void		 plan_restore(struct plan *s, size_t acct, enum plan_state st,
+		    time_t until, unsigned streak);
+
 /* The account's state and, held or failing, until when; the number of
  * holds or failures in a row. */
 enum plan_state plan_state(const struct plan *s, size_t acct,

@@ -48,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acctstate.h"
 #include "conf.h"
 #include "conf_account.h"
 #include "daemon.h"
@@ -150,6 +151,41 @@ learn(struct daemon *dm, const char *id, bool at_once)
 	return r;
 }
 
+/*
+ * The accounts' states as the spool keeps them: a hold or a wait that
+ * has not ended when we start goes on (a restart does not knock again
+ * on a server that refused the account).  0, or -1 on ENOMEM.
+ */
+int
+states_load(struct daemon *dm)
+{
+	const struct conf	*conf = dm->conf;
+	struct acct_mem		*am;
+	struct acctstate	*st;
+	time_t			 now = wall();
+	char			 err[512], when[64];
+	size_t			 k;
+
+	free(dm->am);
+	if ((dm->am = am = calloc(conf->naccounts, sizeof *am)) == NULL)
+		return -1;
+	for (k = 0; k < conf->naccounts; k++) {
+		st = &am[k].st;
+		err[0] = '\0';
+		if (acctstate_read(dm->q, conf->accounts[k].name, st, err,
+		    sizeof err) != 0 && err[0] != '\0')
+			log_warnx("account %s: %s", conf->accounts[k].name, err);
+		if (st->kind == ACCTSTATE_OK || st->until <= now)
+			continue;
+		plan_restore(dm->s, k, st->kind == ACCTSTATE_HELD ? PLAN_HELD :
+		    PLAN_FAILING, st->until, st->streak);
+		log_info("account %s: %s until %s, as before the restart",
+		    conf->accounts[k].name, acctstate_kind_name(st->kind),
+		    util_rfc3339_date(st->until, when, sizeof when));
+	}
+	return 0;
+}
+
 /* Every message in the directory that the schedule does not know. */
 void
 scan(struct daemon *dm)
@@ -189,7 +225,8 @@ reap(struct daemon *dm)
 				worker_close(&dm->w[i]);
 				if (dm->w[i].job[0] != '\0')
 					job_over(dm, &dm->w[i], PLAN_BUSY, 0,
-					    PLAN_TROUBLE_LOCAL);
+					    PLAN_TROUBLE_LOCAL,
+					    "the session ended");
 				dm->w[i].pid = 0;
 			}
 		for (i = 0; i < MAX_SUBMITS; i++)
@@ -260,6 +297,8 @@ reload(struct daemon *dm)
 	free(remap);
 	conf_free(dm->conf);
 	dm->conf = n;
+	if (states_load(dm) == -1)
+		log_warnx("SIGHUP: out of memory reading the accounts' states");
 	log_info("SIGHUP: %s read again", dm->path);
 }
 
@@ -559,6 +598,7 @@ daemon_free(struct daemon *dm)
 		close(dm->sfd);
 	plan_free(dm->s);
 	queue_free(dm->q);
+	free(dm->am);
 	free(dm->w);
 	free(dm->pfd);
 }
@@ -596,6 +636,10 @@ start(struct daemon *dm)
 	}
 	free(p);
 	plan_set_untag(dm->s, on_untag, dm);
+	if (states_load(dm) == -1) {
+		log_warnx("daemon: out of memory");
+		return EX_TEMPFAIL;
+	}
 	if ((dm->sfd = signals_open()) == -1) {
 		log_warn("daemon: signalfd");
 		return EX_OSERR;

@@ -35,6 +35,7 @@
 #include "conf_account.h"
 #include "daemon.h"
 #include "manager.h"
+#include "acctstate.h"
 #include "ipc.h"
 #include "log.h"
 #include "queue.h"
@@ -234,9 +235,54 @@ account_news(struct daemon *dm, size_t acct, enum plan_change ch)
 			worker_close(&dm->w[i]);
 }
 
-/* "ID RESULT NEXT TROUBLE" from a session; -1 when malformed. */
+/*
+ * The account's state in the spool (lib/acctstate.h), for `sendq
+ * status` and for the next start: written when it is held, failing or
+ * working again, and a success at most once a minute.
+ */
+static void
+state_note(struct daemon *dm, size_t acct, enum plan_change ch, bool sent,
+    const char *reason)
+{
+	struct acct_mem	*am;
+	struct acctstate *st;
+	time_t		 now = wall(), until;
+	unsigned	 streak;
+	char		 err[512];
+
+	if (dm->am == NULL)	/* out of memory at a reload */
+		return;
+	am = &dm->am[acct];
+	st = &am->st;
+	if (ch == PLAN_NOW_HELD || ch == PLAN_NOW_FAILING) {
+		if (st->kind == ACCTSTATE_OK)
+			st->since = now;
+		st->kind = ch == PLAN_NOW_HELD ? ACCTSTATE_HELD :
+		    ACCTSTATE_FAILING;
+		(void)plan_state(dm->s, acct, now, &until, &streak);
+		st->until = until;
+		st->streak = streak;
+		snprintf(st->last_error, sizeof st->last_error, "%s", reason);
+	} else if (ch == PLAN_RECOVERED || (sent && (st->kind !=
+	    ACCTSTATE_OK || now - am->written >= 60))) {
+		st->kind = ACCTSTATE_OK;
+		st->until = st->since = 0;
+		st->streak = 0;
+		st->last_success = now;
+	} else
+		return;
+	am->written = now;
+	if (acctstate_write(dm->q, dm->conf->accounts[acct].name, st, err,
+	    sizeof err) == -1)
+		log_warnx("account %s: %s", dm->conf->accounts[acct].name,
+		    err);
+}
+
+/* "ID RESULT NEXT TROUBLE REASON" from a session; -1 when malformed.
+ * *reason points into pkt. */
 static int
-result_parse(char *pkt, char *id, size_t idlen, long long v[3])
+result_parse(char *pkt, char *id, size_t idlen, long long v[3],
+    const char **reason)
 {
 	static const long long max[3] = { PLAN_BUSY, LLONG_MAX,
 	    PLAN_TROUBLE_LOCAL };
@@ -248,20 +294,20 @@ result_parse(char *pkt, char *id, size_t idlen, long long v[3])
 	*sp = '\0';
 	memcpy(id, pkt, (size_t)(sp - pkt) + 1);
 	for (i = 0, p = sp + 1; i < 3; i++, p = sp + 1) {
-		if ((sp = strchr(p, ' ')) != NULL)
-			*sp = '\0';
-		else if (i < 2)
+		if ((sp = strchr(p, ' ')) == NULL)
 			return -1;
+		*sp = '\0';
 		if (util_parse_ll(p, 0, max[i], &v[i]) == -1)
 			return -1;
 	}
+	*reason = p;
 	return 0;
 }
 
 /* The session's job is over (result, or the session died: busy). */
 void
 job_over(struct daemon *dm, struct worker *w, enum plan_result res,
-    time_t next, enum plan_trouble trouble)
+    time_t next, enum plan_trouble trouble, const char *reason)
 {
 	const struct conf_account *a = &dm->conf->accounts[w->acct];
 	enum plan_change	 ch;
@@ -272,6 +318,8 @@ job_over(struct daemon *dm, struct worker *w, enum plan_result res,
 	w->idle_since = now_ms();
 	flush_settle(dm, tag, res != PLAN_GONE && res != PLAN_BUSY);
 	account_news(dm, w->acct, ch);
+	state_note(dm, w->acct, ch, res == PLAN_SENT && trouble ==
+	    PLAN_TROUBLE_NONE, reason);
 	if (trouble != PLAN_TROUBLE_NONE || (a->max_messages_per_connection >
 	    0 && w->jobs >= a->max_messages_per_connection))
 		worker_close(w);
@@ -280,7 +328,8 @@ job_over(struct daemon *dm, struct worker *w, enum plan_result res,
 void
 worker_read(struct daemon *dm, struct worker *w)
 {
-	char		 pkt[128], id[QUEUE_ID_LEN + 1];
+	char		 pkt[1024], id[QUEUE_ID_LEN + 1];
+	const char	*reason;
 	long long	 v[3];
 	ssize_t		 n;
 
@@ -291,18 +340,19 @@ worker_read(struct daemon *dm, struct worker *w)
 		/* The session ended; a job it had is not known to be done. */
 		worker_close(w);
 		if (w->job[0] != '\0')
-			job_over(dm, w, PLAN_BUSY, 0, PLAN_TROUBLE_LOCAL);
+			job_over(dm, w, PLAN_BUSY, 0, PLAN_TROUBLE_LOCAL,
+			    "the session ended");
 		return;
 	}
 	pkt[n] = '\0';
-	if (result_parse(pkt, id, sizeof id, v) == -1 ||
+	if (result_parse(pkt, id, sizeof id, v, &reason) == -1 ||
 	    strcmp(id, w->job) != 0) {
 		log_warnx("session %ld: malformed result", (long)w->pid);
 		worker_close(w);
 		return;
 	}
 	job_over(dm, w, (enum plan_result)v[0], (time_t)v[1],
-	    (enum plan_trouble)v[2]);
+	    (enum plan_trouble)v[2], reason);
 }
 
 /* --- handing out work --- */
@@ -359,7 +409,8 @@ dispatch_acct(struct daemon *dm, size_t k, time_t now)
 		plan_take(dm->s, k, now, id, sizeof id);
 		if (worker_give(dm, w, id) == -1) {
 			worker_close(w);
-			job_over(dm, w, PLAN_BUSY, 0, PLAN_TROUBLE_LOCAL);
+			job_over(dm, w, PLAN_BUSY, 0, PLAN_TROUBLE_LOCAL,
+			    "the session ended");
 		}
 	}
 	for (n = 0; n < 32 && plan_paced(dm->s, k, now, id, sizeof id,

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "acctstate.h"
 #include "conf.h"
 #include "plan.h"
 #include "queue.h"
@@ -67,11 +68,18 @@ struct told {
 	long long	 deadline;	/* ms: the caller has stopped waiting */
 };
 
+/* What the manager keeps of an account besides the plan. */
+struct acct_mem {
+	struct acctstate st;		/* as last written to the spool */
+	time_t		 written;
+};
+
 struct daemon {
 	struct conf	*conf;
 	const char	*path;
 	struct queue	*q;
 	struct plan	*s;
+	struct acct_mem	*am;		/* one per account */
 	int		 lfd, sfd;	/* listening socket, signals */
 	struct client	 c[MAX_CLIENTS];
 	struct worker	*w;
@@ -89,6 +97,7 @@ struct daemon {
 };
 
 /* daemon.c: the clock, the schedule and the loop */
+int	states_load(struct daemon *dm);
 long long now_ms(void);
 time_t	wall(void);
 int	learn(struct daemon *dm, const char *id, bool at_once);
@@ -101,7 +110,7 @@ void	child_close(struct daemon *dm);
 void	worker_close(struct worker *w);
 void	worker_read(struct daemon *dm, struct worker *w);
 void	job_over(struct daemon *dm, struct worker *w, enum plan_result res,
-	    time_t next, enum plan_trouble trouble);
+	    time_t next, enum plan_trouble trouble, const char *reason);
 void	dispatch(struct daemon *dm);
 long long idle_sessions(struct daemon *dm);
 

@@ -186,7 +186,7 @@ job_run(const struct conf *conf, struct deliver *d, struct queue *q,
 	struct queue_msg	*m;
 	enum plan_result	 res;
 	enum plan_trouble	 trouble = PLAN_TROUBLE_NONE;
-	char			 out[128], err[512];
+	char			 out[1024], err[512];
 	time_t			 next = 0;
 	int			 r;
 
@@ -211,8 +211,9 @@ job_run(const struct conf *conf, struct deliver *d, struct queue *q,
 			(void)send(told, &code, 1, MSG_NOSIGNAL);
 		}
 	}
-	snprintf(out, sizeof out, "%s %d %lld %d", id, (int)res,
-	    (long long)next, (int)trouble);
+	/* The reason is escaped already (deliver.c), one line. */
+	snprintf(out, sizeof out, "%s %d %lld %d %s", id, (int)res,
+	    (long long)next, (int)trouble, rep.reason);
 	(void)send(ctl, out, strlen(out), MSG_NOSIGNAL);
 	return trouble;
 }

@@ -1,9 +1,11 @@
 /*
  * Fuzzing: the daemon's socket protocol (lib/ipc.c): the fields of a
  * SUBMIT, sent by any local uid, and the RESULT line, read by sendmail
- * from the daemon.
+ * from the daemon; and the account state files it keeps in the spool
+ * (lib/acctstate.c), which a member of group sendq can write.
  *
- * The first octet chooses the parser.  Properties: accepted fields
+ * The first octet chooses the parser (its value modulo 3: fields,
+ * RESULT line, account state file).  Properties: accepted fields
  * encode back to the same text when re-decoded (decode -> encode ->
  * decode gives the same submission), no string holds a NUL, the
  * recipient count is within IPC_RCPT_MAX; an accepted RESULT has a
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acctstate.h"
 #include "buf.h"
 #include "fuzz.h"
 #include "ipc.h"
@@ -81,6 +84,27 @@ result(const char *line)
 	    "unterminated error");
 }
 
+/* An account's state file: what parses formats back to the same. */
+static void
+state(const char *text, size_t len)
+{
+	struct acctstate	 st, st2;
+	struct buf		 b;
+
+	if (acctstate_parse(text, len, &st) == -1)
+		return;
+	FUZZ_CHECK(st.kind <= ACCTSTATE_FAILING, "kind %d", (int)st.kind);
+	buf_init(&b, 0);
+	FUZZ_CHECK(acctstate_format(&st, &b) == 0, "format failed");
+	FUZZ_CHECK(acctstate_parse(b.data, b.len, &st2) == 0,
+	    "own record refused");
+	FUZZ_CHECK(st.kind == st2.kind && st.until == st2.until &&
+	    st.since == st2.since && st.streak == st2.streak &&
+	    st.last_success == st2.last_success &&
+	    strcmp(st.last_error, st2.last_error) == 0, "record changed");
+	buf_free(&b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -90,7 +114,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
-	if (data[0] & 1) {
+	if (data[0] % 3 == 2) {
+		text = fuzz_memdup(data + 1, size - 1);
+		state(text, size - 1);
+	} else if (data[0] % 3 == 1) {
 		/* A line, as ipc_read_line() gives it: NUL-terminated. */
 		if ((text = malloc(size)) == NULL)
 			fuzz_fail("out of memory");

@@ -1,7 +1,8 @@
 #!/bin/bash
 # An account whose AUTH is refused is held: whatever the number of its
 # queued messages, at most max_connections sessions try AUTH per hold
-# window, the hold is logged once, nothing bounces; once the server is
+# window, the hold is logged once, nothing bounces, and it outlives a
+# restart of the daemon (queue_dir/state/); once the server is
 # fixed, `sendq flush` ends the hold and every message goes once.
 # SIGHUP with a broken configuration keeps the one in use.
 set -eu
@@ -32,13 +33,13 @@ for i in $(seq 20); do
 	printf 'Subject: h%s\n\nheld %s\n' "$i" "$i" |
 	    "$SENDMAIL" -C "$T/sendq.conf" "h$i@example.org"
 done
-wait_until 10 grep -q 'account default: held' "$T/sendq.log"
+wait_until 10 grep -q 'account default: held: ' "$T/sendq.log"
 sleep 2		# well inside the first window (4 s)
 n=$(auth_sessions)
 echo "first hold window: $n sessions tried AUTH for 20 messages"
 [ "$n" -ge 1 ] && [ "$n" -le 2 ] ||
     fail "$n sessions tried AUTH in one hold window (max_connections 2)"
-assert_eq 1 "$(grep -c 'account default: held' "$T/sendq.log")" \
+assert_eq 1 "$(grep -c 'account default: held: ' "$T/sendq.log")" \
     "hold log lines in the first window"
 assert_eq 20 "$(q_count)" "messages queued while held"
 assert_eq 0 "$(fixture_msgs relay)" "messages sent while held"
@@ -46,17 +47,26 @@ assert_not_contains "$T/sendq.log" 'status=bounced'
 assert_not_contains "$T/sendq.log" 'non-delivery notification'
 assert_not_contains "$T/sendq.log" "$PASSWORD"
 
+# The spool keeps the hold: a restart does not knock again before it ends.
+assert_contains "$T/queue/state/default" '^state held$'
+assert_contains "$T/queue/state/default" '^error .*535'
+q_daemon_stop
+q_daemon_start
+wait_until 5 grep -q 'account default: held until .*, as before the restart' "$T/sendq.log"
+sleep 0.5
+assert_eq "$n" "$(auth_sessions)" "AUTH sessions after a restart within the hold"
+
 # The hold ends after 4 s: one probe session, refused again; the next
 # window is 8 s.
 held_twice() {
-	[ "$(grep -c 'account default: held' "$T/sendq.log")" -ge 2 ]
+	[ "$(grep -c 'account default: held: ' "$T/sendq.log")" -ge 2 ]
 }
 wait_until 10 held_twice
 sleep 1
 n2=$(auth_sessions)
 echo "after the second window began: $n2 sessions in all"
 [ "$n2" -le $((n + 1)) ] || fail "$((n2 - n)) probes for one hold's end"
-assert_eq 2 "$(grep -c 'account default: held' "$T/sendq.log")" \
+assert_eq 2 "$(grep -c 'account default: held: ' "$T/sendq.log")" \
     "hold log lines after the probe"
 
 # SIGHUP with a broken configuration: logged with file and line, kept.
@@ -81,4 +91,5 @@ assert_eq 20 "$(cat "$(fixture_dir relay)"/msgs/*.eml |
     grep '^Subject: h' | sort -u | wc -l)" "distinct messages"
 assert_eq 0 "$(q_count)" "messages left"
 assert_contains "$T/sendq.log" 'account default: working again'
+assert_contains "$T/queue/state/default" '^state ok$'
 q_daemon_stop

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acctstate.h"
 #include "buf.h"
 #include "ipc.h"
 #include "plan.h"
@@ -371,6 +372,40 @@ START_TEST(ipc_result_roundtrip)
 }
 END_TEST
 
+START_TEST(acctstate_roundtrip)
+{
+	struct acctstate	 in, out;
+	struct buf		 b;
+
+	memset(&in, 0, sizeof in);
+	in.kind = ACCTSTATE_HELD;
+	in.until = T0 + 60;
+	in.since = T0;
+	in.streak = 3;
+	in.last_success = T0 - 100;
+	snprintf(in.last_error, sizeof in.last_error,
+	    "host x said: 535 5.7.8 bad credentials (in reply to AUTH)");
+	buf_init(&b, 0);
+	ck_assert_int_eq(acctstate_format(&in, &b), 0);
+	ck_assert_ptr_nonnull(strstr(buf_str(&b), "state held\n"));
+	ck_assert_int_eq(acctstate_parse(b.data, b.len, &out), 0);
+	ck_assert_int_eq(out.kind, ACCTSTATE_HELD);
+	ck_assert_int_eq(out.until, T0 + 60);
+	ck_assert_uint_eq(out.streak, 3);
+	ck_assert_str_eq(out.last_error, in.last_error);
+	/* Truncated (no end marker), unknown key, bad number: none. */
+	ck_assert_int_eq(acctstate_parse(b.data, b.len - 4, &out), -1);
+	ck_assert_int_eq(out.kind, ACCTSTATE_OK);
+	ck_assert_int_eq(acctstate_parse("sendq-account-state 1\ncolour "
+	    "red\nend\n", 37, &out), -1);
+	ck_assert_int_eq(acctstate_parse("sendq-account-state 1\nuntil "
+	    "-5\nend\n", 35, &out), -1);
+	ck_assert_int_eq(acctstate_parse("sendq-account-state 2\nend\n",
+	    26, &out), -1);
+	buf_free(&b);
+}
+END_TEST
+
 Suite *
 plan_suite(void)
 {
@@ -387,6 +422,7 @@ plan_suite(void)
 	tcase_add_test(tc, ipc_submission_roundtrip);
 	tcase_add_test(tc, ipc_submission_hostile);
 	tcase_add_test(tc, ipc_result_roundtrip);
+	tcase_add_test(tc, acctstate_roundtrip);
 	suite_add_tcase(s, tc);
 	return s;
 }
