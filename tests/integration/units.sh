@@ -24,7 +24,7 @@ assert_eq /usr/sbin/nologin "$shell" "shell of sendq"
 assert_eq /nonexistent "$home" "home of sendq"
 [ "$uid" -gt 0 ] && [ "$uid" -lt 1000 ] || fail "sendq is no system user: uid $uid"
 assert_eq "2770 root sendq" "$(stat -c '%a %U %G' "$s")" "spool"
-for d in failed rate; do
+for d in failed rate state; do
 	assert_eq "2770 root sendq" "$(stat -c '%a %U %G' "$s/$d")" "spool/$d"
 done
 
