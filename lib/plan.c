@@ -515,6 +515,14 @@ plan_known(const struct plan *s, const char *id)
 	return plan_find(s, id) != NIL;
 }
 
+bool
+plan_busy(const struct plan *s, const char *id)
+{
+	uint32_t	 i = plan_find(s, id);
+
+	return i != NIL && s->m[i].where == W_BUSY;
+}
+
 size_t
 plan_count(const struct plan *s)
 {

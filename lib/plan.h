@@ -100,6 +100,8 @@ int		 plan_reconfigure(struct plan *s,
 int		 plan_add(struct plan *s, const char *id, size_t acct,
 		    time_t due, time_t now);
 bool		 plan_known(const struct plan *s, const char *id);
+/* Whether a session has the message now. */
+bool		 plan_busy(const struct plan *s, const char *id);
 /* Forgets a message that is not busy (deleted, or found gone). */
 void		 plan_remove(struct plan *s, const char *id);
 size_t		 plan_count(const struct plan *s);

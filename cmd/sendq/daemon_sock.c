@@ -178,6 +178,11 @@ request_queued(struct daemon *dm, struct client *c, const char *id,
 		return;
 	}
 	client_say(c, "OK\n");
+	/* A session has it already (a scan found it first): the attempt
+	 * is under way without a caller to tell, and sendmail -odi ends
+	 * at once with exit 0, as when it waits no longer. */
+	if (attempt && plan_busy(dm->s, id))
+		attempt = false;
 	for (i = 0; attempt && i < MAX_TOLD; i++)
 		if (dm->told[i].fd == -1) {
 			snprintf(dm->told[i].id, sizeof dm->told[i].id, "%s",
