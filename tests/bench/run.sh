@@ -19,9 +19,36 @@
 #      connection, with and without PIPELINING at the server
 #   3. writes and round trips per message, counted from the server's reads
 #   4. peak RSS queueing and delivering a 50 MB message
+#   W2. delivery of 1,000 messages of 4 KB from 1 and from 8 parallel
+#      submitters (each message a separate sendmail process), to the
+#      fixture with STARTTLS + AUTH, with `sendq daemon` and without it
+#      (each sendmail forks its own delivery): end-to-end msg/s (first
+#      submission to the last message received by the server), the
+#      submit phase (first submission to the last sendmail's exit), and
+#      the connections each used.  Floor: one TLS connection, opened
+#      once, pushing 1,000 such messages (tests/bench/reused_conn.c over
+#      lib/smtp).
+#   W4. 500 messages queued with the daemon running and the smarthost
+#      down; then it comes up and `sendq flush` drains the queue: time
+#      from the flush to the last message received, beside the floor
+#      of the same 500 files over one reused connection.  Then the same
+#      outage left to the daemon's own retry (retry_min 2s, retry_max
+#      4s), no flush: time from the server's return to the last message.
+#   BIG. BENCH_BIG (default 100,000) messages queued with the smarthost
+#      down, the spool files written directly in the queue's format (a
+#      message queued by sendmail -odq, copied under new IDs): the
+#      daemon's start-up time, its RSS, its CPU time (with its
+#      children's) over 60 idle seconds, then the drain rate of `sendq
+#      flush` once the smarthost is up.
+# The servers of W2, W4 and BIG run with --sink (tests/fixtures/
+# smtpd.py): one line per message, not two files, so that the fixture's
+# file system is not what is measured.  A table of every figure, each
+# beside its floor and target, ends the output.  Timed figures are
+# printed, never asserted: they depend on the machine and its load.
 # BENCH_N and BENCH_M change the counts (default 200 and 1000).
 # BENCH_SENDMAIL measures W1 with another sendmail (e.g. an older
-# build); BENCH_ONLY=w1 runs W1 alone.
+# build).  BENCH_ONLY selects sections, comma-separated: w1,
+# submission, drain, w2, w4, big (e.g. BENCH_ONLY=w2,w4).
 set -eu
 build=${1:-$(pwd)}
 export SENDQ_BUILD=$build
@@ -31,6 +58,23 @@ t_tmpdir
 t_certs
 N=${BENCH_N:-200}
 M=${BENCH_M:-1000}
+
+# Whether section $1 is to run (BENCH_ONLY).
+want() {
+	case ",${BENCH_ONLY:-all}," in
+	*",all,"* | *",$1,"*) return 0 ;;
+	esac
+	return 1
+}
+
+# The closing table: SECTION, FIGURE, VALUE, FLOOR, RATIO, TARGET, tab
+# separated ("-" for none).
+SUMMARY=$T/summary.tsv
+: >"$SUMMARY"
+row() {
+	local IFS=$'\t'
+	echo "$*" >>"$SUMMARY"
+}
 
 now() { date +%s.%N; }
 ms() { echo "$1 $2" | awk '{ printf "%.1f", ($2 - $1) * 1000 }'; }
@@ -66,7 +110,7 @@ w1() {	# DIR: where the queue and the floor's files go
 	done >"$T/w1.times"
 	a=$(find "$dir/queue" -maxdepth 1 -name '*.ctl' | wc -l)
 	[ "$a" = $((N + 1)) ] || fail "W1: $a of $((N + 1)) queued"
-	"$PYTHON" - "$T/w1.times" "$sm" "$2" <<'PY'
+	"$PYTHON" - "$T/w1.times" "$sm" "$2" "$SUMMARY" <<'PY'
 import statistics, sys
 rows = [[float(x) for x in l.split()] for l in open(sys.argv[1])]
 def ms(k):
@@ -80,6 +124,9 @@ print("  durable write floor, 2 files  %6.2f / %6.2f" % dw2)
 print("  sendmail -odq                 %6.2f / %6.2f   (%s)" % (sm + (sys.argv[2],)))
 print("  ratio to the durable write of 1 file %.2fx (mean %.2fx), of 2 files %.2fx (mean %.2fx), to fork+exec %.2fx" %
       (sm[0] / dw[0], sm[1] / dw[1], sm[0] / dw2[0], sm[1] / dw2[1], sm[0] / ex[0]))
+with open(sys.argv[4], "a") as f:
+    f.write("W1\tsendmail -odq, %s (median ms)\t%.2f ms\t%.2f ms (durable write, 2 files)\t%.2fx\t-\n"
+            % (sys.argv[3], sm[0], dw2[0], sm[0] / dw2[0]))
 PY
 	rm -rf "$dir/queue" "$dir/floor"
 }
@@ -98,22 +145,27 @@ w1_fresh_fs() {
 	t_on_exit "umount '$mnt'"
 	w1 "$mnt" "a new ext4 file system"
 }
-w1 "$T" "the test directory"
-w1_fresh_fs
-[ "${BENCH_ONLY:-}" != w1 ] || exit 0
+if want w1; then
+	w1 "$T" "the test directory"
+	w1_fresh_fs
+fi
 
-fixture_start sink --starttls --cert "$CERTS/server.pem" \
-    --key "$CERTS/server.key" --user alice --password "$PASSWORD"
-q_conf
-
-t0=$(now)
-for i in $(seq "$N"); do
-	msg "$i" | "$SENDMAIL" -C "$T/sendq.conf" -odq bob@example.org
-done
-t1=$(now)
-echo "submission: $N messages queued in $(ms "$t0" "$t1") ms," \
-    "$(echo "$t0 $t1 $N" | awk '{ printf "%.2f", ($2 - $1) * 1000 / $3 }') ms each (fsync of data, control file and directory)"
-rm -rf "$T/queue"
+submission() {
+	fixture_start sink --starttls --cert "$CERTS/server.pem" \
+	    --key "$CERTS/server.key" --user alice --password "$PASSWORD"
+	q_conf
+	t0=$(now)
+	for i in $(seq "$N"); do
+		msg "$i" | "$SENDMAIL" -C "$T/sendq.conf" -odq bob@example.org
+	done
+	t1=$(now)
+	echo "submission: $N messages queued in $(ms "$t0" "$t1") ms," \
+	    "$(echo "$t0 $t1 $N" | awk '{ printf "%.2f", ($2 - $1) * 1000 / $3 }') ms each (fsync of data, control file and directory)"
+	row submission "sendmail -odq, $N in a row (ms each)" \
+	    "$(echo "$t0 $t1 $N" | awk '{ printf "%.2f ms", ($2 - $1) * 1000 / $3 }')" - - -
+	rm -rf "$T/queue"
+}
+want submission && submission
 
 drain() {	# NAME [fixture options]
 	local name=$1
@@ -130,7 +182,8 @@ drain() {	# NAME [fixture options]
 	"$SENDMAIL" -C "$T/sendq.conf" -q
 	b=$(now)
 	[ "$(fixture_msgs "$name")" = "$M" ] || fail "$name: $(fixture_msgs "$name") of $M delivered"
-	"$PYTHON" - "$T/$name/reads.log" "$T/$name/transcript.log" "$M" "$name" "$(ms "$a" "$b")" <<'PY'
+	"$PYTHON" - "$T/$name/reads.log" "$T/$name/transcript.log" "$M" "$name" "$(ms "$a" "$b")" \
+	    "$SUMMARY" <<'PY'
 import json, sys
 reads, transcript, m, name, msecs = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], float(sys.argv[5])
 sessions = sum(1 for l in open(transcript) if l.split(" ", 2)[1].startswith("CONNECT"))
@@ -146,7 +199,18 @@ for c in chunks:
         n += 1
 print("drain (%s): %d messages in %.0f ms over %d connection(s): %.2f ms each, "
       "%.2f client writes (round trips) per message" % (name, m, msecs, sessions, msecs / m, n / m))
+with open(sys.argv[6], "a") as f:
+    f.write("drain\tsendmail -q, %d queued, %s (ms each)\t%.2f ms, %.2f writes/msg, %d conn\t-\t-\t-\n"
+            % (m, name, msecs / m, n / m, sessions))
 PY
 }
-drain pipelining
-drain nopipelining --no-pipelining
+if want drain; then
+	drain pipelining
+	drain nopipelining --no-pipelining
+fi
+
+. "$TOP/tests/bench/delivery.bash"
+if want w2; then w2; fi
+if want w4; then w4; fi
+if want big; then big; fi
+summary
