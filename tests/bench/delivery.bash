@@ -9,6 +9,7 @@
 
 REUSED=$T/reused_conn
 W2_N=1000
+W2_REPEAT=${BENCH_REPEAT:-3}
 W4_N=500
 BIG_N=${BENCH_BIG:-100000}
 BIG_IDLE=${BENCH_IDLE:-60}
@@ -113,6 +114,23 @@ daemon_conf() {
 	    global.retry_max=- "$@"
 }
 
+# daemon_up: q_daemon_start, then wait for the start line, so that no
+# submission meets a daemon still reading its queue (the socket file
+# exists before it listens: a caller then delivers by itself).
+started_more() {
+	local c
+	c=$(grep -c 'daemon started' "$T/sendq.log" 2>/dev/null) || c=0
+	[ "$c" -gt "$1" ]
+}
+daemon_up() {
+	local n
+	n=$(grep -c 'daemon started' "$T/sendq.log" 2>/dev/null) || n=0
+	q_daemon_start
+	wait_until 60 started_more "$n"
+}
+
+load() { echo "load average: $(cut -d ' ' -f 1-3 /proc/loadavg)"; }
+
 # ---------------------------------------------------------------- W2
 
 # w2_floor NAME PORT: the floor, 1,000 messages queued (-odq, in a queue
@@ -131,15 +149,15 @@ w2_floor() {
 	    "$(secs "$a" "$e") s: $FLOOR msg/s"
 }
 
-# w2_run MODE K PORT: MODE daemon or nodaemon, K submitters.  Sets
+# w2_run MODE K PORT PASS: MODE daemon or nodaemon, K submitters.  Sets
 # W2_E2E, W2_SUB (msg/s), W2_CONN and W2_CONC.
 w2_run() {
-	local mode=$1 k=$2 port=$3 name=w2-$1-$2 a b e left=0 sock
+	local mode=$1 k=$2 port=$3 name=w2-$1-$2-$4 a b e left=0 sock
 	srv_start "$name" "$port"
 	sock=$T/run/sendq.sock
 	[ "$mode" = daemon ] || sock=$T/run/none.sock
 	daemon_conf "$port" global.socket="\"$sock\""
-	[ "$mode" = nodaemon ] || q_daemon_start
+	[ "$mode" = nodaemon ] || daemon_up
 	: >"$T/sub.err"
 	a=$EPOCHREALTIME
 	submitters "$k" "$W2_N"
@@ -157,54 +175,88 @@ w2_run() {
 	W2_E2E=$(rate "$(sink_count "$name")" "$a" "$e")
 	W2_CONN=$(fixture_sessions "$name")
 	W2_CONC=$(max_concurrent "$name")
-	echo "W2 $mode, $k submitter(s): submit phase $(secs "$a" "$b") s" \
+	echo "W2 pass $4, $mode, $k submitter(s): submit phase $(secs "$a" "$b") s" \
 	    "($W2_SUB msg/s), last message received at $(secs "$a" "$e") s" \
 	    "($W2_E2E msg/s end to end); $W2_CONN connections, at most" \
 	    "$W2_CONC at once; $left left in the queue"
 }
 
 w2() {
-	local port fl1 fl2 floor k e2e_d e2e_n
+	local port r k
 	build_reused
 	msg4k >"$T/m4k"
 	port=$(t_unused_port)
-	echo "W2: $W2_N messages of $(wc -c <"$T/m4k") octets, STARTTLS + AUTH PLAIN, fixture with --sink"
+	echo "W2: $W2_N messages of $(wc -c <"$T/m4k") octets, STARTTLS + AUTH PLAIN, fixture with --sink, $W2_REPEAT pass(es); $(load)"
 	# The floor's messages: queued as sendmail queues them.
 	q_conf global.queue_dir="\"$T/w2floor\""
 	for ((i = 0; i < W2_N; i++)); do
 		"$SENDMAIL" -C "$T/sendq.conf" -odq bob@example.org <"$T/m4k"
 	done
 	q_daemon_setup
-	w2_floor w2-floor1 "$port"
-	fl1=$FLOOR
-	for k in 1 8; do
-		w2_run daemon "$k" "$port"
-		local sub_d=$W2_SUB conn_d=$W2_CONN conc_d=$W2_CONC
-		e2e_d=$W2_E2E
-		w2_run nodaemon "$k" "$port"
-		e2e_n=$W2_E2E
-		row W2 "daemon, $k submitter(s): end to end" "$e2e_d msg/s" - - -
-		row W2 "daemon, $k submitter(s): submit phase" "$sub_d msg/s" - - -
-		row W2 "daemon, $k: end to end / submit phase" \
-		    "$(ratio "$e2e_d" "$sub_d")" - - ">= 0.9"
-		row W2 "daemon, $k: connections (most at once)" \
-		    "$conn_d ($conc_d)" "1 (1)" - "<= 2 at once"
-		row W2 "no daemon, $k submitter(s): end to end" "$e2e_n msg/s" - - -
-		row W2 "no daemon, $k submitter(s): submit phase" "$W2_SUB msg/s" - - -
-		row W2 "no daemon, $k: connections (most at once)" \
-		    "$W2_CONN ($W2_CONC)" - - -
-		row W2 "daemon / no daemon, $k submitter(s), end to end" \
-		    "$(ratio "$e2e_d" "$e2e_n")" - - ">= 3"
-		row W2 "daemon, $k: end to end / floor" \
-		    "$(ratio "$e2e_d" "$fl1")" - - -
+	: >"$T/w2.tsv"
+	w2_floor w2-floor0 "$port"
+	echo "0 floor 0 - $FLOOR 1 1" >>"$T/w2.tsv"
+	# Each pass runs each case once, the daemon and its counterpart
+	# side by side, so that a change in the machine's load weighs on
+	# the pair alike.
+	for ((r = 1; r <= W2_REPEAT; r++)); do
+		for k in 1 8; do
+			for mode in daemon nodaemon; do
+				w2_run "$mode" "$k" "$port" "$r"
+				echo "$r $mode $k $W2_SUB $W2_E2E $W2_CONN" \
+				    "$W2_CONC" >>"$T/w2.tsv"
+			done
+		done
 	done
-	w2_floor w2-floor2 "$port"
-	fl2=$FLOOR
-	floor=$fl1
-	[ "$fl2" -le "$fl1" ] || floor=$fl2
-	row W2 "floor: 1 reused TLS connection (before, after)" \
-	    "$fl1, $fl2 msg/s" - - -
+	w2_floor w2-floor1 "$port"
+	echo "0 floor 0 - $FLOOR 1 1" >>"$T/w2.tsv"
+	w2_rows
 	rm -rf "$T/w2floor"
+}
+
+# The table's W2 rows from $T/w2.tsv (pass, mode, submitters, submit
+# msg/s, end-to-end msg/s, connections, most at once): medians over the
+# passes, the range beside them; each ratio is taken within a pass.
+w2_rows() {
+	"$PYTHON" - "$T/w2.tsv" >>"$SUMMARY" <<'PY'
+import statistics, sys
+runs = [l.split() for l in open(sys.argv[1]) if l.strip()]
+floors = [float(r[4]) for r in runs if r[1] == "floor"]
+def sel(mode, k):
+    return {int(r[0]): r for r in runs if r[1] == mode and r[2] == str(k)}
+def med(v, fmt="%.0f"):
+    m = fmt % statistics.median(v)
+    return m if len(v) == 1 else "%s (%s-%s)" % (m, fmt % min(v), fmt % max(v))
+def row(*c):
+    print("\t".join(("W2",) + c))
+flo = statistics.median(floors)
+row("floor: 1 reused TLS connection", med(floors) + " msg/s", "-", "-", "-")
+for k in (1, 8):
+    d, n = sel("daemon", k), sel("nodaemon", k)
+    e2e = [float(r[4]) for r in d.values()]
+    sub = [float(r[3]) for r in d.values()]
+    row("daemon, %d submitter(s): end to end" % k, med(e2e) + " msg/s",
+        "%.0f msg/s" % flo, "%.2f" % (statistics.median(e2e) / flo), "-")
+    row("daemon, %d submitter(s): submit phase" % k, med(sub) + " msg/s",
+        "-", "-", "-")
+    row("daemon, %d: end to end / submit phase" % k,
+        med([float(r[4]) / float(r[3]) for r in d.values()], "%.2f"),
+        "-", "-", ">= 0.9")
+    row("daemon, %d: connections (most at once)" % k,
+        "%s (%s)" % (med([int(r[5]) for r in d.values()]),
+                     max(int(r[6]) for r in d.values())),
+        "1 (1)", "-", "<= 2 at once")
+    row("no daemon, %d submitter(s): end to end" % k,
+        med([float(r[4]) for r in n.values()]) + " msg/s", "-", "-", "-")
+    row("no daemon, %d submitter(s): submit phase" % k,
+        med([float(r[3]) for r in n.values()]) + " msg/s", "-", "-", "-")
+    row("no daemon, %d: connections (most at once)" % k,
+        "%s (%s)" % (med([int(r[5]) for r in n.values()]),
+                     max(int(r[6]) for r in n.values())), "-", "-", "-")
+    row("daemon / no daemon, %d submitter(s), end to end" % k,
+        med([float(d[p][4]) / float(n[p][4]) for p in d if p in n], "%.2f"),
+        "-", "-", ">= 3")
+PY
 }
 
 # ---------------------------------------------------------------- W4
@@ -214,7 +266,7 @@ w2() {
 w4_outage() {
 	local port=$1
 	: >"$T/sub.err"
-	q_daemon_start
+	daemon_up
 	submitters 1 "$W4_N"
 	[ -s "$T/sub.err" ] && echo "W4: $(head -n 3 "$T/sub.err")"
 	wait_until 20 grep -q 'account default: failing' "$T/sendq.log"
@@ -228,6 +280,7 @@ w4() {
 	[ -f "$T/m4k" ] || msg4k >"$T/m4k"
 	port=$(t_unused_port)
 	rm -f "$T/sendq.log"
+	echo "W4: $W4_N messages of $(wc -c <"$T/m4k") octets; $(load)"
 	q_daemon_setup
 	daemon_conf "$port"
 	w4_outage "$port"
@@ -391,6 +444,7 @@ big() {
 	mkdir -p "$T/bigfloor"
 	find "$T/queue" -name '*.msg' | head -n 1000 |
 	    xargs cp -t "$T/bigfloor"
+	echo "BIG: $(load)"
 	empty_start
 	est=$(start_watch "$EA" "$T/equeue/log")
 	a=$EPOCHREALTIME
@@ -468,7 +522,8 @@ big() {
 
 summary() {
 	echo
-	echo "Summary (every figure beside its floor; targets from issue 10):"
+	echo "Summary (every figure beside its floor; targets from issue 10;" \
+	    "at the end, $(load)):"
 	"$PYTHON" - "$SUMMARY" <<'PY'
 import sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]

@@ -27,7 +27,8 @@
 #      submit phase (first submission to the last sendmail's exit), and
 #      the connections each used.  Floor: one TLS connection, opened
 #      once, pushing 1,000 such messages (tests/bench/reused_conn.c over
-#      lib/smtp).
+#      lib/smtp), before and after.  BENCH_REPEAT passes (default 3)
+#      of the four cases: the table gives medians, ranges beside them.
 #   W4. 500 messages queued with the daemon running and the smarthost
 #      down; then it comes up and `sendq flush` drains the queue: time
 #      from the flush to the last message received, beside the floor
