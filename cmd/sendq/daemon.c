@@ -186,27 +186,62 @@ states_load(struct daemon *dm)
 	return 0;
 }
 
-/* Every message in the directory that the schedule does not know. */
+/*
+ * Every message in the directory that the schedule does not know, read
+ * a slice at a time (scan_step) between the loop's other work, so that
+ * a large queue does not keep callers waiting on the socket.
+ */
 void
 scan(struct daemon *dm)
 {
-	char	**ids;
-	size_t	  n, i, added = 0;
-
+	if (dm->scan_ids != NULL)
+		return;		/* a pass is under way */
 	dm->next_scan = wall() + (dm->conf->retry_min > 0 ?
 	    dm->conf->retry_min : 60);
-	if (queue_list(dm->q, &ids, &n) == -1) {
+	if (queue_list(dm->q, &dm->scan_ids, &dm->scan_n) == -1) {
 		log_warn("%s: cannot read the queue", dm->conf->queue_dir);
+		dm->scan_ids = NULL;
 		return;
 	}
-	for (i = 0; i < n; i++)
-		if (!plan_known(dm->s, ids[i]) && learn(dm, ids[i],
-		    false) == 0)
-			added++;
-	queue_ids_free(ids, n);
-	if (added > 0)
-		log_debug("queue scan: %zu new message%s, %zu known", added,
-		    added == 1 ? "" : "s", plan_count(dm->s));
+	dm->scan_pos = dm->scan_added = 0;
+	dm->scan_t0 = now_ms();
+}
+
+static void
+scan_done(struct daemon *dm)
+{
+	size_t	 n = plan_count(dm->s);
+
+	queue_ids_free(dm->scan_ids, dm->scan_n);
+	dm->scan_ids = NULL;
+	if (!dm->started) {
+		dm->started = true;
+		log_info("daemon started: %zu message%s queued (read in %lld "
+		    "ms), socket %s, uid %lu", n, n == 1 ? "" : "s",
+		    now_ms() - dm->scan_t0, dm->conf->socket,
+		    (unsigned long)dm->self);
+	} else if (dm->scan_added > 0)
+		log_debug("queue scan: %zu new message%s, %zu known",
+		    dm->scan_added, dm->scan_added == 1 ? "" : "s", n);
+}
+
+/* Up to max more of the pass; whether it goes on. */
+bool
+scan_step(struct daemon *dm, size_t max)
+{
+	const char	*id;
+
+	if (dm->scan_ids == NULL)
+		return false;
+	for (; max > 0 && dm->scan_pos < dm->scan_n; max--) {
+		id = dm->scan_ids[dm->scan_pos++];
+		if (!plan_known(dm->s, id) && learn(dm, id, false) == 0)
+			dm->scan_added++;
+	}
+	if (dm->scan_pos < dm->scan_n)
+		return true;
+	scan_done(dm);
+	return false;
 }
 
 /* --- signals --- */
@@ -554,17 +589,21 @@ run(struct daemon *dm)
 {
 	struct pref	*ref = NULL;
 	int		 r, timeout;
+	bool		 busy = false;
 
 	for (;;) {
 		if (dm->stopping && stopped(dm))
 			break;
 		if (!dm->stopping) {
-			dispatch(dm);
 			if (wall() >= dm->next_scan)
 				scan(dm);
+			busy = scan_step(dm, SCAN_SLICE);
+			dispatch(dm);
 		}
 		/* Before the set is built: it closes what timed out. */
 		timeout = poll_timeout(dm);
+		if (busy && !dm->stopping)
+			timeout = 0;
 		if (poll_build(dm, &ref) == -1) {
 			log_warnx("out of memory");
 			(void)poll(NULL, 0, 1000);
@@ -596,6 +635,8 @@ daemon_free(struct daemon *dm)
 		close(dm->lfd);
 	if (dm->sfd != -1)
 		close(dm->sfd);
+	if (dm->scan_ids != NULL)
+		queue_ids_free(dm->scan_ids, dm->scan_n);
 	plan_free(dm->s);
 	queue_free(dm->q);
 	free(dm->am);
@@ -610,7 +651,6 @@ start(struct daemon *dm)
 {
 	struct plan_acct_params	*p;
 	char				 err[1024];
-	long long			 t0;
 
 	if ((dm->lfd = listen_inherited()) == -1 &&
 	    (dm->lfd = listen_bind(dm->conf, err, sizeof err)) == -1) {
@@ -644,12 +684,7 @@ start(struct daemon *dm)
 		log_warn("daemon: signalfd");
 		return EX_OSERR;
 	}
-	t0 = now_ms();
 	scan(dm);
-	log_info("daemon started: %zu message%s queued (read in %lld ms), "
-	    "socket %s, uid %lu", plan_count(dm->s), plan_count(dm->s) == 1 ?
-	    "" : "s", now_ms() - t0, dm->conf->socket,
-	    (unsigned long)dm->self);
 	return EX_OK;
 }
 

@@ -247,7 +247,9 @@ flush_line(struct daemon *dm, struct client *c, char *line)
 		return;
 	}
 	if (c->all) {
+		/* Whatever is in the directory now, read to the end. */
 		scan(dm);
+		(void)scan_step(dm, SIZE_MAX);
 		c->left += plan_flush(dm->s, NULL, c->tag, now);
 	}
 	c->state = CLIENT_WAIT;

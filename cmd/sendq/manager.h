@@ -29,6 +29,7 @@
 #define MAX_SUBMITS	64	/* submissions at once */
 #define MAX_TOLD	64	/* -odi callers waiting for a verdict */
 #define CLIENT_TIMEOUT_MS 10000	/* to send a whole request */
+#define SCAN_SLICE	1000	/* control files read between polls */
 
 enum client_state {
 	CLIENT_FREE,
@@ -88,6 +89,10 @@ struct daemon {
 	struct told	 told[MAX_TOLD];
 	uint32_t	 next_tag;
 	time_t		 next_scan;
+	char		**scan_ids;	/* the pass under way, or NULL */
+	size_t		 scan_n, scan_pos, scan_added;
+	long long	 scan_t0;	/* ms */
+	bool		 started;	/* the first pass is over */
 	bool		 stopping;
 	long long	 stop_deadline;	/* ms */
 	gid_t		 group;		/* group sendq, for FLUSH */
@@ -102,6 +107,7 @@ long long now_ms(void);
 time_t	wall(void);
 int	learn(struct daemon *dm, const char *id, bool at_once);
 void	scan(struct daemon *dm);
+bool	scan_step(struct daemon *dm, size_t max);
 /* *t becomes cand when cand is set (> 0) and earlier. */
 void	earliest(long long *t, long long cand);
 
