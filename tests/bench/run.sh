@@ -32,7 +32,8 @@
 #   W4. 500 messages queued with the daemon running and the smarthost
 #      down; then it comes up and `sendq flush` drains the queue: time
 #      from the flush to the last message received, beside the floor
-#      of the same 500 files over one reused connection.  Then the same
+#      of the same 500 files over one reused connection (BENCH_REPEAT
+#      passes, each drain beside its own floor).  Then the same
 #      outage left to the daemon's own retry (retry_min 2s, retry_max
 #      4s), no flush: time from the server's return to the last message.
 #   BIG. BENCH_BIG (default 100,000) messages queued with the smarthost
