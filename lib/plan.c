@@ -31,6 +31,7 @@ struct msg {
 	char		 id[QUEUE_ID_LEN + 1];
 	uint8_t		 where;		/* enum where */
 	uint8_t		 paced;		/* reported by plan_paced */
+	uint8_t		 again;		/* due again while busy */
 	uint16_t	 acct;
 	uint32_t	 tag;
 	uint32_t	 hnext;		/* hash chain */
@@ -488,6 +489,10 @@ plan_add(struct plan *s, const char *id, size_t acct, time_t due,
 	if (acct >= s->na || strlen(id) > QUEUE_ID_LEN)
 		return -1;
 	if ((i = plan_find(s, id)) != NIL) {
+		/* A session found it locked (its submitter not done
+		 * yet)?  Then it goes again at once, not after a wait. */
+		if (s->m[i].where == W_BUSY && due <= now)
+			s->m[i].again = 1;
 		if (s->m[i].where == W_WAIT && due < s->m[i].due) {
 			heap_delete(s, i);
 			s->m[i].due = due;
@@ -659,7 +664,9 @@ plan_done(struct plan *s, const char *id, enum plan_result result,
 	switch (result) {
 	case PLAN_DEFERRED:
 	case PLAN_BUSY:
-		s->m[i].due = result == PLAN_BUSY ? now + 5 : next;
+		s->m[i].due = result != PLAN_BUSY ? next :
+		    s->m[i].again ? now : now + 5;
+		s->m[i].again = 0;
 		if (s->m[i].due <= now)
 			ready_push(s, i);
 		else

@@ -94,8 +94,10 @@ int		 plan_reconfigure(struct plan *s,
 
 /*
  * A message due at due (at once when <= now).  A known message that is
- * waiting is made due at the earlier of the two times; a ready or busy
- * one is left as it is.  0, or -1 on ENOMEM or an account out of range.
+ * waiting is made due at the earlier of the two times; a ready one is
+ * left as it is, and a busy one, when its session finds it locked by
+ * another process (PLAN_BUSY), is due again at once rather than after
+ * the usual 5 seconds.  0, or -1 on ENOMEM or an account out of range.
  */
 int		 plan_add(struct plan *s, const char *id, size_t acct,
 		    time_t due, time_t now);

@@ -194,17 +194,18 @@ states_load(struct daemon *dm)
 void
 scan(struct daemon *dm)
 {
-	if (dm->scan_ids != NULL)
+	if (dm->scanning)
 		return;		/* a pass is under way */
 	dm->next_scan = wall() + (dm->conf->retry_min > 0 ?
 	    dm->conf->retry_min : 60);
+	dm->scan_t0 = now_ms();
 	if (queue_list(dm->q, &dm->scan_ids, &dm->scan_n) == -1) {
 		log_warn("%s: cannot read the queue", dm->conf->queue_dir);
 		dm->scan_ids = NULL;
-		return;
+		dm->scan_n = 0;
 	}
 	dm->scan_pos = dm->scan_added = 0;
-	dm->scan_t0 = now_ms();
+	dm->scanning = true;
 }
 
 static void
@@ -214,6 +215,8 @@ scan_done(struct daemon *dm)
 
 	queue_ids_free(dm->scan_ids, dm->scan_n);
 	dm->scan_ids = NULL;
+	dm->scan_n = 0;
+	dm->scanning = false;
 	if (!dm->started) {
 		dm->started = true;
 		log_info("daemon started: %zu message%s queued (read in %lld "
@@ -231,7 +234,7 @@ scan_step(struct daemon *dm, size_t max)
 {
 	const char	*id;
 
-	if (dm->scan_ids == NULL)
+	if (!dm->scanning)
 		return false;
 	for (; max > 0 && dm->scan_pos < dm->scan_n; max--) {
 		id = dm->scan_ids[dm->scan_pos++];
@@ -635,13 +638,31 @@ daemon_free(struct daemon *dm)
 		close(dm->lfd);
 	if (dm->sfd != -1)
 		close(dm->sfd);
-	if (dm->scan_ids != NULL)
-		queue_ids_free(dm->scan_ids, dm->scan_n);
+	queue_ids_free(dm->scan_ids, dm->scan_n);
 	plan_free(dm->s);
 	queue_free(dm->q);
 	free(dm->am);
 	free(dm->w);
 	free(dm->pfd);
+}
+
+/*
+ * What an interrupted submission left (queue_clean) goes in a child of
+ * ours: in a large queue it takes seconds, which callers should not
+ * wait for.  It is safe beside the sessions: a message they hold is
+ * locked, and left alone.
+ */
+static void
+clean_queue(struct daemon *dm)
+{
+	pid_t	 pid;
+
+	if ((pid = fork()) == 0) {
+		queue_clean(dm->q);
+		_exit(0);
+	}
+	if (pid == -1)
+		queue_clean(dm->q);
 }
 
 /* The socket, the user, the queue and the schedule.  EX_OK, or the
@@ -666,7 +687,7 @@ start(struct daemon *dm)
 		log_warnx("daemon: %s", err);
 		return EX_IOERR;
 	}
-	queue_clean(dm->q);
+	clean_queue(dm);
 	if ((p = acct_params(dm->conf)) == NULL ||
 	    (dm->s = plan_new(p, dm->conf->naccounts, dm->conf->retry_min,
 	    dm->conf->retry_max)) == NULL) {

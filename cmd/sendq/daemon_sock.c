@@ -395,17 +395,46 @@ listen_stale(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* Binds conf->socket (mode 0666); root makes its directory (0755). */
-int
-listen_bind(const struct conf *conf, char *err, size_t errlen)
+/* A listening socket at path, mode 0666.  The descriptor, or -1. */
+static int
+listen_at(const char *path)
 {
 	struct sockaddr_un	 sun;
-	char			 dir[sizeof sun.sun_path], *slash;
-	int			 fd;
+	int			 fd, saved;
 
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", conf->socket);
+	if (strlen(path) >= sizeof sun.sun_path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
+	    listen(fd, 128) == -1 || chmod(path, 0666) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Binds conf->socket (mode 0666); root makes its directory (0755).  The
+ * socket is made listening under another name and renamed into place,
+ * so that a caller never finds the name before it is answered there
+ * (refused, it would deliver by itself).
+ */
+int
+listen_bind(const struct conf *conf, char *err, size_t errlen)
+{
+	char		 dir[PATH_MAX], tmp[PATH_MAX], *slash;
+	struct stat	 st;
+	int		 fd;
+
 	snprintf(dir, sizeof dir, "%s", conf->socket);
 	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
 		*slash = '\0';
@@ -414,15 +443,20 @@ listen_bind(const struct conf *conf, char *err, size_t errlen)
 	}
 	if (listen_stale(conf->socket, err, errlen) == -1)
 		return -1;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1 || bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
-	    chmod(conf->socket, 0666) == -1 || listen(fd, 128) == -1) {
-		snprintf(err, errlen, "%s: %s", conf->socket, strerror(errno));
-		if (fd != -1)
-			close(fd);
-		return -1;
+	snprintf(tmp, sizeof tmp, "%s.new", conf->socket);
+	if (lstat(tmp, &st) == 0 && S_ISSOCK(st.st_mode))
+		(void)unlink(tmp);
+	if ((fd = listen_at(tmp)) != -1 && rename(tmp, conf->socket) == 0)
+		return fd;
+	if (fd != -1) {
+		close(fd);
+		(void)unlink(tmp);
 	}
-	return fd;
+	/* A name too long for the temporary one: bound in place. */
+	if ((fd = listen_at(conf->socket)) != -1)
+		return fd;
+	snprintf(err, errlen, "%s: %s", conf->socket, strerror(errno));
+	return -1;
 }
 
 /* Clients too slow to send their request are dropped, and -odi

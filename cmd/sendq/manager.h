@@ -89,7 +89,8 @@ struct daemon {
 	struct told	 told[MAX_TOLD];
 	uint32_t	 next_tag;
 	time_t		 next_scan;
-	char		**scan_ids;	/* the pass under way, or NULL */
+	bool		 scanning;	/* a pass is under way: */
+	char		**scan_ids;	/* its IDs (NULL: none) */
 	size_t		 scan_n, scan_pos, scan_added;
 	long long	 scan_t0;	/* ms */
 	bool		 started;	/* the first pass is over */

@@ -19,6 +19,7 @@ q_conf global.socket="\"$T/run/sendq.sock\"" max_connections=2 \
     max_messages_per_connection=20 idle_timeout=2s max_recipients=3 \
     global.retry_min=2s global.retry_max=4s
 q_daemon_start
+wait_until 5 grep -q 'daemon started: 0 messages queued' "$T/sendq.log"
 
 # The largest number of sessions open at once, from the transcript: a
 # session lasts from its CONNECT to its QUIT (the server may log the

@@ -83,6 +83,31 @@ START_TEST(plan_done_reschedules_or_forgets)
 }
 END_TEST
 
+/* Found locked by its submitter: due again in 5 s, or at once when
+ * the submitter's word (QUEUED) came meanwhile. */
+START_TEST(plan_busy_again)
+{
+	struct plan		*s = two_accounts(2, 0);
+	enum plan_change	 ch;
+	enum plan_state		 b;
+	char			 id[16];
+
+	ck_assert_int_eq(plan_add(s, "00000000000A", 0, 0, T0), 0);
+	plan_take(s, 0, T0, id, sizeof id);
+	ck_assert(plan_busy(s, id));
+	(void)plan_done(s, id, PLAN_BUSY, 0, PLAN_TROUBLE_LOCAL, T0, &ch);
+	ck_assert(!plan_ready(s, 0, T0 + 4, &b));
+	ck_assert_int_eq(plan_next_event(s, T0), T0 + 5);
+	plan_tick(s, T0 + 5);
+	plan_take(s, 0, T0 + 5, id, sizeof id);
+	ck_assert_int_eq(plan_add(s, "00000000000A", 0, T0 + 5, T0 + 5), 0);
+	(void)plan_done(s, id, PLAN_BUSY, 0, PLAN_TROUBLE_LOCAL, T0 + 5,
+	    &ch);
+	ck_assert(plan_ready(s, 0, T0 + 5, &b));
+	plan_free(s);
+}
+END_TEST
+
 /* AUTH refused: the account is held, once, for retry_min, then probed
  * with one session; the hold doubles while it lasts. */
 START_TEST(plan_hold_and_probe)
@@ -414,6 +439,7 @@ plan_suite(void)
 
 	tcase_add_test(tc, plan_due_order_and_timer);
 	tcase_add_test(tc, plan_done_reschedules_or_forgets);
+	tcase_add_test(tc, plan_busy_again);
 	tcase_add_test(tc, plan_hold_and_probe);
 	tcase_add_test(tc, plan_rate_sliding_window);
 	tcase_add_test(tc, plan_flush_tags);
