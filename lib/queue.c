@@ -38,6 +38,8 @@ struct queue {
 	int		 fd;		/* queue_dir */
 	char		*path;
 	unsigned	 refs;
+	bool		 lazy_remove;	/* queue_set_lazy_remove */
+	bool		 dirty;		/* removals not yet fsynced */
 };
 
 struct queue_sub {
@@ -670,16 +672,42 @@ queue_remove(struct queue_msg *m, char *err, size_t errlen)
 	char	 msg[QUEUE_NAME_MAX], ctl[QUEUE_NAME_MAX];
 	int	 dfd = queue_msg_dirfd(m);
 
+	bool	 lazy = m->sub == NULL && m->q->lazy_remove;
+
 	queue_name(msg, m->env.id, ".msg");
 	queue_name(ctl, m->env.id, ".ctl");
 	if ((unlinkat(dfd, ctl, 0) == -1 && errno != ENOENT) ||
 	    (unlinkat(dfd, msg, 0) == -1 && errno != ENOENT) ||
-	    fsync(dfd) == -1) {
+	    (!lazy && fsync(dfd) == -1)) {
 		snprintf(err, errlen, "%s/%s%s%s: remove: %s", m->q->path,
 		    m->sub != NULL ? m->sub : "", m->sub != NULL ? "/" : "",
 		    m->env.id, strerror(errno));
 		return -1;
 	}
+	m->q->dirty |= lazy;
+	return 0;
+}
+
+void
+queue_set_lazy_remove(struct queue *q, bool lazy)
+{
+	q->lazy_remove = lazy;
+}
+
+bool
+queue_unsynced(const struct queue *q)
+{
+	return q->dirty;
+}
+
+int
+queue_sync(struct queue *q)
+{
+	if (!q->dirty)
+		return 0;
+	if (fsync(q->fd) == -1)
+		return -1;
+	q->dirty = false;
 	return 0;
 }
 

@@ -118,6 +118,20 @@ int		 queue_msg_fd(const struct queue_msg *m);
 struct queue	*queue_msg_queue(struct queue_msg *m);
 /* Rewrites ID.ctl from the env, atomically and durably. */
 int		 queue_update(struct queue_msg *m, char *err, size_t errlen);
+/*
+ * Removal in a batch (a daemon's session, between messages): with lazy
+ * set, queue_remove() does not wait for the directory to reach the
+ * disk; queue_sync() makes every removal since durable with one fsync,
+ * and the caller calls it soon (the session does when it has no next
+ * message, and at least every 100 ms).  A message sent and then found
+ * again after a power cut is sent again: the wait is what bounds that
+ * window, and a message is never lost by it.  queue_unsynced() says
+ * whether a removal waits for queue_sync().
+ */
+void		 queue_set_lazy_remove(struct queue *q, bool lazy);
+bool		 queue_unsynced(const struct queue *q);
+int		 queue_sync(struct queue *q);
+
 /* Removes the message (control file first). */
 int		 queue_remove(struct queue_msg *m, char *err, size_t errlen);
 /* Moves the message into failed/.  When failed/ is unusable the message

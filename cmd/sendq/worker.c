@@ -218,12 +218,48 @@ job_run(const struct conf *conf, struct deliver *d, struct queue *q,
 	return trouble;
 }
 
+/* Removals are made durable at most this long after they are made:
+ * messages that follow each other closely share one fsync. */
+#define WORKER_SYNC_MS	100
+
+static void
+worker_sync(struct queue *q)
+{
+	if (queue_sync(q) == -1)
+		log_warn("%s: fsync", queue_path(q));
+}
+
+/*
+ * Waits for the next job while removals are not yet on disk: they are
+ * synced when none comes within what is left of WORKER_SYNC_MS, or
+ * when that time is up.
+ */
+static void
+worker_wait(struct queue *q, int ctl, long long *since)
+{
+	struct pollfd	 pfd;
+	long long	 left;
+
+	if (!queue_unsynced(q)) {
+		*since = util_monotonic_ms();
+		return;
+	}
+	pfd.fd = ctl;
+	pfd.events = POLLIN;
+	left = *since + WORKER_SYNC_MS - util_monotonic_ms();
+	if (left > 0 && poll(&pfd, 1, (int)left) == 1)
+		return;
+	worker_sync(q);
+	*since = util_monotonic_ms();
+}
+
 void
 worker_session(const struct conf *conf, int ctl)
 {
 	struct deliver	*d;
 	struct queue	*q;
 	char		 id[QUEUE_ID_LEN + 1], err[512];
+	long long	 since = util_monotonic_ms();
 	int		 told;
 
 	worker_signals();
@@ -235,7 +271,11 @@ worker_session(const struct conf *conf, int ctl)
 		log_warnx("out of memory");
 		_exit(EX_TEMPFAIL);
 	}
-	while (!worker_stop && job_recv(ctl, id, sizeof id, &told) == 1) {
+	queue_set_lazy_remove(q, true);
+	for (;;) {
+		worker_wait(q, ctl, &since);
+		if (worker_stop || job_recv(ctl, id, sizeof id, &told) != 1)
+			break;
 		/* A session that failed is not used again: the manager
 		 * decides when the account is tried next. */
 		if (job_run(conf, d, q, ctl, id, told) != PLAN_TROUBLE_NONE)
@@ -243,6 +283,7 @@ worker_session(const struct conf *conf, int ctl)
 		if (told != -1)
 			close(told);
 	}
+	worker_sync(q);
 	deliver_free(d);
 	queue_free(q);
 	log_close();
