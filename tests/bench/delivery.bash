@@ -114,9 +114,9 @@ daemon_conf() {
 	    global.retry_max=- "$@"
 }
 
-# daemon_up: q_daemon_start, then wait for the start line, so that no
-# submission meets a daemon still reading its queue (the socket file
-# exists before it listens: a caller then delivers by itself).
+# daemon_up: q_daemon_start, then wait for the start line (the end of
+# its first reading of the queue), so that the figures are of a daemon
+# at work, not of one still reading.
 started_more() {
 	local c
 	c=$(grep -c 'daemon started' "$T/sendq.log" 2>/dev/null) || c=0
