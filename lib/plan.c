@@ -701,6 +701,15 @@ plan_paced(struct plan *s, size_t acct, time_t now, char *id,
 	return 1;
 }
 
+void
+plan_unpaced(struct plan *s, const char *id)
+{
+	uint32_t	 i = plan_find(s, id);
+
+	if (i != NIL)
+		s->m[i].paced = 0;
+}
+
 static void
 acct_unblock(struct acct *a)
 {

@@ -143,6 +143,9 @@ uint32_t	 plan_done(struct plan *s, const char *id,
  */
 int		 plan_paced(struct plan *s, size_t acct, time_t now,
 		    char *id, size_t idlen, time_t *until);
+/* The report of plan_paced() did not take (the control file was
+ * busy): the message is reported again. */
+void		 plan_unpaced(struct plan *s, const char *id);
 
 /*
  * sendq flush: id (NULL: every message) due now, tagged with tag, and

@@ -359,7 +359,7 @@ worker_read(struct daemon *dm, struct worker *w)
 
 /* A message waiting for its account's rate: its control file says so
  * (mailq: deferred, with the reason), and no attempt is counted. */
-static void
+static bool
 mark_paced(struct daemon *dm, size_t acct, const char *id, time_t until)
 {
 	struct queue_msg	*m;
@@ -367,8 +367,12 @@ mark_paced(struct daemon *dm, size_t acct, const char *id, time_t until)
 	char			 why[256], err[512], *r;
 	size_t			 i;
 
-	if (queue_open(dm->q, NULL, id, &m, err, sizeof err) != 0)
-		return;
+	/* Still locked by its submitter (a scan found it first): it is
+	 * marked at the next turn of the loop. */
+	if (queue_open(dm->q, NULL, id, &m, err, sizeof err) != 0) {
+		plan_unpaced(dm->s, id);
+		return false;
+	}
 	env = queue_msg_env(m);
 	snprintf(why, sizeof why, "rate limit of account %s",
 	    dm->conf->accounts[acct].name);
@@ -388,6 +392,7 @@ mark_paced(struct daemon *dm, size_t acct, const char *id, time_t until)
 	else
 		log_info("%s: deferred (%s)", id, why);
 	queue_msg_free(m);
+	return true;
 }
 
 static void
@@ -415,7 +420,8 @@ dispatch_acct(struct daemon *dm, size_t k, time_t now)
 	}
 	for (n = 0; n < 32 && plan_paced(dm->s, k, now, id, sizeof id,
 	    &until) == 1; n++)
-		mark_paced(dm, k, id, until);
+		if (!mark_paced(dm, k, id, until))
+			break;
 }
 
 void
