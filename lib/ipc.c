@@ -21,18 +21,26 @@
 #include "util.h"
 
 int
+ipc_sockaddr(const char *path, struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof *sun);
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun->sun_path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sun->sun_path, path, strlen(path));
+	return 0;
+}
+
+int
 ipc_connect(const char *path)
 {
 	struct sockaddr_un	 sun;
 	int			 fd, saved;
 
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof sun.sun_path) {
-		errno = ENAMETOOLONG;
+	if (ipc_sockaddr(path, &sun) == -1)
 		return -1;
-	}
-	memcpy(sun.sun_path, path, strlen(path));
 	/* Non-blocking: a daemon whose backlog is full answers EAGAIN at
 	 * once instead of holding the caller. */
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,

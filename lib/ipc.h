@@ -40,6 +40,11 @@
 #define IPC_SUB_MAX	(4u << 20)	/* the fields of a SUBMIT */
 #define IPC_RCPT_MAX	100000
 
+struct sockaddr_un;
+
+/* sun set to the socket path: 0, or -1 with errno ENAMETOOLONG. */
+int	ipc_sockaddr(const char *path, struct sockaddr_un *sun);
+
 /*
  * Connects to the daemon's socket at path.  The descriptor (non-blocking:
  * read and write it with the functions below; close-on-exec), or -1

@@ -21,11 +21,24 @@
 
 #include <sys/types.h>
 
+#include <stdbool.h>
+
 #include "conf.h"
+#include "deliver.h"
 
 /* `sendq daemon`: runs until SIGTERM.  *conf is replaced on SIGHUP (and
  * freed by the caller at the end); path is the file to re-read. */
 int	cmd_daemon(struct conf **conf, const char *path);
+
+/*
+ * sendmail -odi's verdict (flush --told-fd, and a daemon session given
+ * an ATTEMPT): told_code() is the exit status an attempt comes to;
+ * told_caller(), a deliver_told_fn on an int *fd, sends it as one octet
+ * and is true once sendmail has answered (within 5 s), i.e. its caller
+ * has its exit status and the message may leave without a bounce.
+ */
+int	told_code(const struct deliver_report *rep);
+bool	told_caller(void *arg, const struct deliver_report *rep);
 
 /* A session process for account acct, on the manager's end ctl. */
 void	worker_session(const struct conf *conf, int ctl)

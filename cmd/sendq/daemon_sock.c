@@ -402,13 +402,8 @@ listen_at(const char *path)
 	struct sockaddr_un	 sun;
 	int			 fd, saved;
 
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof sun.sun_path) {
-		errno = ENAMETOOLONG;
+	if (ipc_sockaddr(path, &sun) == -1)
 		return -1;
-	}
-	memcpy(sun.sun_path, path, strlen(path));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;

@@ -407,39 +407,6 @@ cmd_delete(const struct conf *conf, int argc, char **argv)
 	return ex;
 }
 
-/* What an attempt comes to for sendmail -odi: its exit status. */
-static int
-exit_for_report(const struct deliver_report *rep)
-{
-	switch (rep->outcome) {
-	case DELIVER_FAILED:
-		return rep->rcpt_refused ? EX_NOUSER : EX_UNAVAILABLE;
-	default:
-		return EX_OK;
-	}
-}
-
-/*
- * --told-fd: sendmail -odi waits on the other end of this socket.  The
- * verdict goes as one byte; the message leaves the queue without a
- * bounce only once sendmail has answered (within 5 s), i.e. its caller
- * has its exit status.
- */
-static bool
-told_submitter(void *arg, const struct deliver_report *rep)
-{
-	int		*fd = arg;
-	struct pollfd	 pfd;
-	char		 ack;
-	unsigned char	 code = (unsigned char)exit_for_report(rep);
-
-	if (send(*fd, &code, 1, MSG_NOSIGNAL) != 1)
-		return false;
-	pfd.fd = *fd;
-	pfd.events = POLLIN;
-	return poll(&pfd, 1, 5000) == 1 && read(*fd, &ack, 1) == 1;
-}
-
 /*
  * SIGTERM and SIGINT end a flush or a queue run after the message in
  * progress: the handler only sets the flag that deliver_run() reads
@@ -498,7 +465,7 @@ cmd_flush_ids(const struct conf *conf, char **ids, size_t nids,
 		return EX_TEMPFAIL;
 	}
 	if (told_fd != -1)
-		deliver_set_told(d, told_submitter, &told_fd);
+		deliver_set_told(d, told_caller, &told_fd);
 	catch_stop_signals(&set);
 	for (i = 0; i < nids && !stop_requested; i++) {
 		r = queue_open(q, NULL, ids[i], &m, err, sizeof err);
@@ -517,7 +484,7 @@ cmd_flush_ids(const struct conf *conf, char **ids, size_t nids,
 	/* A refusal was told already; anything else is told now.  Not
 	 * tried (busy, gone): no word, and sendmail exits 0. */
 	if (told_fd != -1 && tried && rep.outcome != DELIVER_FAILED) {
-		unsigned char code = (unsigned char)exit_for_report(&rep);
+		unsigned char code = (unsigned char)told_code(&rep);
 
 		(void)send(told_fd, &code, 1, MSG_NOSIGNAL);
 	}

@@ -107,8 +107,7 @@ job_recv(int ctl, char *id, size_t idlen, int *told)
 	return queue_id_valid(id) ? 1 : 0;
 }
 
-/* The -odi caller's verdict: as `sendq flush --told-fd` gives it. */
-static int
+int
 told_code(const struct deliver_report *rep)
 {
 	if (rep->outcome != DELIVER_FAILED)
@@ -116,7 +115,7 @@ told_code(const struct deliver_report *rep)
 	return rep->rcpt_refused ? EX_NOUSER : EX_UNAVAILABLE;
 }
 
-static bool
+bool
 told_caller(void *arg, const struct deliver_report *rep)
 {
 	int		*fd = arg;
