@@ -261,10 +261,7 @@ reap(struct daemon *dm)
 				if (dm->w[i].ctl != -1)
 					worker_read(dm, &dm->w[i]);
 				worker_close(&dm->w[i]);
-				if (dm->w[i].job[0] != '\0')
-					job_over(dm, &dm->w[i], PLAN_BUSY, 0,
-					    PLAN_TROUBLE_LOCAL,
-					    "the session ended");
+				worker_lost(dm, &dm->w[i]);
 				dm->w[i].pid = 0;
 			}
 		for (i = 0; i < MAX_SUBMITS; i++)

@@ -1,8 +1,8 @@
 /*
  * sendq daemon: the sessions (see daemon.h for their protocol).  Each
  * account has at most its session limit of them (plan_session_limit:
- * max_connections, or one probe after a hold); a session is given one
- * job at a time, and closed when it has carried
+ * max_connections, or one probe after a hold); a session is given at
+ * most WORKER_DEPTH jobs at a time, and closed when it has carried
  * max_messages_per_connection messages, when it has been idle for
  * idle_timeout, when its attempt ran into trouble (the account is then
  * held or failing, and the plan decides when it is tried next), and on
@@ -168,7 +168,8 @@ worker_give(struct daemon *dm, struct worker *w, const char *id)
 	r = sendmsg(w->ctl, &mh, MSG_NOSIGNAL) == -1 ? -1 : 0;
 	if (told != -1)
 		close(told);
-	snprintf(w->job, sizeof w->job, "%s", id);
+	snprintf(w->job[w->njob], sizeof w->job[w->njob], "%s", id);
+	w->njob++;
 	w->jobs++;
 	return r;
 }
@@ -194,15 +195,21 @@ worker_count(const struct daemon *dm, size_t acct)
 	return n;
 }
 
+/* A session of acct that can take a job and has at most njob: the
+ * idle ones first, then one with a job that could take the next. */
 static struct worker *
-worker_idle(struct daemon *dm, size_t acct)
+worker_free(struct daemon *dm, size_t acct, unsigned njob)
 {
-	size_t	 i;
+	unsigned	 max = dm->conf->accounts[acct].max_messages_per_connection;
+	struct worker	*w;
+	size_t		 i;
 
-	for (i = 0; i < dm->nw; i++)
-		if (dm->w[i].pid != 0 && dm->w[i].ctl != -1 &&
-		    dm->w[i].acct == acct && dm->w[i].job[0] == '\0')
-			return &dm->w[i];
+	for (i = 0; i < dm->nw; i++) {
+		w = &dm->w[i];
+		if (w->pid != 0 && w->ctl != -1 && w->acct == acct &&
+		    w->njob <= njob && (max == 0 || w->jobs < max))
+			return w;
+	}
 	return NULL;
 }
 
@@ -231,7 +238,7 @@ account_news(struct daemon *dm, size_t acct, enum plan_change ch)
 	/* Its idle sessions go: the next one is the probe. */
 	for (i = 0; i < dm->nw; i++)
 		if (dm->w[i].pid != 0 && dm->w[i].acct == acct &&
-		    dm->w[i].job[0] == '\0')
+		    dm->w[i].njob == 0)
 			worker_close(&dm->w[i]);
 }
 
@@ -304,8 +311,9 @@ result_parse(char *pkt, char *id, size_t idlen, long long v[3],
 	return 0;
 }
 
-/* The session's job is over (result, or the session died: busy). */
-void
+/* The session's oldest job is over (its result, or the session
+ * ended: busy). */
+static void
 job_over(struct daemon *dm, struct worker *w, enum plan_result res,
     time_t next, enum plan_trouble trouble, const char *reason)
 {
@@ -313,18 +321,38 @@ job_over(struct daemon *dm, struct worker *w, enum plan_result res,
 	enum plan_change	 ch;
 	uint32_t		 tag;
 
-	tag = plan_done(dm->s, w->job, res, next, trouble, wall(), &ch);
-	w->job[0] = '\0';
+	tag = plan_done(dm->s, w->job[0], res, next, trouble, wall(), &ch);
+	memmove(w->job[0], w->job[1], sizeof w->job - sizeof w->job[0]);
+	w->njob--;
 	w->idle_since = now_ms();
 	flush_settle(dm, tag, res != PLAN_GONE && res != PLAN_BUSY);
 	account_news(dm, w->acct, ch);
 	state_note(dm, w->acct, ch, res == PLAN_SENT && trouble ==
 	    PLAN_TROUBLE_NONE, reason);
-	if (trouble != PLAN_TROUBLE_NONE || (a->max_messages_per_connection >
-	    0 && w->jobs >= a->max_messages_per_connection))
+	/* A session in trouble ends after this job: one given after it
+	 * is not carried (worker_lost). */
+	if (trouble != PLAN_TROUBLE_NONE || (w->njob == 0 &&
+	    a->max_messages_per_connection > 0 &&
+	    w->jobs >= a->max_messages_per_connection))
 		worker_close(w);
 }
 
+/* The session ended: what it had not answered is not known to be
+ * done, and goes back to the plan. */
+void
+worker_lost(struct daemon *dm, struct worker *w)
+{
+	while (w->njob > 0)
+		job_over(dm, w, PLAN_BUSY, 0, PLAN_TROUBLE_LOCAL,
+		    "the session ended");
+}
+
+/*
+ * What the session said: every result waiting, oldest first.  A
+ * session that ends with jobs it did not take (it stopped after
+ * trouble) makes the next recv() fail with ECONNRESET, before the
+ * results it sent: they are read after it all the same.
+ */
 void
 worker_read(struct daemon *dm, struct worker *w)
 {
@@ -333,26 +361,28 @@ worker_read(struct daemon *dm, struct worker *w)
 	long long	 v[3];
 	ssize_t		 n;
 
-	n = recv(w->ctl, pkt, sizeof pkt - 1, MSG_DONTWAIT);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		/* The session ended; a job it had is not known to be done. */
-		worker_close(w);
-		if (w->job[0] != '\0')
-			job_over(dm, w, PLAN_BUSY, 0, PLAN_TROUBLE_LOCAL,
-			    "the session ended");
-		return;
+	while (w->ctl != -1) {
+		n = recv(w->ctl, pkt, sizeof pkt - 1, MSG_DONTWAIT);
+		if (n == -1 && (errno == EINTR || errno == ECONNRESET))
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			worker_close(w);
+			worker_lost(dm, w);
+			return;
+		}
+		pkt[n] = '\0';
+		if (result_parse(pkt, id, sizeof id, v, &reason) == -1 ||
+		    w->njob == 0 || strcmp(id, w->job[0]) != 0) {
+			log_warnx("session %ld: malformed result",
+			    (long)w->pid);
+			worker_close(w);
+			return;
+		}
+		job_over(dm, w, (enum plan_result)v[0], (time_t)v[1],
+		    (enum plan_trouble)v[2], reason);
 	}
-	pkt[n] = '\0';
-	if (result_parse(pkt, id, sizeof id, v, &reason) == -1 ||
-	    strcmp(id, w->job) != 0) {
-		log_warnx("session %ld: malformed result", (long)w->pid);
-		worker_close(w);
-		return;
-	}
-	job_over(dm, w, (enum plan_result)v[0], (time_t)v[1],
-	    (enum plan_trouble)v[2], reason);
 }
 
 /* --- handing out work --- */
@@ -405,17 +435,15 @@ dispatch_acct(struct daemon *dm, size_t k, time_t now)
 	int			 n;
 
 	while (plan_ready(dm->s, k, now, &blocked)) {
-		if ((w = worker_idle(dm, k)) == NULL) {
-			if (worker_count(dm, k) >=
-			    plan_session_limit(dm->s, k) ||
-			    (w = worker_start(dm, k)) == NULL)
-				break;
-		}
+		if ((w = worker_free(dm, k, 0)) == NULL &&
+		    (worker_count(dm, k) >= plan_session_limit(dm->s, k) ||
+		    (w = worker_start(dm, k)) == NULL) &&
+		    (w = worker_free(dm, k, WORKER_DEPTH - 1)) == NULL)
+			break;
 		plan_take(dm->s, k, now, id, sizeof id);
 		if (worker_give(dm, w, id) == -1) {
 			worker_close(w);
-			job_over(dm, w, PLAN_BUSY, 0, PLAN_TROUBLE_LOCAL,
-			    "the session ended");
+			worker_lost(dm, w);
 		}
 	}
 	for (n = 0; n < 32 && plan_paced(dm->s, k, now, id, sizeof id,
@@ -446,7 +474,7 @@ idle_sessions(struct daemon *dm)
 	for (i = 0; i < dm->nw; i++) {
 		struct worker *w = &dm->w[i];
 
-		if (w->pid == 0 || w->ctl == -1 || w->job[0] != '\0')
+		if (w->pid == 0 || w->ctl == -1 || w->njob > 0)
 			continue;
 		t = w->idle_since +
 		    (long long)dm->conf->accounts[w->acct].idle_timeout * 1000;

@@ -49,12 +49,18 @@ struct client {
 	bool		 all;		/* a FLUSH without IDs */
 };
 
+#define WORKER_DEPTH	2
+
 struct worker {
 	pid_t		 pid;		/* 0: free slot */
 	int		 ctl;		/* -1: closed, the process ends */
 	size_t		 acct;
-	char		 job[QUEUE_ID_LEN + 1];	/* "" when idle */
-	unsigned	 jobs;		/* messages carried */
+	/* The jobs given and not yet answered, oldest first: the next
+	 * one waits in the socket while the session carries the first,
+	 * so that a session never idles between messages waiting for us. */
+	char		 job[WORKER_DEPTH][QUEUE_ID_LEN + 1];
+	unsigned	 njob;
+	unsigned	 jobs;		/* messages given in all */
 	long long	 idle_since;	/* ms */
 };
 
@@ -116,8 +122,7 @@ void	earliest(long long *t, long long cand);
 void	child_close(struct daemon *dm);
 void	worker_close(struct worker *w);
 void	worker_read(struct daemon *dm, struct worker *w);
-void	job_over(struct daemon *dm, struct worker *w, enum plan_result res,
-	    time_t next, enum plan_trouble trouble, const char *reason);
+void	worker_lost(struct daemon *dm, struct worker *w);
 void	dispatch(struct daemon *dm);
 long long idle_sessions(struct daemon *dm);
 

@@ -206,6 +206,10 @@ w2() {
 	for ((r = 1; r <= W2_REPEAT; r++)); do
 		for k in 1 8; do
 			for mode in daemon nodaemon; do
+				case ",${BENCH_W2:-all}," in
+				*",all,"* | *",$mode:$k,"*) ;;
+				*) continue ;;
+				esac
 				w2_run "$mode" "$k" "$port" "$r"
 				echo "$r $mode $k $W2_SUB $W2_E2E $W2_CONN" \
 				    "$W2_CONC" >>"$T/w2.tsv"

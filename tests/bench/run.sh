@@ -50,7 +50,8 @@
 # BENCH_N and BENCH_M change the counts (default 200 and 1000).
 # BENCH_SENDMAIL measures W1 with another sendmail (e.g. an older
 # build).  BENCH_ONLY selects sections, comma-separated: w1,
-# submission, drain, w2, w4, big (e.g. BENCH_ONLY=w2,w4).
+# submission, drain, w2, w4, big (e.g. BENCH_ONLY=w2,w4).  BENCH_W2
+# selects W2's cases: daemon:1, nodaemon:1, daemon:8, nodaemon:8.
 set -eu
 build=${1:-$(pwd)}
 export SENDQ_BUILD=$build
