@@ -13,8 +13,12 @@
  *                        (SCM_RIGHTS) when one waits for the verdict;
  *   session -> manager   "ID RESULT NEXT TROUBLE" (enum plan_result,
  *                        the next attempt's time, enum plan_trouble).
- * The end of the stream (the manager closes its end) ends the session
- * after the job in progress: QUIT, exit 0.
+ * Results come in the order of the jobs; the manager may give the next
+ * job before the result of the one in progress (manager.h,
+ * WORKER_DEPTH).  The end of the stream (the manager closes its end)
+ * ends the session after the job in progress: QUIT, exit 0.  A session
+ * in trouble (its account held or failing) exits after that job's
+ * result and leaves the jobs it did not take.
  */
 #ifndef SENDQ_CMD_DAEMON_H
 #define SENDQ_CMD_DAEMON_H
