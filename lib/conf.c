@@ -365,6 +365,17 @@ static cfg_opt_t account_opts[] = {
 	CFG_STR_CB("password", "", CFGF_NONE, cb_string),
 	CFG_STR_CB("password_file", "", CFGF_NONE, cb_string),
 	CFG_STR_CB("password_command", "", CFGF_NONE, cb_string),
+	CFG_INT_CB("oauth2_provider", CONF_OAUTH2_NONE, CFGF_NONE, cb_keyword),
+	CFG_STR_CB("oauth2_client_id", "", CFGF_NONE, cb_string),
+	CFG_STR_CB("oauth2_client_secret", "", CFGF_NONE, cb_string),
+	CFG_STR_CB("oauth2_client_secret_file", "", CFGF_NONE, cb_string),
+	CFG_STR_CB("oauth2_tenant", "", CFGF_NONE, cb_string),
+	CFG_STR_CB("oauth2_scope", "", CFGF_NONE, cb_string),
+	CFG_STR_CB("oauth2_token_url", "", CFGF_NONE, cb_string),
+	CFG_STR_CB("oauth2_device_url", "", CFGF_NONE, cb_string),
+	CFG_STR_CB("oauth2_auth_url", "", CFGF_NONE, cb_string),
+	CFG_STR_CB("oauth2_ca_file", "", CFGF_NONE, cb_string),
+	CFG_STR_CB("oauth2_token_file", "", CFGF_NONE, cb_string),
 	CFG_STR_LIST_CB("senders", NULL, CFGF_NONE, cb_string),
 	CFG_STR_CB("from", "", CFGF_NONE, cb_string),
 	CFG_INT_CB("rewrite_header_from", 0, CFGF_NONE, cb_keyword),
@@ -610,13 +621,104 @@ password_source(cfg_t *sec, const char **key, unsigned *line)
 	return (int)n;
 }
 
+static int
+copy_oauth2(cfg_t *sec, struct conf_account *a)
+{
+	if (dup_opt(sec, "oauth2_client_id", &a->oauth2_client_id) == -1 ||
+	    dup_opt(sec, "oauth2_client_secret", &a->oauth2_client_secret) ==
+	    -1 || dup_opt(sec, "oauth2_client_secret_file",
+	    &a->oauth2_client_secret_file) == -1 ||
+	    dup_opt(sec, "oauth2_tenant", &a->oauth2_tenant) == -1 ||
+	    dup_opt(sec, "oauth2_scope", &a->oauth2_scope) == -1 ||
+	    dup_opt(sec, "oauth2_token_url", &a->oauth2_token_url) == -1 ||
+	    dup_opt(sec, "oauth2_device_url", &a->oauth2_device_url) == -1 ||
+	    dup_opt(sec, "oauth2_auth_url", &a->oauth2_auth_url) == -1 ||
+	    dup_opt(sec, "oauth2_ca_file", &a->oauth2_ca_file) == -1 ||
+	    dup_opt(sec, "oauth2_token_file", &a->oauth2_token_file) == -1)
+		return -1;
+	if (a->oauth2_token_file == NULL && asprintf(&a->oauth2_token_file,
+	    "%s/%s", CONF_OAUTH2_DIR, a->name) == -1) {
+		a->oauth2_token_file = NULL;
+		return -1;
+	}
+	if (a->oauth2_provider == CONF_OAUTH2_MICROSOFT &&
+	    a->oauth2_tenant == NULL &&
+	    (a->oauth2_tenant = strdup("common")) == NULL)
+		return -1;
+	return 0;
+}
+
+/* The first oauth2_ key that is set, or NULL. */
+static const char *
+oauth2_key_set(cfg_t *sec)
+{
+	static const char	*keys[] = {
+		"oauth2_client_id", "oauth2_client_secret",
+		"oauth2_client_secret_file", "oauth2_tenant", "oauth2_scope",
+		"oauth2_token_url", "oauth2_device_url", "oauth2_auth_url",
+		"oauth2_ca_file", "oauth2_token_file"
+	};
+	size_t			 i;
+
+	for (i = 0; i < NELEM(keys); i++)
+		if (cfg_getstr(sec, keys[i])[0] != '\0')
+			return keys[i];
+	return NULL;
+}
+
+/* An OAuth2 account: a mechanism that carries a token, a client, and
+ * for custom the endpoints; no password. */
+static int
+check_oauth2(cfg_t *sec, const struct conf_account *a, int npw,
+    const char *pwkey, unsigned pwline)
+{
+	unsigned	 l = line_of(sec, "oauth2_provider");
+	const char	*k;
+
+	if (a->oauth2_provider == CONF_OAUTH2_NONE) {
+		if ((k = oauth2_key_set(sec)) != NULL)
+			return fail(k, line_of(sec, k), "needs oauth2_provider");
+		return 1;
+	}
+	if (a->auth != CONF_AUTH_AUTO && a->auth != CONF_AUTH_XOAUTH2 &&
+	    a->auth != CONF_AUTH_OAUTHBEARER)
+		return fail("oauth2_provider", l, "needs auth = xoauth2, "
+		    "oauthbearer or auto, not %s", conf_auth_name(a->auth));
+	if (npw > 0)
+		return fail(pwkey, pwline, "cannot be set with "
+		    "oauth2_provider: the token is the secret");
+	if (a->user == NULL)
+		return fail("oauth2_provider", l, "needs user (the mailbox "
+		    "to send as)");
+	if (a->oauth2_client_id == NULL)
+		return fail("oauth2_provider", l, "needs oauth2_client_id");
+	if (a->oauth2_client_secret != NULL &&
+	    a->oauth2_client_secret_file != NULL)
+		return fail("oauth2_client_secret_file",
+		    line_of(sec, "oauth2_client_secret_file"), "only one of "
+		    "oauth2_client_secret and oauth2_client_secret_file may "
+		    "be set");
+	if (a->oauth2_provider != CONF_OAUTH2_CUSTOM)
+		return 0;
+	if (a->oauth2_token_url == NULL)
+		return fail("oauth2_provider", l, "custom needs "
+		    "oauth2_token_url");
+	if (a->oauth2_scope == NULL)
+		return fail("oauth2_provider", l, "custom needs oauth2_scope");
+	if (a->oauth2_device_url == NULL && a->oauth2_auth_url == NULL)
+		return fail("oauth2_provider", l, "custom needs "
+		    "oauth2_device_url or oauth2_auth_url (for sendq oauth2 "
+		    "login)");
+	return 0;
+}
+
 /* What the keys of an account say together. */
 static int
 check_account(cfg_t *sec, const struct conf_account *a)
 {
 	const char	*pwkey = NULL, *set;
 	unsigned	 l, pwline = 0;
-	int		 npw;
+	int		 npw, r;
 
 	if (a->has_fingerprint && a->tls == CONF_TLS_NONE)
 		return fail("tls_fingerprint", line_of(sec, "tls_fingerprint"),
@@ -628,6 +730,8 @@ check_account(cfg_t *sec, const struct conf_account *a)
 		return fail(set, line_of(sec, set), "needs %s too",
 		    a->tls_cert_file ? "tls_key_file" : "tls_cert_file");
 	}
+	if ((r = check_oauth2(sec, a, npw, pwkey, pwline)) != 1)
+		return r;
 	if ((l = line_of(sec, "auth")) == 0)
 		l = a->line;
 	if (a->auth == CONF_AUTH_EXTERNAL && a->tls_cert_file == NULL)
@@ -667,6 +771,8 @@ build_account(cfg_t *sec, unsigned line, struct conf_account *a)
 	a->tls_min_version = (int)cfg_getint(sec, "tls_min_version");
 	a->auth = (enum conf_auth)cfg_getint(sec, "auth");
 	a->rewrite_header_from = cfg_getint(sec, "rewrite_header_from") != 0;
+	a->oauth2_provider = (enum conf_oauth2)cfg_getint(sec,
+	    "oauth2_provider");
 	a->timeout = (unsigned)cfg_getint(sec, "timeout");
 	a->max_connections = (unsigned)cfg_getint(sec, "max_connections");
 	a->idle_timeout = (unsigned)cfg_getint(sec, "idle_timeout");
@@ -685,7 +791,7 @@ build_account(cfg_t *sec, unsigned line, struct conf_account *a)
 	    dup_opt(sec, "password", &a->password) == -1 ||
 	    dup_opt(sec, "password_file", &a->password_file) == -1 ||
 	    dup_opt(sec, "password_command", &a->password_command) == -1 ||
-	    dup_opt(sec, "from", &a->from) == -1 ||
+	    dup_opt(sec, "from", &a->from) == -1 || copy_oauth2(sec, a) == -1 ||
 	    dup_list(sec, "senders", &a->senders, &a->nsenders) == -1)
 		return oom();
 	return check_account(sec, a);
@@ -851,10 +957,14 @@ wipe_passwords(cfg_t *cfg)
 	unsigned	 n = cfg_size(cfg, "account"), i;
 	char		*p;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if ((p = cfg_getstr(cfg_getnsec(cfg, "account", i),
 		    "password")) != NULL)
 			explicit_bzero(p, strlen(p));
+		if ((p = cfg_getstr(cfg_getnsec(cfg, "account", i),
+		    "oauth2_client_secret")) != NULL)
+			explicit_bzero(p, strlen(p));
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -941,6 +1051,19 @@ conf_free(struct conf *c)
 		free(a->user);
 		free(a->password_file);
 		free(a->password_command);
+		if (a->oauth2_client_secret != NULL)
+			explicit_bzero(a->oauth2_client_secret,
+			    strlen(a->oauth2_client_secret));
+		free(a->oauth2_client_secret);
+		free(a->oauth2_client_id);
+		free(a->oauth2_client_secret_file);
+		free(a->oauth2_tenant);
+		free(a->oauth2_scope);
+		free(a->oauth2_token_url);
+		free(a->oauth2_device_url);
+		free(a->oauth2_auth_url);
+		free(a->oauth2_ca_file);
+		free(a->oauth2_token_file);
 		free_strv(a->senders, a->nsenders);
 		free(a->from);
 	}

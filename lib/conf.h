@@ -51,6 +51,8 @@ enum conf_log {
 	CONF_LOG_FILE,		/* conf.log_file names it */
 };
 
+#define CONF_OAUTH2_DIR	"/var/lib/sendq/oauth2"
+
 enum conf_tls {
 	CONF_TLS_STARTTLS,
 	CONF_TLS_IMPLICIT,
@@ -74,6 +76,14 @@ enum conf_auth {
 /* One entry of an account's host list: "name", "name:port",
  * "[v6addr]" or "[v6addr]:port".  Without a port: 465 for
  * tls = implicit, else 25. */
+/* oauth2_provider: the token endpoints and scope (lib/oauth2.c). */
+enum conf_oauth2 {
+	CONF_OAUTH2_NONE,
+	CONF_OAUTH2_MICROSOFT,
+	CONF_OAUTH2_GOOGLE,
+	CONF_OAUTH2_CUSTOM,
+};
+
 struct conf_host {
 	char		*name;		/* host name or IP literal, no brackets */
 	char		*port;		/* decimal port number as a string */
@@ -96,6 +106,19 @@ struct conf_account {
 	char		*password;	/* NULL when unset; secret */
 	char		*password_file;	/* NULL when unset */
 	char		*password_command;	/* NULL when unset */
+	/* OAuth2 (SPEC "Providers"): with a provider, the SASL token is
+	 * an access token that sendq gets and refreshes itself. */
+	enum conf_oauth2 oauth2_provider;
+	char		*oauth2_client_id;	/* NULL when unset */
+	char		*oauth2_client_secret;	/* NULL when unset; secret */
+	char		*oauth2_client_secret_file;	/* NULL when unset */
+	char		*oauth2_tenant;	/* microsoft: "common" when unset */
+	char		*oauth2_scope;	/* NULL: the provider's */
+	char		*oauth2_token_url;	/* NULL: the provider's */
+	char		*oauth2_device_url;	/* NULL: the provider's, if any */
+	char		*oauth2_auth_url;	/* NULL: the provider's */
+	char		*oauth2_ca_file;	/* NULL: the system store */
+	char		*oauth2_token_file;	/* never NULL after conf_load */
 	char	       **senders;	/* glob patterns, fnmatch(3) */
 	size_t		 nsenders;
 	char		*from;		/* NULL when unset */

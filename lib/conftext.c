@@ -402,5 +402,6 @@ conftext_secret_line(const char *text, unsigned line)
 	if (text == NULL)
 		return true;
 	text += strspn(text, " \t");
-	return strncmp(text, "password", 8) == 0;
+	return strncmp(text, "password", 8) == 0 ||
+	    strncmp(text, "oauth2_client_secret", 20) == 0;
 }

@@ -77,6 +77,8 @@ enum kind {
 	K_LOG,		/* syslog, stderr or an absolute path */
 	K_TARGET,	/* an alias target: not "" */
 	K_SOCKET,	/* an absolute path that fits sun_path */
+	K_URL,		/* https://..., or "" */
+	K_WORD,		/* no blank, or "" */
 };
 
 static const struct {
@@ -91,6 +93,11 @@ static const struct {
 	{ "postmaster", K_ADDRESS },	{ "from", K_FROM },
 	{ "log", K_LOG },		{ "to", K_TARGET },
 	{ "socket", K_SOCKET },
+	{ "oauth2_client_secret_file", K_FILE },
+	{ "oauth2_ca_file", K_FILE },	{ "oauth2_token_file", K_FILE },
+	{ "oauth2_token_url", K_URL },	{ "oauth2_device_url", K_URL },
+	{ "oauth2_auth_url", K_URL },	{ "oauth2_tenant", K_WORD },
+	{ "oauth2_client_id", K_WORD },
 };
 
 struct kw {
@@ -127,6 +134,11 @@ static const struct kw kw_auth[] = {
 	{ "external", CONF_AUTH_EXTERNAL }, { NULL, 0 }
 };
 
+static const struct kw kw_oauth2[] = {
+	{ "microsoft", CONF_OAUTH2_MICROSOFT }, { "google", CONF_OAUTH2_GOOGLE },
+	{ "custom", CONF_OAUTH2_CUSTOM }, { NULL, 0 }
+};
+
 static const struct kw kw_tlsver[] = {
 	{ "1.0", 10 }, { "1.1", 11 }, { "1.2", 12 }, { "1.3", 13 },
 	{ NULL, 0 }
@@ -149,6 +161,7 @@ static const struct {
 	{ "auth", kw_auth, "one of auto, none, plain, login, cram-md5, "
 	    "scram-sha-1, scram-sha-256, xoauth2, oauthbearer or external" },
 	{ "tls_min_version", kw_tlsver, "one of 1.0, 1.1, 1.2, 1.3" },
+	{ "oauth2_provider", kw_oauth2, "one of microsoft, google or custom" },
 	{ "tls_verify", kw_bool, "true or false" },
 	{ "rewrite_header_from", kw_bool, "true or false" },
 	{ "allow_from_override", kw_bool, "true or false" },
@@ -207,6 +220,16 @@ check(enum kind kind, const char *v, char *buf, size_t len)
 		if (v[0] != '/' || strlen(v) >= CONFVAL_SUN_PATH)
 			return say(buf, len, "must be an absolute path of at "
 			    "most %zu bytes", CONFVAL_SUN_PATH - 1);
+		break;
+	case K_URL:
+		if (v[0] != '\0' && (strncmp(v, "https://", 8) != 0 ||
+		    v[8] == '\0' || has_space(v)))
+			return say(buf, len, "\"%.80s\" is not an https:// URL",
+			    v);
+		break;
+	case K_WORD:
+		if (has_space(v))
+			return "must be a single word";
 		break;
 	case K_TEXT:
 	case K_NAME:

@@ -162,6 +162,67 @@ check_global_defaults(const struct conf *c)
 	ck_assert_uint_eq(c->naccounts, 1);
 }
 
+/* OAuth2 accounts: the presets' defaults, what each needs, and the
+ * client secret never quoted. */
+START_TEST(oauth2_keys)
+{
+	struct conf *c = load_ok("account \"m\" {\n host = \"h:587\"\n"
+	    " auth = xoauth2\n user = \"u@example.com\"\n"
+	    " oauth2_provider = microsoft\n oauth2_client_id = \"id\"\n}\n");
+
+	ck_assert_int_eq(c->accounts[0].oauth2_provider, CONF_OAUTH2_MICROSOFT);
+	ck_assert_str_eq(c->accounts[0].oauth2_tenant, "common");
+	ck_assert_str_eq(c->accounts[0].oauth2_token_file,
+	    CONF_OAUTH2_DIR "/m");
+	ck_assert_ptr_null(c->accounts[0].oauth2_client_secret);
+	conf_free(c);
+	c = load_ok("account \"g\" {\n host = \"h\"\n user = \"u@x.org\"\n"
+	    " oauth2_provider = custom\n oauth2_client_id = \"id\"\n"
+	    " oauth2_client_secret = 'S3cr3t'\n"
+	    " oauth2_token_url = \"https://127.0.0.1:9/token\"\n"
+	    " oauth2_auth_url = \"https://127.0.0.1:9/auth\"\n"
+	    " oauth2_scope = \"mail\"\n"
+	    " oauth2_token_file = \"/tmp/tok\"\n}\n");
+	ck_assert_int_eq(c->accounts[0].auth, CONF_AUTH_AUTO);
+	ck_assert_str_eq(c->accounts[0].oauth2_client_secret, "S3cr3t");
+	ck_assert_str_eq(c->accounts[0].oauth2_token_file, "/tmp/tok");
+	ck_assert_ptr_null(c->accounts[0].oauth2_tenant);
+	conf_free(c);
+
+	expect_error("account \"a\" {\n host = \"h\"\n"
+	    " oauth2_client_id = \"id\"\n}\n", 3,
+	    "oauth2_client_id: needs oauth2_provider");
+	expect_error("account \"a\" {\n host = \"h\"\n user = \"u\"\n"
+	    " oauth2_provider = google\n}\n", 4,
+	    "oauth2_provider: needs oauth2_client_id");
+	expect_error("account \"a\" {\n host = \"h\"\n"
+	    " oauth2_provider = google\n oauth2_client_id = \"i\"\n}\n", 3,
+	    "oauth2_provider: needs user (the mailbox to send as)");
+	expect_error("account \"a\" {\n host = \"h\"\n auth = plain\n"
+	    " user = \"u\"\n oauth2_provider = google\n"
+	    " oauth2_client_id = \"i\"\n}\n", 5,
+	    "oauth2_provider: needs auth = xoauth2, oauthbearer or auto, "
+	    "not plain");
+	expect_error("account \"a\" {\n host = \"h\"\n user = \"u\"\n"
+	    " password = 'pw'\n oauth2_provider = google\n"
+	    " oauth2_client_id = \"i\"\n}\n", 4,
+	    "password: cannot be set with oauth2_provider: the token is the "
+	    "secret");
+	expect_error("account \"a\" {\n host = \"h\"\n user = \"u\"\n"
+	    " oauth2_provider = custom\n oauth2_client_id = \"i\"\n}\n", 4,
+	    "oauth2_provider: custom needs oauth2_token_url");
+	expect_error("account \"a\" {\n host = \"h\"\n"
+	    " oauth2_token_url = \"http://h/t\"\n}\n", 3,
+	    "oauth2_token_url: \"http://h/t\" is not an https:// URL");
+	expect_error("account \"a\" {\n host = \"h\"\n"
+	    " oauth2_provider = yahoo\n}\n", 3,
+	    "oauth2_provider: \"yahoo\" is not one of microsoft, google or "
+	    "custom");
+	expect_error_free_of("account \"a\" {\n host = \"h\"\n"
+	    " oauth2_client_secret = 'Zq9-hidden' 'x'\n}\n", "Zq9-hidden");
+}
+END_TEST
+
 START_TEST(sample_loads)
 {
 	struct conf	*c = NULL;
@@ -958,6 +1019,7 @@ conf_suite(void)
 	tcase_add_test(tc, values);
 	tcase_add_test(tc, daemon_keys);
 	tcase_add_test(tc, account_choice);
+	tcase_add_test(tc, oauth2_keys);
 	suite_add_tcase(s, tc);
 
 	return s;
