@@ -15,7 +15,8 @@
 # a tool's Recommends that a test needs are named here: swaks speaks TLS
 # only with Net::SSLeay and IPv6 only with IO::Socket::INET6.
 set -eu
-build="gcc make pkg-config libc6-dev libssl-dev libconfuse-dev"
+build="gcc make pkg-config libc6-dev libssl-dev libconfuse-dev
+    libcurl4-openssl-dev libjson-c-dev"
 test="$build check ca-certificates openssl procps e2fsprogs python3 python3-aiosmtpd
     swaks libnet-ssleay-perl libio-socket-inet6-perl php-cli mandoc
     postfix dovecot-core passwd login systemd"
