@@ -20,5 +20,6 @@ Suite	*bounce_suite(void);
 Suite	*stream_suite(void);
 Suite	*plan_suite(void);
 Suite	*deliver_suite(void);
+Suite	*explain_suite(void);
 
 #endif
