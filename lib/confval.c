@@ -135,6 +135,7 @@ static const struct kw kw_auth[] = {
 };
 
 static const struct kw kw_oauth2[] = {
+	{ "", CONF_OAUTH2_NONE },	/* SPEC's way of writing "unset" */
 	{ "microsoft", CONF_OAUTH2_MICROSOFT }, { "google", CONF_OAUTH2_GOOGLE },
 	{ "custom", CONF_OAUTH2_CUSTOM }, { NULL, 0 }
 };

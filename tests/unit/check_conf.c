@@ -189,6 +189,10 @@ START_TEST(oauth2_keys)
 	ck_assert_ptr_null(c->accounts[0].oauth2_tenant);
 	conf_free(c);
 
+	c = load_ok("account \"n\" {\n host = \"h\"\n"
+	    " oauth2_provider = \"\"\n}\n");
+	ck_assert_int_eq(c->accounts[0].oauth2_provider, CONF_OAUTH2_NONE);
+	conf_free(c);
 	expect_error("account \"a\" {\n host = \"h\"\n"
 	    " oauth2_client_id = \"id\"\n}\n", 3,
 	    "oauth2_client_id: needs oauth2_provider");
