@@ -33,6 +33,7 @@
 #include "bounce.h"
 #include "buf.h"
 #include "deliver.h"
+#include "explain.h"
 #include "log.h"
 #include "resolve.h"
 #include "secret.h"
@@ -403,6 +404,8 @@ deliver_connect(struct deliver *d, struct session *s,
 	}
 	s->down = true;
 	snprintf(s->why, sizeof s->why, "%s", res->what);
+	/* The next messages get why without the reply: explained here. */
+	explain_append(s->why, sizeof s->why, &res->reply);
 	return NULL;
 }
 
@@ -452,6 +455,8 @@ deliver_reply_text(char *dst, size_t len, const struct smtp_reply *r,
 		snprintf(dst, len, "reason unavailable (out of memory)");
 	else
 		snprintf(dst, len, "%s", buf_str(&safe));
+	/* What a provider's refusal means, once (explain.h). */
+	explain_append(dst, len, r->code != 0 ? r : &res->reply);
 	buf_free(&raw);
 	buf_free(&safe);
 }

@@ -36,6 +36,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "deliver.h"
+#include "explain.h"
 #include "ipc.h"
 #include "log.h"
 #include "queue.h"
@@ -168,6 +169,8 @@ connect_host(const struct conf *conf, const struct conf_account *a,
 		printf("  ok\n");
 	else
 		printf("  FAILED: %s\n", res.what);
+	if (r != 0 && explain_reply(&res.reply) != NULL)
+		printf("  explanation: %s\n", explain_reply(&res.reply));
 	smtp_client_free(c);
 	return r == 0;
 }
