@@ -156,6 +156,7 @@ main(void)
 		srunner_add_suite(sr, stream_suite());
 		srunner_add_suite(sr, deliver_suite());
 		srunner_add_suite(sr, explain_suite());
+		srunner_add_suite(sr, oauth2_suite());
 	}
 	if (only == NULL || strcmp(only, "unit") != 0)
 		srunner_add_suite(sr, scripts_suite(only));

@@ -21,5 +21,6 @@ Suite	*stream_suite(void);
 Suite	*plan_suite(void);
 Suite	*deliver_suite(void);
 Suite	*explain_suite(void);
+Suite	*oauth2_suite(void);
 
 #endif
