@@ -57,6 +57,26 @@
 #   fixture_sessions NAME print the number of connections it has accepted
 #   fixture_transcript NAME  print the path of its transcript.log
 #
+# OAuth2 fixture (tests/fixtures/oauth2_server.py, HTTPS with the test PKI;
+# its state lives in $T/NAME; read its header for the endpoints and files)
+#   oauth2_start NAME [oauth2_server.py options...]
+#                         start it (calls t_tmpdir and t_certs if needed;
+#                         --cert/--key default to $CERTS/server.*), wait up
+#                         to 10 s for it to listen, set O2PORT.  Its output
+#                         goes to $T/NAME/oauth2.err.  Call it from the
+#                         test's main shell.  Pass --client-id; smtpd.py
+#                         --oauth2-dir "$(fixture_dir NAME)" accepts the
+#                         access tokens it issues.
+#   oauth2_stop NAME      SIGTERM it; fail unless it exits 0 within 5 s
+#   oauth2_port NAME      print its port
+#   oauth2_requests NAME  print the path of its requests.log
+#   oauth2_errors NAME [ENDPOINT=CODE...]
+#                         replace $T/NAME/errors (none = clear); re-read at
+#                         each request
+#   oauth2_revoke NAME [off]
+#                         every refresh token invalid (invalid_grant) from
+#                         now on; "off" makes them valid again
+#
 # Assertions (each prints "FAIL: ..." to stderr and exits 1)
 #   fail MSG...
 #   assert_eq EXPECTED ACTUAL WHAT
@@ -114,7 +134,12 @@ _t_exit() {
 			echo "--- last lines of $f" >&2
 			tail -n 30 "$f" >&2
 		done
-		for f in "$T"/*/smtpd.err; do
+		for f in "$T"/*/requests.log; do
+			[ -f "$f" ] || continue
+			echo "--- last lines of $f" >&2
+			tail -n 15 "$f" >&2
+		done
+		for f in "$T"/*/smtpd.err "$T"/*/oauth2.err; do
 			[ -s "$f" ] || continue
 			echo "--- $f" >&2
 			tail -n 30 "$f" >&2
@@ -286,6 +311,67 @@ fixture_sessions() {
 		grep -c '^S[0-9]* CONNECT$' "$f" || true
 	else
 		echo 0
+	fi
+}
+
+# ------------------------------------------------------------ OAuth2 fixture
+
+oauth2_port() { fixture_port "$1"; }
+oauth2_requests() { echo "$T/$1/requests.log"; }
+
+oauth2_start() {
+	local name=$1 dir pid i
+	shift
+	t_tmpdir
+	[ -n "${CERTS:-}" ] || t_certs
+	[ -z "${_T_FIXTURE_PID[$name]:-}" ] || fail "fixture $name already running"
+	dir=$T/$name
+	mkdir -p "$dir"
+	rm -f "$dir/port" "$dir/pid"
+	"$PYTHON" "$FIXTURES/oauth2_server.py" --dir "$dir" \
+		--cert "$CERTS/server.pem" --key "$CERTS/server.key" "$@" \
+		</dev/null >>"$dir/oauth2.err" 2>&1 &
+	pid=$!
+	_T_FIXTURE_PID[$name]=$pid
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$dir/port" ] && break
+		if ! kill -0 "$pid" 2>/dev/null; then
+			unset "_T_FIXTURE_PID[$name]"
+			wait "$pid" 2>/dev/null || true
+			fail "oauth2 fixture $name did not start: $(cat "$dir/oauth2.err")"
+		fi
+		sleep 0.1
+	done
+	[ -s "$dir/port" ] || fail "oauth2 fixture $name did not listen within 10 s"
+	# shellcheck disable=SC2034 # for the calling test
+	O2PORT=$(cat "$dir/port")
+}
+
+oauth2_stop() {
+	local rc=0
+	[ -n "${_T_FIXTURE_PID[$1]:-}" ] || fail "oauth2 fixture $1 is not running"
+	_fixture_kill "$1" || rc=$?
+	[ "$rc" -eq 0 ] || fail "oauth2 fixture $1 exited with status $rc: $(tail -n 20 "$T/$1/oauth2.err")"
+}
+
+oauth2_errors() {
+	local name=$1 dir=$T/$1
+	shift
+	[ -d "$dir" ] || fail "no oauth2 fixture $name"
+	if [ $# -gt 0 ]; then
+		printf '%s\n' "$@" >"$dir/.errors.tmp"
+	else
+		: >"$dir/.errors.tmp"
+	fi
+	mv -f "$dir/.errors.tmp" "$dir/errors"
+}
+
+oauth2_revoke() {
+	[ -d "$T/$1" ] || fail "no oauth2 fixture $1"
+	if [ "${2:-}" = off ]; then
+		rm -f "$T/$1/revoked"
+	else
+		: >"$T/$1/revoked"
 	fi
 }
 
