@@ -18,6 +18,10 @@
  *
  * Secrets: the account's password is read when a session is opened and
  * wiped when it is closed; it goes to the SMTP client and nowhere else.
+ * An OAuth2 account's access token is taken (refreshed when due) at
+ * each connection instead, since a long run outlives it, and once more
+ * when a server refuses it; a session that authenticated stays usable
+ * until it closes.
  */
 
 #include <errno.h>
@@ -35,6 +39,7 @@
 #include "deliver.h"
 #include "explain.h"
 #include "log.h"
+#include "oauth2.h"
 #include "resolve.h"
 #include "secret.h"
 #include "sasl.h"
@@ -50,7 +55,7 @@ enum action {
 struct session {
 	const struct conf_account *acct;
 	struct smtp_client	*client;
-	char			*secret;
+	struct deliver_secret	 sec;
 	bool			 secret_read;
 	bool			 down;		/* every host failed this run */
 	char			 why[1400];	/* ... and why */
@@ -121,6 +126,20 @@ deliver_mechs(const struct conf_account *a, struct smtp_params *p)
 	size_t			 i;
 
 	p->nmechs = 0;
+	if (a->oauth2_provider != CONF_OAUTH2_NONE) {
+		/* A token refused by one is refused by the other: no
+		 * fallback; the token is refreshed instead (smtp.c). */
+		if (a->auth == CONF_AUTH_AUTO) {
+			p->mechs[p->nmechs++] = SASL_OAUTHBEARER;
+			p->mechs[p->nmechs++] = SASL_XOAUTH2;
+		}
+		for (i = 0; i < NELEM(deliver_auth_named); i++)
+			if (deliver_auth_named[i].auth == a->auth)
+				p->mechs[p->nmechs++] =
+				    deliver_auth_named[i].mech;
+		p->mechs_fallback = false;
+		return;
+	}
 	if (a->auth == CONF_AUTH_AUTO) {
 		order = a->tls != CONF_TLS_NONE ? deliver_auth_tls :
 		    deliver_auth_clear;
@@ -276,8 +295,7 @@ session_close(struct session *s)
 {
 	smtp_client_free(s->client);
 	s->client = NULL;
-	secret_free(s->secret);
-	s->secret = NULL;
+	deliver_secret_clear(&s->sec);
 	s->secret_read = false;
 }
 
@@ -313,6 +331,7 @@ deliver_session(struct deliver *d, const char *account)
 	if (i == d->conf->naccounts)
 		return NULL;
 	d->s[i].acct = &d->conf->accounts[i];
+	d->s[i].sec.acct = d->s[i].acct;
 	return &d->s[i];
 }
 
@@ -331,6 +350,67 @@ deliver_auth_refused(const struct smtp_result *res)
 		return false;
 	return r->code == 535 || r->code == 534 || r->code == 530 ||
 	    strncmp(r->enh, "5.7.", 4) == 0 || strncmp(r->enh, "4.7.", 4) == 0;
+}
+
+/* An OAuth2 outcome as a delivery sees it: 0, or -1 with trouble. */
+static int
+deliver_oauth2(struct deliver_secret *ds, enum oauth2_status st)
+{
+	if (st == OAUTH2_OK)
+		return 0;
+	ds->trouble = st == OAUTH2_TEMP || st == OAUTH2_LOCAL ?
+	    DELIVER_TROUBLE_SESSION : DELIVER_TROUBLE_AUTH;
+	return -1;
+}
+
+void
+deliver_secret_clear(struct deliver_secret *ds)
+{
+	secret_free(ds->value);
+	ds->value = NULL;
+}
+
+int
+deliver_secret_get(struct deliver_secret *ds)
+{
+	const struct conf_account	*a = ds->acct;
+
+	deliver_secret_clear(ds);
+	ds->err[0] = '\0';
+	ds->trouble = DELIVER_TROUBLE_NONE;
+	if (a->oauth2_provider != CONF_OAUTH2_NONE)
+		return deliver_oauth2(ds, oauth2_access(a, NULL, &ds->value,
+		    ds->err, sizeof ds->err));
+	if (secret_get(a, &ds->value, ds->err, sizeof ds->err) == 0)
+		return 0;
+	ds->trouble = DELIVER_TROUBLE_SESSION;
+	return -1;
+}
+
+/* The SMTP client's token_refresh hook: a token other than the one
+ * refused, or NULL with ds->err saying why there is none. */
+static const char *
+deliver_token_refresh(void *arg, const char *refused)
+{
+	struct deliver_secret	*ds = arg;
+	char			*tok = NULL;
+
+	if (deliver_oauth2(ds, oauth2_access(ds->acct, refused, &tok,
+	    ds->err, sizeof ds->err)) == -1)
+		return NULL;
+	ds->err[0] = '\0';
+	secret_free(ds->value);
+	ds->value = tok;
+	return tok;
+}
+
+void
+deliver_secret_hook(struct deliver_secret *ds, struct smtp_params *p)
+{
+	if (ds->acct->oauth2_provider == CONF_OAUTH2_NONE)
+		return;
+	p->token_refresh = deliver_token_refresh;
+	p->token_refresh_arg = ds;
 }
 
 /*
@@ -352,7 +432,9 @@ deliver_open(struct deliver *d, struct session *s, struct smtp_result *res)
 	memset(&res->reply, 0, sizeof res->reply);
 	snprintf(res->what, sizeof res->what, "no host configured");
 	for (i = 0; i < s->acct->nhosts; i++) {
-		deliver_params(d->conf, s->acct, i, s->secret, &p);
+		deliver_params(d->conf, s->acct, i, s->sec.value, &p);
+		deliver_secret_hook(&s->sec, &p);
+		s->sec.err[0] = '\0';
 		if ((c = smtp_client_new(&p)) == NULL) {
 			res->cls = SMTP_ERR_INTERNAL;
 			snprintf(res->what, sizeof res->what, "out of memory");
@@ -363,6 +445,15 @@ deliver_open(struct deliver *d, struct session *s, struct smtp_result *res)
 			return c;
 		}
 		smtp_client_free(c);
+		if (s->sec.err[0] != '\0') {
+			/* No new token for a refused one: that is why. */
+			snprintf(res->what, sizeof res->what, "account %s: %s",
+			    s->acct->name, s->sec.err);
+			log_info("%s", res->what);
+			res->cls = SMTP_ERR_AUTH;
+			s->trouble = s->sec.trouble;
+			return NULL;
+		}
 		log_info("account %s: %s", s->acct->name, r.what);
 		if (s->trouble == DELIVER_TROUBLE_AUTH)
 			continue;
@@ -378,8 +469,6 @@ static struct smtp_client *
 deliver_connect(struct deliver *d, struct session *s,
     struct smtp_result *res)
 {
-	char	 err[512] = "";
-
 	if (s->client != NULL && smtp_is_open(s->client))
 		return s->client;
 	if (s->down) {
@@ -390,13 +479,13 @@ deliver_connect(struct deliver *d, struct session *s,
 	}
 	smtp_client_free(s->client);
 	s->client = NULL;
-	if (!s->secret_read && secret_get(s->acct, &s->secret, err,
-	    sizeof err) == -1) {
-		s->trouble = DELIVER_TROUBLE_SESSION;
+	if ((!s->secret_read || s->acct->oauth2_provider !=
+	    CONF_OAUTH2_NONE) && deliver_secret_get(&s->sec) == -1) {
+		s->trouble = s->sec.trouble;
 		res->cls = SMTP_ERR_AUTH;
 		memset(&res->reply, 0, sizeof res->reply);
 		snprintf(res->what, sizeof res->what, "account %s: %s",
-		    s->acct->name, err);
+		    s->acct->name, s->sec.err);
 	} else {
 		s->secret_read = true;
 		if ((s->client = deliver_open(d, s, res)) != NULL)
@@ -832,9 +921,10 @@ deliver_msg(struct deliver *d, struct queue_msg *m,
 	s = deliver_account(d, env);
 	/* Not our uid's to try (secret.h): no attempt, nothing changed. */
 	if (s != NULL && !secret_available(s->acct)) {
-		log_info("%s: account %s: password_command runs only as root "
-		    "or the sendq user; left for the queue run", env->id,
-		    s->acct->name);
+		log_info("%s: account %s: %s only as root or the sendq user; "
+		    "left for the queue run", env->id, s->acct->name,
+		    s->acct->oauth2_provider != CONF_OAUTH2_NONE ? "OAuth2 "
+		    "tokens are used" : "password_command runs");
 		rep->outcome = DELIVER_DEFERRED;
 		queue_msg_free(m);
 		return DELIVER_DEFERRED;

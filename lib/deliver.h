@@ -103,6 +103,34 @@ void		 deliver_params(const struct conf *conf,
 		    const struct conf_account *a, size_t host,
 		    const char *secret, struct smtp_params *p);
 
+/*
+ * An account's secret for its sessions: the password (secret.c) or,
+ * with oauth2_provider, an access token (oauth2.c), fresh at each call
+ * and refreshed once more when a server refuses it (the SMTP client's
+ * token_refresh hook, set by deliver_secret_hook).  What `sendq check
+ * --connect' uses too, so that it tries what a delivery would.
+ */
+struct deliver_secret {
+	const struct conf_account *acct;	/* set by the caller */
+	char		*value;		/* NULL: none */
+	/* When getting it (or a new token) failed: AUTH for what an
+	 * administrator must mend (no token file, invalid_grant, the
+	 * client refused), SESSION for what may pass (the token endpoint
+	 * unreachable); err says what, naming `sendq oauth2 login'
+	 * when that is the cure. */
+	enum deliver_trouble trouble;
+	char		 err[768];
+};
+
+/* 0 with ds->value set, or -1 with ds->trouble and ds->err. */
+int		 deliver_secret_get(struct deliver_secret *ds);
+/* Sets p's token_refresh hook for an OAuth2 account (ds must outlive
+ * the client). */
+void		 deliver_secret_hook(struct deliver_secret *ds,
+		    struct smtp_params *p);
+/* Wipes and frees the value; ds may be used again. */
+void		 deliver_secret_clear(struct deliver_secret *ds);
+
 /* The wait before attempt number attempts+1: retry_min doubled each
  * time, at most retry_max. */
 unsigned	 deliver_backoff(const struct conf *conf, unsigned attempts);

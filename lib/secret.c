@@ -234,6 +234,9 @@ secret_command_allowed(void)
 bool
 secret_available(const struct conf_account *a)
 {
+	/* OAuth2: the token file is the sendq user's (oauth2.h). */
+	if (a->oauth2_provider != CONF_OAUTH2_NONE)
+		return secret_command_allowed();
 	/* The order of secret_get(): password, password_file, command. */
 	return a->password != NULL || a->password_file != NULL ||
 	    a->password_command == NULL || secret_command_allowed();

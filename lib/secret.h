@@ -27,7 +27,8 @@
 /* True when this process may run a password_command: its real uid is
  * 0 or that of the user `sendq' (when there is one). */
 bool	secret_command_allowed(void);
-/* False when the account's secret comes from password_command and this
+/* False when the account's secret comes from password_command or is an
+ * OAuth2 token (its file is the sendq user's), and this
  * process may not run it: a delivery must then leave its messages as
  * they are, for the queue run. */
 bool	secret_available(const struct conf_account *a);

@@ -508,6 +508,32 @@ smtp_auth_failed(struct smtp_client *c, struct smtp_result *res)
 	return -1;
 }
 
+/*
+ * A bearer token the server refused (535, or a 334 error challenge
+ * followed by 535) may only have expired early or been revoked: once
+ * per session a new one is asked for and the mechanism tried again,
+ * on the same connection (RFC 4954 allows another AUTH after a
+ * failure); *r is then the new attempt's result.
+ */
+static void
+smtp_auth_token_retry(struct smtp_client *c, enum sasl_mech m, bool *done,
+    struct smtp_result *res, int *r)
+{
+	const char	*tok;
+
+	if (*r != 1 || *done || c->p.token_refresh == NULL ||
+	    (m != SASL_XOAUTH2 && m != SASL_OAUTHBEARER))
+		return;
+	*done = true;
+	if ((tok = c->p.token_refresh(c->p.token_refresh_arg,
+	    c->p.secret)) == NULL)
+		return;
+	c->p.secret = tok;
+	log_debug("smtp %s: AUTH %s refused; again with a new token",
+	    c->peer, sasl_mech_name(m));
+	*r = smtp_auth_mech(c, m, res);
+}
+
 /* AUTH with the first of the mechanisms given that the server offers,
  * and the next ones after a refusal when mechs_fallback says so. */
 static int
@@ -516,7 +542,7 @@ smtp_auth(struct smtp_client *c, struct smtp_result *res)
 	const char	*set = c->p.mechs_setting;
 	enum sasl_mech	 m;
 	size_t		 i;
-	bool		 tried = false;
+	bool		 tried = false, retried = false;
 	int		 r;
 
 	if (c->p.nmechs == 0)
@@ -539,7 +565,9 @@ smtp_auth(struct smtp_client *c, struct smtp_result *res)
 		if ((unsigned)m >= SASL_NMECH || !(c->caps.auth & (1u << m)))
 			continue;
 		tried = true;
-		if ((r = smtp_auth_mech(c, m, res)) == 0) {
+		r = smtp_auth_mech(c, m, res);
+		smtp_auth_token_retry(c, m, &retried, res, &r);
+		if (r == 0) {
 			snprintf(c->info.auth, sizeof c->info.auth, "%s",
 			    sasl_mech_name(m));
 			log_debug("smtp %s: authenticated as %s with %s",

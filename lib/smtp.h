@@ -126,6 +126,12 @@ struct smtp_params {
 	bool		 auth_in_clear;	/* credentials without TLS */
 	const char	*user;
 	const char	*secret;	/* password or token; NULL: none */
+	/* XOAUTH2 and OAUTHBEARER: called once per smtp_open when the
+	 * server refused the token (refused: the one sent); the token it
+	 * returns replaces secret (it must outlive the client) and the
+	 * same mechanism is tried again; NULL: the refusal stands. */
+	const char	*(*token_refresh)(void *arg, const char *refused);
+	void		*token_refresh_arg;
 };
 
 /* What a session found out, for `sendq check --connect` and -v. */

@@ -140,7 +140,7 @@ connect_tls(const struct smtp_info *in, bool ready)
 /* One host of one account: connect, TLS, AUTH, QUIT; report each step. */
 static bool
 connect_host(const struct conf *conf, const struct conf_account *a,
-    size_t i, const char *secret)
+    size_t i, struct deliver_secret *ds)
 {
 	const struct smtp_info	*in;
 	struct smtp_params	 params;
@@ -150,7 +150,9 @@ connect_host(const struct conf *conf, const struct conf_account *a,
 
 	printf("account %s, host %s:%s\n", a->name, a->hosts[i].name,
 	    a->hosts[i].port);
-	deliver_params(conf, a, i, secret, &params);
+	deliver_params(conf, a, i, ds->value, &params);
+	deliver_secret_hook(ds, &params);
+	ds->err[0] = '\0';
 	if ((c = smtp_client_new(&params)) == NULL) {
 		printf("  FAILED: out of memory\n");
 		return false;
@@ -163,12 +165,12 @@ connect_host(const struct conf *conf, const struct conf_account *a,
 	if (in->auth[0] != '\0')
 		printf("  auth: %s as %s: accepted\n", in->auth, a->user);
 	else if (r == 0)
-		printf("  auth: %s\n", secret != NULL ? "not used" :
+		printf("  auth: %s\n", ds->value != NULL ? "not used" :
 		    "none configured");
 	if (r == 0)
 		printf("  ok\n");
 	else
-		printf("  FAILED: %s\n", res.what);
+		printf("  FAILED: %s\n", ds->err[0] ? ds->err : res.what);
 	if (r != 0 && explain_reply(&res.reply) != NULL)
 		printf("  explanation: %s\n", explain_reply(&res.reply));
 	smtp_client_free(c);
@@ -178,21 +180,23 @@ connect_host(const struct conf *conf, const struct conf_account *a,
 static int
 cmd_connect(const struct conf *conf)
 {
-	char	*secret, err[512];
-	size_t	 i, h;
-	int	 bad = 0;
+	struct deliver_secret	 ds;
+	size_t			 i, h;
+	int			 bad = 0;
 
+	memset(&ds, 0, sizeof ds);
 	for (i = 0; i < conf->naccounts; i++) {
 		const struct conf_account *a = &conf->accounts[i];
 
-		if (secret_get(a, &secret, err, sizeof err) == -1) {
-			printf("account %s\n  FAILED: %s\n", a->name, err);
+		ds.acct = a;
+		if (deliver_secret_get(&ds) == -1) {
+			printf("account %s\n  FAILED: %s\n", a->name, ds.err);
 			bad++;
 			continue;
 		}
 		for (h = 0; h < a->nhosts; h++)
-			bad += !connect_host(conf, a, h, secret);
-		secret_free(secret);
+			bad += !connect_host(conf, a, h, &ds);
+		deliver_secret_clear(&ds);
 	}
 	return bad > 0 ? EX_UNAVAILABLE : EX_OK;
 }
