@@ -166,7 +166,7 @@ showq_utf8(const unsigned char *p)
 	return n;
 }
 
-static void
+void
 showq_jstr(FILE *out, const char *s)
 {
 	const unsigned char	*p = (const unsigned char *)s;

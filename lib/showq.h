@@ -43,5 +43,8 @@ bool	showq_caller_sees_all(void);
  * that every line is valid JSON in UTF-8 whatever the queue holds.
  */
 int	showq_json(FILE *out, const char *queue_dir, bool failed);
+/* s as a JSON string (null for NULL): control characters as \u escapes,
+ * what is not UTF-8 as U+FFFD. */
+void	showq_jstr(FILE *out, const char *s);
 
 #endif

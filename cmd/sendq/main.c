@@ -42,6 +42,7 @@
 #include "queue.h"
 #include "secret.h"
 #include "showq.h"
+#include "status.h"
 #include "util.h"
 #include "smtp.h"
 #include "buf.h"
@@ -66,6 +67,8 @@ usage_to(FILE *fp, int ex)
 	    "                      also try every smarthost (sends nothing)\n"
 	    "  queue [--json] [--failed]\n"
 	    "                      list the queue (Postfix's layout, or JSON lines)\n"
+	    "  status [--json | --prometheus]\n"
+	    "                      the queue and the accounts at a glance\n"
 	    "  show ID             print a message's envelope and text\n"
 	    "  delete ID ...       remove messages without sending them\n"
 	    "  flush [--id S] [--recipient S] [--sender S] [--no-daemon] [ID ...]\n"
@@ -692,6 +695,35 @@ harden(void)
 	}
 }
 
+/* sendq status [--json | --prometheus]: from the spool (SPEC
+ * "Monitoring"). */
+static int
+cmd_status(const struct conf *conf, int argc, char **argv)
+{
+	int		(*print)(FILE *, const struct status *, time_t) =
+			    status_print_text;
+	struct status	 st;
+	char		 err[1024];
+	int		 r;
+
+	if (argc > 1)
+		return -1;
+	if (argc == 1 && strcmp(argv[0], "--json") == 0)
+		print = status_print_json;
+	else if (argc == 1 && strcmp(argv[0], "--prometheus") == 0)
+		print = status_print_prometheus;
+	else if (argc == 1)
+		return -1;
+	if (status_read(conf, &st, err, sizeof err) == -1) {
+		fprintf(stderr, "sendq: %s\n", err);
+		status_free(&st);
+		return EX_IOERR;
+	}
+	r = print(stdout, &st, util_now());
+	status_free(&st);
+	return r == -1 ? EX_IOERR : EX_OK;
+}
+
 /* The command with its arguments: its exit status, or -1 when they
  * make no command (a usage error). */
 static int
@@ -708,6 +740,8 @@ dispatch(const struct conf *conf, const char *cmd, int argc, char **argv)
 	}
 	if (strcmp(cmd, "queue") == 0)
 		return cmd_queue(conf, argc, argv);
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(conf, argc, argv);
 	if (strcmp(cmd, "show") == 0 && argc == 1)
 		return cmd_show(conf, argv[0]);
 	if (strcmp(cmd, "delete") == 0)

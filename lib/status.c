@@ -1,0 +1,319 @@
+/*
+ * status: see status.h.
+ *
+ * The queue is read as mailq reads it: control files peeked without a
+ * lock, a snapshot that never delays delivery.  A message that goes
+ * while we look is simply not counted.
+ */
+#include "status.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue.h"
+#include "queue_env.h"
+#include "showq.h"
+#include "util.h"
+
+static void
+count_messages(struct queue *q, const char *sub, char **ids, size_t n,
+    struct status *st)
+{
+	struct queue_env	 env;
+	char			 err[256];
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		if (queue_peek(q, sub, ids[i], &env, err, sizeof err) != 0)
+			continue;
+		if (sub != NULL)
+			st->failed++;
+		else {
+			if (env.attempts == 0 && env.last_error == NULL)
+				st->queued++;
+			else
+				st->deferred++;
+			st->bytes += (unsigned long long)env.size;
+			if (st->oldest == 0 || env.arrival < st->oldest)
+				st->oldest = env.arrival;
+		}
+		queue_env_clear(&env);
+	}
+}
+
+static int
+read_queue(struct queue *q, struct status *st, char *err, size_t errlen)
+{
+	char	**ids;
+	size_t	  n;
+
+	if (queue_list(q, &ids, &n) == -1) {
+		snprintf(err, errlen, "%s: %s", queue_path(q), strerror(errno));
+		return -1;
+	}
+	count_messages(q, NULL, ids, n, st);
+	queue_ids_free(ids, n);
+	if (queue_list_failed(q, &ids, &n) == -1) {
+		snprintf(err, errlen, "%s/failed: %s", queue_path(q),
+		    strerror(errno));
+		return -1;
+	}
+	count_messages(q, "failed", ids, n, st);
+	queue_ids_free(ids, n);
+	return 0;
+}
+
+int
+status_read(const struct conf *conf, struct status *st, char *err,
+    size_t errlen)
+{
+	struct queue	*q;
+	char		 e[512];
+	size_t		 i;
+	int		 r;
+
+	memset(st, 0, sizeof *st);
+	if ((st->accts = calloc(conf->naccounts, sizeof *st->accts)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < conf->naccounts; i++, st->naccts++)
+		if ((st->accts[i].name = strdup(conf->accounts[i].name)) ==
+		    NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	if ((q = queue_new(conf->queue_dir, 0, err, errlen)) == NULL)
+		return -1;
+	r = read_queue(q, st, err, errlen);
+	/* No record, or one that does not parse: nothing is known, ok. */
+	for (i = 0; r == 0 && i < st->naccts; i++)
+		if (acctstate_read(q, st->accts[i].name, &st->accts[i].st, e,
+		    sizeof e) == -1) {
+			snprintf(err, errlen, "%s", e);
+			r = -1;
+		}
+	queue_free(q);
+	return r;
+}
+
+void
+status_free(struct status *st)
+{
+	size_t	 i;
+
+	for (i = 0; i < st->naccts; i++)
+		free(st->accts[i].name);
+	free(st->accts);
+	memset(st, 0, sizeof *st);
+}
+
+/* --- text --- */
+
+static const char *
+when(time_t t, char *buf, size_t len)
+{
+	return t == 0 ? "never" : util_rfc3339_date(t, buf, len);
+}
+
+static void
+text_account(FILE *out, const struct status_acct *a)
+{
+	const struct acctstate	*s = &a->st;
+	char			 b1[40], b2[40];
+
+	fprintf(out, "account %s: %s", a->name, acctstate_kind_name(s->kind));
+	if (s->kind != ACCTSTATE_OK)
+		fprintf(out, " since %s, until %s (%u in a row)",
+		    when(s->since, b1, sizeof b1), when(s->until, b2,
+		    sizeof b2), s->streak);
+	fprintf(out, "; last success %s\n", when(s->last_success, b1,
+	    sizeof b1));
+	if (s->last_error[0] != '\0')
+		fprintf(out, "  last error: %s\n", s->last_error);
+	if (a->counted)
+		fprintf(out, "  sessions %u; sent %llu, deferred %llu, "
+		    "bounced %llu\n", a->sessions, a->sent, a->deferred,
+		    a->bounced);
+}
+
+int
+status_print_text(FILE *out, const struct status *st, time_t now)
+{
+	size_t	 i;
+
+	fprintf(out, "queue: %zu queued, %zu deferred, %zu failed; %llu "
+	    "bytes", st->queued, st->deferred, st->failed, st->bytes);
+	if (st->oldest != 0)
+		fprintf(out, "; oldest %lld s", (long long)(now > st->oldest ?
+		    now - st->oldest : 0));
+	fprintf(out, "\ndaemon: %s\n", st->daemon ? "running" :
+	    "not running (the figures come from the spool)");
+	for (i = 0; i < st->naccts; i++)
+		text_account(out, &st->accts[i]);
+	return fflush(out) == EOF ? -1 : 0;
+}
+
+/* --- JSON --- */
+
+static void
+json_time(FILE *out, const char *key, time_t t)
+{
+	char	 buf[40];
+
+	if (t != 0)
+		fprintf(out, ",\"%s\":\"%s\"", key,
+		    util_rfc3339_date(t, buf, sizeof buf));
+}
+
+static void
+json_account(FILE *out, const struct status_acct *a)
+{
+	const struct acctstate	*s = &a->st;
+
+	fputs("{\"name\":", out);
+	showq_jstr(out, a->name);
+	fprintf(out, ",\"state\":\"%s\"", acctstate_kind_name(s->kind));
+	if (s->kind == ACCTSTATE_HELD)
+		json_time(out, "held_until", s->until);
+	if (s->kind == ACCTSTATE_FAILING)
+		json_time(out, "failing_since", s->since);
+	json_time(out, "last_success", s->last_success);
+	if (s->last_error[0] != '\0') {
+		fputs(",\"last_error\":", out);
+		showq_jstr(out, s->last_error);
+	}
+	if (a->counted)
+		fprintf(out, ",\"sessions\":%u,\"sent\":%llu,\"deferred\":%llu,"
+		    "\"bounced\":%llu", a->sessions, a->sent, a->deferred,
+		    a->bounced);
+	fputc('}', out);
+}
+
+int
+status_print_json(FILE *out, const struct status *st, time_t now)
+{
+	size_t	 i;
+
+	fprintf(out, "{\"queue\":{\"queued\":%zu,\"deferred\":%zu,"
+	    "\"failed\":%zu},\"oldest_seconds\":%lld,\"bytes\":%llu,"
+	    "\"daemon\":%s,\"accounts\":[", st->queued, st->deferred,
+	    st->failed, (long long)(st->oldest != 0 && now > st->oldest ?
+	    now - st->oldest : 0), st->bytes, st->daemon ? "true" : "false");
+	for (i = 0; i < st->naccts; i++) {
+		if (i > 0)
+			fputc(',', out);
+		json_account(out, &st->accts[i]);
+	}
+	fputs("]}\n", out);
+	return fflush(out) == EOF ? -1 : 0;
+}
+
+/* --- Prometheus --- */
+
+/* A label value: backslash, double quote and newline escaped. */
+static void
+prom_label(FILE *out, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', out);
+		if (*s == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+static void
+prom_head(FILE *out, const char *name, const char *type, const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* One line per account of the metric: its value from f. */
+static void
+prom_accounts(FILE *out, const struct status *st, const char *name,
+    unsigned long long (*f)(const struct status_acct *))
+{
+	size_t	 i;
+
+	for (i = 0; i < st->naccts; i++) {
+		fprintf(out, "%s{account=\"", name);
+		prom_label(out, st->accts[i].name);
+		fprintf(out, "\"} %llu\n", f(&st->accts[i]));
+	}
+}
+
+static unsigned long long
+acct_up(const struct status_acct *a)
+{
+	return a->st.kind == ACCTSTATE_OK;
+}
+
+static unsigned long long
+acct_held(const struct status_acct *a)
+{
+	return a->st.kind == ACCTSTATE_HELD;
+}
+
+static unsigned long long
+acct_sessions(const struct status_acct *a)
+{
+	return a->sessions;
+}
+
+static void
+prom_totals(FILE *out, const struct status *st)
+{
+	static const char	*outcome[] = { "sent", "deferred", "bounced" };
+	unsigned long long	 v[3];
+	size_t			 i, k;
+
+	prom_head(out, "sendq_messages_total", "counter", "Messages by "
+	    "outcome of their attempts since the daemon started.");
+	for (i = 0; i < st->naccts; i++) {
+		if (!st->accts[i].counted)
+			continue;
+		v[0] = st->accts[i].sent;
+		v[1] = st->accts[i].deferred;
+		v[2] = st->accts[i].bounced;
+		for (k = 0; k < 3; k++) {
+			fputs("sendq_messages_total{account=\"", out);
+			prom_label(out, st->accts[i].name);
+			fprintf(out, "\",outcome=\"%s\"} %llu\n", outcome[k],
+			    v[k]);
+		}
+	}
+}
+
+int
+status_print_prometheus(FILE *out, const struct status *st, time_t now)
+{
+	prom_head(out, "sendq_queue_messages", "gauge", "Messages in the "
+	    "queue by state.");
+	fprintf(out, "sendq_queue_messages{state=\"queued\"} %zu\n"
+	    "sendq_queue_messages{state=\"deferred\"} %zu\n"
+	    "sendq_queue_messages{state=\"failed\"} %zu\n", st->queued,
+	    st->deferred, st->failed);
+	prom_head(out, "sendq_queue_oldest_seconds", "gauge", "Age of the "
+	    "oldest queued message (0 when the queue is empty).");
+	fprintf(out, "sendq_queue_oldest_seconds %lld\n", (long long)
+	    (st->oldest != 0 && now > st->oldest ? now - st->oldest : 0));
+	prom_head(out, "sendq_queue_bytes", "gauge", "Size of the queued "
+	    "messages.");
+	fprintf(out, "sendq_queue_bytes %llu\n", st->bytes);
+	prom_head(out, "sendq_account_up", "gauge", "1 when the account's "
+	    "last attempt worked (state ok).");
+	prom_accounts(out, st, "sendq_account_up", acct_up);
+	prom_head(out, "sendq_account_held", "gauge", "1 while the account "
+	    "is held: its authentication was refused.");
+	prom_accounts(out, st, "sendq_account_held", acct_held);
+	if (st->daemon)
+		prom_totals(out, st);
+	prom_head(out, "sendq_connections_open", "gauge", "SMTP sessions the "
+	    "daemon has open.");
+	prom_accounts(out, st, "sendq_connections_open", acct_sessions);
+	return fflush(out) == EOF ? -1 : 0;
+}

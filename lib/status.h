@@ -1,0 +1,54 @@
+/*
+ * status: how the mail is doing, for `sendq status` (SPEC "Monitoring"):
+ * the queue's messages by state, the oldest one's age, the bytes queued,
+ * and per account its state as the spool keeps it (lib/acctstate.h).
+ *
+ * status_read() takes it all from the spool, with or without a daemon;
+ * a daemon adds what only it knows (open sessions, messages sent,
+ * deferred and bounced since it started), and then sets daemon and
+ * counted.  The three printers write the human text, one JSON object,
+ * or the Prometheus text exposition format (node_exporter's textfile
+ * collector reads it).  Nothing printed comes from a message but the
+ * counts: no address, no content.
+ */
+#ifndef SENDQ_STATUS_H
+#define SENDQ_STATUS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "acctstate.h"
+#include "conf.h"
+
+struct status_acct {
+	char			*name;
+	struct acctstate	 st;		/* ACCTSTATE_OK when none kept */
+	bool			 counted;	/* the counters below are known */
+	unsigned		 sessions;
+	unsigned long long	 sent, deferred, bounced;
+};
+
+struct status {
+	size_t			 queued;	/* never tried, nothing said */
+	size_t			 deferred;	/* tried, or held back */
+	size_t			 failed;	/* in failed/ */
+	time_t			 oldest;	/* arrival; 0: the queue is empty */
+	unsigned long long	 bytes;		/* of the queued messages */
+	bool			 daemon;	/* the daemon answered */
+	struct status_acct	*accts;
+	size_t			 naccts;
+};
+
+/* 0, or -1 with err (the queue cannot be read, or ENOMEM). */
+int	status_read(const struct conf *conf, struct status *st, char *err,
+	    size_t errlen);
+void	status_free(struct status *st);
+
+/* Each returns 0, or -1 when out cannot be written. */
+int	status_print_text(FILE *out, const struct status *st, time_t now);
+int	status_print_json(FILE *out, const struct status *st, time_t now);
+int	status_print_prometheus(FILE *out, const struct status *st,
+	    time_t now);
+
+#endif
