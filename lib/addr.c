@@ -269,16 +269,21 @@ addr_spec(const struct tok *a, const struct tok *b, struct buf *out,
 	return 0;
 }
 
-/* Where an addr-spec stands in the text, for rewriting it in place. */
+/* Where an addr-spec stands in the text, for rewriting it in place,
+ * and what stands around it in its list element. */
 struct span {
 	size_t	 start, end;	/* byte offsets in the parsed text */
 	char	*spec;
+	size_t	 elem_start, elem_end;	/* its list element */
+	size_t	 addr_start, addr_end;	/* the spec, or "<...>" */
+	size_t	 name_start, name_end;	/* the display name, or empty */
 };
 
 struct spans {
 	struct span	*v;
 	size_t		 n;
 	const char	*text;
+	size_t		 elem;	/* where the element being read starts */
 };
 
 static void
@@ -337,12 +342,49 @@ addr_span_add(struct spans *out, const struct tok *a, const struct tok *b,
 	return 0;
 }
 
+/*
+ * Where the mailbox just recorded stands in its element: tokens [a, b),
+ * b the ',', ';' or end that closes it; lt and gt its angle brackets,
+ * or NULL.  Between the element's start, the address and the element's
+ * end, only blanks and comments stand, but for a display name before
+ * '<'.  Words before '<' that are no phrase ("a@b <c@d>") are no name:
+ * the element then starts at '<', so that nothing reads them as one.
+ */
+static void
+addr_span_place(struct spans *out, const struct tok *a, const struct tok *b,
+    const struct tok *lt, const struct tok *gt)
+{
+	struct span	*sp = &out->v[out->n - 1];
+	const struct tok *t;
+
+	sp->elem_start = out->elem;
+	sp->elem_end = (size_t)(b->p - out->text);
+	sp->name_start = sp->name_end = 0;
+	if (lt == NULL) {
+		sp->addr_start = sp->start;
+		sp->addr_end = sp->end;
+		return;
+	}
+	sp->addr_start = (size_t)(lt->p - out->text);
+	sp->addr_end = (size_t)(gt->p + 1 - out->text);
+	for (t = a; t < lt; t++)
+		if (t->type != TOK_ATOM && t->type != TOK_QUOTED) {
+			sp->elem_start = sp->addr_start;
+			return;
+		}
+	if (lt > a) {
+		sp->name_start = (size_t)(a->p - out->text);
+		sp->name_end = (size_t)((lt - 1)->p + (lt - 1)->len -
+		    out->text);
+	}
+}
+
 /* One list element, tokens [a, b). */
 static int
 addr_element(const struct tok *a, const struct tok *b, struct buf *tmp,
     struct spans *out, const char **why)
 {
-	const struct tok	*lt = NULL, *gt = NULL, *t;
+	const struct tok	*lt = NULL, *gt = NULL, *t, *a0 = a, *end = b;
 
 	if (a == b)
 		return 0;	/* obs-addr-list: empty element */
@@ -390,7 +432,10 @@ addr_element(const struct tok *a, const struct tok *b, struct buf *tmp,
 		*why = "address too long";
 		return -1;
 	}
-	return addr_span_add(out, a, b, tmp->data, why);
+	if (addr_span_add(out, a, b, tmp->data, why) == -1)
+		return -1;
+	addr_span_place(out, a0, end, lt, gt);
+	return 0;
 }
 
 void
@@ -596,6 +641,7 @@ addr_scan(const char *s, size_t len, bool breaks, struct spans *found,
 	found->v = NULL;
 	found->n = 0;
 	found->text = s;
+	found->elem = 0;
 	buf_init(&tmp, ADDR_MAX + 1);
 	for (;;) {
 		if ((t = addr_tok_slot(&toks, &cap, ntok, &why)) == NULL)
@@ -619,6 +665,7 @@ addr_scan(const char *s, size_t len, bool breaks, struct spans *found,
 			/* A group: its display name is not an address. */
 			group = true;
 			ntok = 0;
+			found->elem = lx.pos;
 			continue;
 		}
 		/* Outside a group, ';' separates too: Outlook writes
@@ -631,6 +678,7 @@ addr_scan(const char *s, size_t len, bool breaks, struct spans *found,
 			if (t->type == TOK_END)
 				break;
 			ntok = 0;
+			found->elem = lx.pos;
 		}
 	}
 	if (group) {
@@ -718,6 +766,80 @@ addr_rewrite_text(const char *s, size_t len, const char *domain,
 		snprintf(err, errlen, "out of memory");
 	spans_free(&found);
 	return ret;
+}
+
+/*
+ * The first comment of s[from, to) that holds more than blanks, added
+ * to out: its text within the outer parentheses, quoted pairs undone,
+ * the line breaks of folding dropped, a TAB as a space, the blanks at
+ * either end trimmed.  Only blanks and comments stand in that range
+ * (addr_span_place).  1 when one was found, 0 if not, -1 on ENOMEM.
+ */
+static int
+addr_comment(const char *s, size_t from, size_t to, struct buf *out)
+{
+	size_t	 i, depth, mark, keep;
+	char	 c;
+
+	for (i = from; i < to; i++) {
+		if (s[i] != '(')
+			continue;
+		mark = keep = out->len;
+		for (depth = 0; i < to; i++) {
+			if ((c = s[i]) == '\\' && i + 1 < to)
+				c = s[++i];
+			else if (c == '(' && depth++ == 0)
+				continue;
+			else if (c == ')' && --depth == 0)
+				break;
+			if (c == '\r' || c == '\n')
+				continue;	/* folding */
+			if (c == '\t')
+				c = ' ';
+			if (c == ' ' && out->len == mark)
+				continue;	/* a blank at its start */
+			if (buf_addch(out, c) == -1)
+				return -1;
+			if (c != ' ')
+				keep = out->len;
+		}
+		out->len = keep;	/* without the blanks at its end */
+		if (out->data != NULL)
+			out->data[out->len] = '\0';
+		if (keep > mark)
+			return 1;
+	}
+	return 0;
+}
+
+int
+addr_first_name(const char *s, size_t len, struct buf *out, bool *comment,
+    char *err, size_t errlen)
+{
+	struct spans	 found;
+	const struct span *sp;
+	size_t		 i;
+	int		 r = 0;
+
+	*comment = false;
+	if (addr_scan(s, len, true, &found, err, errlen) == -1)
+		return -1;
+	for (i = 0; i < found.n && r == 0; i++) {
+		sp = &found.v[i];
+		if (sp->name_end > sp->name_start) {
+			r = buf_add(out, s + sp->name_start,
+			    sp->name_end - sp->name_start) == -1 ? -1 : 1;
+			break;
+		}
+		if ((r = addr_comment(s, sp->elem_start, sp->addr_start,
+		    out)) == 0)
+			r = addr_comment(s, sp->addr_end, sp->elem_end, out);
+		*comment = r == 1;
+	}
+	spans_free(&found);
+	if (r == -1)
+		snprintf(err, errlen, "out of memory");
+	return r == -1 ? -1 : 0;
 }
 
 char *

@@ -69,6 +69,19 @@ int	addr_parse_arg(const char *s, struct addr_list *out, char *err,
  */
 int	addr_rewrite_text(const char *s, size_t len, const char *domain,
 	    const char *replace, struct buf *out, char *err, size_t errlen);
+/*
+ * The name of the first mailbox of an address-list header body that has
+ * one, added to out.  A display name is copied as written (quoted
+ * strings, encoded words, comments and folding kept), *comment false.
+ * A mailbox without one may be named by a comment beside it, the old
+ * form "root (Cron Daemon)": then the comment's text, without its
+ * parentheses and outer blanks, quoted pairs undone and folding line
+ * breaks dropped, *comment true (it is no phrase yet: the caller makes
+ * one).  Nothing is added when no mailbox has a name.  -1 with err when
+ * the text does not parse, or on ENOMEM.
+ */
+int	addr_first_name(const char *s, size_t len, struct buf *out,
+	    bool *comment, char *err, size_t errlen);
 /* One address as given on a command line or in an SMTP command:
  * "user", "user@domain", "<user@domain>" or "Name <user@domain>", no
  * CR or LF.  Returns a new string (free it), or NULL with err set. */

@@ -281,26 +281,127 @@ out_lines(struct out *o, const char *p, const char *end)
 	}
 }
 
+/*
+ * With rewrite_header_from, From: names header_from alone, under the
+ * name of its first mailbox that has one; a comment beside a bare
+ * address ("root (Cron Daemon)", as cron writes it) is such a name,
+ * made a phrase ("Cron Daemon").  A display name is kept as written, so
+ * its encoded words and folding stay intact.  A From: that does not
+ * parse is replaced all the same: the provider would refuse it.
+ */
+static void
+out_from(struct out *o, const char *p, const char *v, const char *end,
+    const struct mail_params *mp)
+{
+	struct buf	 b, name;
+	bool		 comment;
+	char		 err[256];
+	int		 r;
+
+	buf_init(&b, 2 * MAIL_HEADER_MAX);
+	buf_init(&name, MAIL_HEADER_MAX);
+	if (addr_first_name(v, (size_t)(end - v), &name, &comment, err,
+	    sizeof err) == -1)
+		buf_reset(&name);
+	r = buf_add(&b, p, (size_t)(v - p)) == -1 || buf_addch(&b, ' ') == -1;
+	if (r == 0 && name.len > 0)
+		r = (comment ? mail_phrase(&b, name.data) :
+		    buf_add(&b, name.data, name.len)) == -1 ||
+		    buf_printf(&b, " <%s>", mp->header_from) == -1;
+	else if (r == 0)
+		r = buf_addstr(&b, mp->header_from) == -1;
+	if (r != 0)
+		o->st = MAIL_ERR_NOMEM;
+	else
+		out_lines(o, b.data, b.data + b.len);
+	buf_free(&name);
+	buf_free(&b);
+}
+
+/* Whether the From: text v names an address other than header_from
+ * (once qualified): 1, 0 (also when it does not parse), -1 on ENOMEM. */
+static int
+from_other(const char *v, const char *end, const struct mail_params *mp)
+{
+	struct addr_list l, self;
+	char		 err[256], *q;
+	size_t		 i;
+	int		 r = 0;
+
+	addr_list_init(&l);
+	addr_list_init(&self);
+	if (addr_list_add(&self, mp->header_from) == -1)
+		r = -1;
+	else if (addr_parse_list(v, (size_t)(end - v), &l, err,
+	    sizeof err) == -1)
+		r = errno == ENOMEM ? -1 : 0;
+	for (i = 0; i < l.n && r == 0; i++) {
+		q = mp->domain != NULL ? addr_qualify(l.v[i], mp->domain) :
+		    strdup(l.v[i]);
+		if (q == NULL)
+			r = -1;
+		else if (!addr_list_has(&self, q))
+			r = 1;
+		free(q);
+	}
+	addr_list_free(&l);
+	addr_list_free(&self);
+	return r;
+}
+
+/*
+ * The addresses of the From: field that out_from() replaced, qualified,
+ * in a Reply-To: of their own, so that replies still reach the author;
+ * only for a message without a Reply-To: (one it has is left alone) and
+ * when From: named someone else than header_from.
+ */
+static void
+out_reply_to(struct out *o, const struct headers *h, const char *v,
+    const char *end, const struct mail_params *mp)
+{
+	struct buf	 b;
+	char		 err[256];
+	int		 r;
+
+	if (hdr_find(h, "Reply-To") != NULL ||
+	    (r = from_other(v, end, mp)) == 0)
+		return;
+	buf_init(&b, 2 * MAIL_HEADER_MAX);
+	if (r == -1 || buf_addstr(&b, "Reply-To:") == -1 ||
+	    (mp->domain != NULL ? addr_rewrite_text(v, (size_t)(end - v),
+	    mp->domain, NULL, &b, err, sizeof err) :
+	    buf_add(&b, v, (size_t)(end - v))) == -1)
+		o->st = MAIL_ERR_NOMEM;
+	else
+		out_lines(o, b.data, b.data + b.len);
+	buf_free(&b);
+}
+
 /* A field, qualified or rewritten where it must be. */
 static void
 out_field(struct out *o, const struct headers *h, const struct field *f,
     const struct mail_params *mp)
 {
 	const char	*p = h->text.data + f->off, *end = p + f->len, *v;
-	const char	*replace = NULL;
 	struct buf	 b;
 	char		 err[256];
 
-	if (util_strieq_n(p, f->namelen, "From"))
-		replace = mp->header_from;
-	if ((mp->domain != NULL || replace != NULL) &&
-	    hdr_is_address(p, f->namelen) &&
-	    (v = memchr(p, ':', f->len)) != NULL) {
+	v = memchr(p, ':', f->len);
+	if (v != NULL && mp->header_from != NULL &&
+	    util_strieq_n(p, f->namelen, "From")) {
+		out_from(o, p, v + 1, end, mp);
+		/* The first From: only: one Reply-To: at most. */
+		if (f == hdr_find(h, "From"))
+			out_reply_to(o, h, v + 1, end, mp);
+		return;
+	}
+	if (v != NULL && mp->domain != NULL &&
+	    hdr_is_address(p, f->namelen)) {
 		v++;
 		buf_init(&b, 2 * MAIL_HEADER_MAX);
 		if (buf_add(&b, p, (size_t)(v - p)) == 0 &&
 		    addr_rewrite_text(v, (size_t)(end - v), mp->domain,
-		    replace, &b, err, sizeof err) == 0) {
+		    NULL, &b, err, sizeof err) == 0) {
 			out_lines(o, b.data, b.data + b.len);
 			buf_free(&b);
 			return;

@@ -18,6 +18,14 @@
  * the whole From: replaced by a generated one when the caller may not
  * choose it (allow_from_override).  Every other header, and every other
  * byte of those, is written as it came (but for its line ending).
+ *
+ * rewrite_header_from (header_from): each From: becomes the one mailbox
+ * header_from, under the name of the first of its mailboxes that has
+ * one: a display name as written, or the comment beside a bare address
+ * ("root (Cron Daemon)" gives "Cron Daemon"), made a phrase.  Unless the
+ * message has a Reply-To:, or From: named only header_from, the first
+ * From:'s text, qualified, follows it as a Reply-To:, so that replies
+ * still reach the author.
  */
 #ifndef SENDQ_MAIL_H
 #define SENDQ_MAIL_H
@@ -41,7 +49,8 @@ struct mail_params {
 	const char	*from_addr;	/* for a generated From: */
 	const char	*fullname;	/* its display name, or NULL */
 	const char	*domain;	/* qualifies bare names in headers */
-	const char	*header_from;	/* replaces the From: addresses */
+	const char	*header_from;	/* replaces the From: addresses;
+					 * Reply-To: keeps them */
 	bool		 drop_from;	/* a From: of the caller's is replaced */
 	bool		 extract_rcpts;	/* -t */
 	bool		 dot_ends;	/* no -i */

@@ -10,6 +10,7 @@
 #include "mail.h"
 #include "queue.h"
 #include "suites.h"
+#include "util.h"
 
 static char		 qdir[64];
 static struct mail_result res;
@@ -371,6 +372,186 @@ START_TEST(header_rewrites)
 }
 END_TEST
 
+/*
+ * rewrite_header_from: the From: field as each kind of caller writes
+ * it, and what must reach the smarthost: From: naming the account's
+ * mailbox under the first name found, the original addresses
+ * (qualified) in a Reply-To: right after it, or none (NULL).
+ */
+static const struct {
+	const char	*in;
+	const char	*from;
+	const char	*reply_to;
+} from_cases[] = {
+	/* Debian's cron: a comment, not a display name; it becomes one. */
+	{ "From: root (Cron Daemon)\n",
+	  "From: Cron Daemon <box@provider.test>",
+	  "Reply-To: root@example.com (Cron Daemon)" },
+	/* The comment as a quoted display name. */
+	{ "From: \"root (Cron Daemon)\" <root>\n",
+	  "From: \"root (Cron Daemon)\" <box@provider.test>",
+	  "Reply-To: \"root (Cron Daemon)\" <root@example.com>" },
+	/* cronie. */
+	{ "From: \"(Cron Daemon)\" <root>\n",
+	  "From: \"(Cron Daemon)\" <box@provider.test>",
+	  "Reply-To: \"(Cron Daemon)\" <root@example.com>" },
+	/* mail(1) with a bare local name. */
+	{ "From: root\n",
+	  "From: box@provider.test",
+	  "Reply-To: root@example.com" },
+	{ "From: Cron Daemon <root@web1.example.com>\n",
+	  "From: Cron Daemon <box@provider.test>",
+	  "Reply-To: Cron Daemon <root@web1.example.com>" },
+	/* Folded over three lines, encoded words kept as they were. */
+	{ "From: =?UTF-8?Q?J=C3=B6rg?=\n =?UTF-8?Q?M=C3=BCller?=\n"
+	  "\t<joerg@x.test>\n",
+	  "From: =?UTF-8?Q?J=C3=B6rg?=\r\n =?UTF-8?Q?M=C3=BCller?= "
+	  "<box@provider.test>",
+	  "Reply-To: =?UTF-8?Q?J=C3=B6rg?=\r\n =?UTF-8?Q?M=C3=BCller?=\r\n"
+	  "\t<joerg@x.test>" },
+	/* Every address replaced by one; the first name kept. */
+	{ "From: www-data, Ann <ann@x.test>, Bob <bob@x.test>\n",
+	  "From: Ann <box@provider.test>",
+	  "Reply-To: www-data@example.com, Ann <ann@x.test>, "
+	  "Bob <bob@x.test>" },
+	/* A comment's quoted pairs undone, its specials quoted. */
+	{ "From: root (Cron \\(web1\\), \"backup\")\n",
+	  "From: \"Cron (web1), \\\"backup\\\"\" <box@provider.test>",
+	  "Reply-To: root@example.com (Cron \\(web1\\), \"backup\")" },
+	/* An 8-bit comment becomes an encoded word. */
+	{ "From: joerg (J\xc3\xb6rg)\n",
+	  "From: =?UTF-8?B?SsO2cmc=?= <box@provider.test>",
+	  "Reply-To: joerg@example.com (J\xc3\xb6rg)" },
+	/* An empty comment is no name. */
+	{ "From: root ( )\n",
+	  "From: box@provider.test",
+	  "Reply-To: root@example.com ( )" },
+	/* Replies already reach the author: no Reply-To: needed. */
+	{ "From: Shop <box@provider.test>\n",
+	  "From: Shop <box@provider.test>", NULL },
+	/* An existing Reply-To: is left as it is. */
+	{ "From: Shop <shop@x.test>\nReply-To: orders@x.test\n",
+	  "From: Shop <box@provider.test>", NULL },
+	/* Unparsable: replaced all the same, nothing to reply to. */
+	{ "From: Cron Daemon root\n",
+	  "From: box@provider.test", NULL },
+};
+
+START_TEST(from_rewrites)
+{
+	struct mail_params	 p;
+	struct buf		 in, o, want;
+	const char		*t, *r;
+	size_t			 n = 0;
+
+	params(&p);
+	p.domain = "example.com";
+	p.header_from = "box@provider.test";
+	buf_init(&in, 0);
+	buf_init(&o, 0);
+	buf_init(&want, 0);
+	buf_printf(&in, "%sTo: bob@example.org\nSubject: s\n\nbody\n",
+	    from_cases[_i].in);
+	ck_assert_int_eq(run(in.data, in.len, &p, &o), MAIL_OK);
+	t = buf_str(&o);
+	buf_printf(&want, "\r\n%s\r\n%s%s", from_cases[_i].from,
+	    from_cases[_i].reply_to ? from_cases[_i].reply_to : "",
+	    from_cases[_i].reply_to ? "\r\n" : "");
+	ck_assert_msg(strstr(t, want.data) != NULL, "want %s in %s",
+	    want.data, t);
+	for (r = t; (r = strstr(r, "\r\nReply-To:")) != NULL; r++)
+		n++;
+	ck_assert_uint_eq(n, strstr(from_cases[_i].in, "Reply-To:") != NULL ||
+	    from_cases[_i].reply_to != NULL ? 1 : 0);
+	/* The From: line is the only one: the old one is gone. */
+	ck_assert_ptr_null(strstr(strstr(t, want.data) + 2, "\r\nFrom:"));
+	mail_result_free(&res);
+	buf_free(&want);
+	buf_free(&o);
+	buf_free(&in);
+}
+END_TEST
+
+/* Each From: field replaced, one Reply-To: (the first's addresses);
+ * none from a From: dropped, and none without rewrite_header_from. */
+START_TEST(from_rewrite_edges)
+{
+	struct mail_params	 p;
+	struct buf		 o;
+	const char		*t;
+
+	params(&p);
+	p.domain = "example.com";
+	p.header_from = "box@provider.test";
+	buf_init(&o, 0);
+	ck_assert_int_eq(run(IN("From: a@x.test\nFrom: B <b@x.test>\n\nb\n"),
+	    &p, &o), MAIL_OK);
+	t = buf_str(&o);
+	ck_assert_ptr_nonnull(strstr(t, "\r\nFrom: box@provider.test\r\n"
+	    "Reply-To: a@x.test\r\nFrom: B <box@provider.test>\r\n"));
+	ck_assert_ptr_null(strstr(t, "b@x.test"));
+	mail_result_free(&res);
+	/* A caller who may not choose From: gets the generated one. */
+	buf_reset(&o);
+	p.drop_from = true;
+	ck_assert_int_eq(run(IN("From: ceo@bank.test\n\nb\n"), &p, &o),
+	    MAIL_OK);
+	ck_assert_ptr_null(strstr(buf_str(&o), "ceo@bank.test"));
+	ck_assert_ptr_null(strstr(buf_str(&o), "Reply-To"));
+	mail_result_free(&res);
+	/* Without the key: qualified, nothing added. */
+	buf_reset(&o);
+	p.drop_from = false;
+	p.header_from = NULL;
+	ck_assert_int_eq(run(IN("From: root (Cron Daemon)\n\nb\n"), &p, &o),
+	    MAIL_OK);
+	ck_assert_ptr_nonnull(strstr(buf_str(&o),
+	    "\r\nFrom: root@example.com (Cron Daemon)\r\n"));
+	ck_assert_ptr_null(strstr(buf_str(&o), "Reply-To"));
+	mail_result_free(&res);
+	buf_free(&o);
+}
+END_TEST
+
+/* addr_first_name: the name of the first mailbox that has one. */
+START_TEST(first_name)
+{
+	static const struct {
+		const char	*in, *name;
+		bool		 comment;
+	} c[] = {
+		{ "root (Cron Daemon)", "Cron Daemon", true },
+		{ "(Cron Daemon) root", "Cron Daemon", true },
+		{ "(Cron Daemon) <root>", "Cron Daemon", true },
+		{ "<root> (Cron\r\n\tDaemon)", "Cron Daemon", true },
+		{ "root ((nested) x)", "(nested) x", true },
+		{ "root, \"A, B\" <a@b>", "\"A, B\"", false },
+		{ "a@b, c@d", "", false },
+		{ "list: x@y (X);", "X", true },
+		{ "A (c) B <a@b> (after)", "A (c) B", false },
+		/* No phrase, so no name; no comment read in a string. */
+		{ "a@b <c@d>, x (X)", "X", true },
+		{ "\"(q)\" @ <c@d>", "", false },
+	};
+	struct buf	 b;
+	char		 err[128];
+	bool		 comment;
+	size_t		 i;
+
+	buf_init(&b, 0);
+	for (i = 0; i < NELEM(c); i++) {
+		buf_reset(&b);
+		ck_assert_int_eq(addr_first_name(c[i].in, strlen(c[i].in), &b,
+		    &comment, err, sizeof err), 0);
+		ck_assert_str_eq(buf_str(&b), c[i].name);
+		ck_assert_msg(comment == c[i].comment, "%s", c[i].in);
+	}
+	ck_assert_int_eq(addr_first_name("A B", 3, &b, &comment, err,
+	    sizeof err), -1);
+	buf_free(&b);
+}
+END_TEST
+
 /* Malformed header sections: nothing crashes, nothing is lost. */
 START_TEST(malformed_headers)
 {
@@ -689,6 +870,9 @@ mail_suite(void)
 	tcase_add_test(tc, limits_and_8bit);
 	tcase_add_test(tc, phrases);
 	tcase_add_test(tc, header_rewrites);
+	tcase_add_loop_test(tc, from_rewrites, 0, (int)NELEM(from_cases));
+	tcase_add_test(tc, from_rewrite_edges);
+	tcase_add_test(tc, first_name);
 	tcase_add_test(tc, malformed_headers);
 	tcase_add_test(tc, extract_control_characters);
 	tcase_add_test(tc, extract_limit);
