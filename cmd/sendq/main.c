@@ -39,6 +39,7 @@
 #include "explain.h"
 #include "ipc.h"
 #include "log.h"
+#include "login.h"
 #include "queue.h"
 #include "secret.h"
 #include "showq.h"
@@ -76,7 +77,9 @@ usage_to(FILE *fp, int ex)
 	    "                      when one runs)\n"
 	    "  run [--every D] [--id S] [--recipient S] [--sender S]\n"
 	    "                      run the queue (repeatedly, every D)\n"
-	    "  daemon              the delivery engine, in the foreground\n");
+	    "  daemon              the delivery engine, in the foreground\n"
+	    "  oauth2 login ACCOUNT [--no-browser]\n"
+	    "                      obtain an OAuth2 account's token (once)\n");
 	exit(ex);
 }
 
@@ -738,6 +741,8 @@ dispatch(const struct conf *conf, const char *cmd, int argc, char **argv)
 		ex = cmd_check(conf);
 		return ex == EX_OK ? cmd_connect(conf) : ex;
 	}
+	if (strcmp(cmd, "oauth2") == 0)
+		return cmd_oauth2(conf, argc, argv);
 	if (strcmp(cmd, "queue") == 0)
 		return cmd_queue(conf, argc, argv);
 	if (strcmp(cmd, "status") == 0)
