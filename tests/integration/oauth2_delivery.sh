@@ -99,7 +99,12 @@ assert_contains "$T/queue/state/default" '^state held$'
 assert_contains "$T/sendq.log" 'invalid_grant.*run sendq oauth2 login default'
 assert_not_contains "$T/sendq.log" 'status=bounced'
 assert_not_contains "$T/sendq.log" 'non-delivery notification'
-echo "ok - invalid_grant holds the account"
+"$SENDQ" -C "$T/sendq.conf" status >"$T/status"
+assert_contains "$T/status" '^account default: held since '
+assert_contains "$T/status" '^  last error: .*invalid_grant'
+"$SENDQ" -C "$T/sendq.conf" status --json >"$T/status.json"
+"$PYTHON" -c 'import json,sys; a = json.load(open(sys.argv[1]))["accounts"][0]; assert a["state"] == "held" and "held_until" in a, a' "$T/status.json"
+echo "ok - invalid_grant holds the account; sendq status shows it"
 q_daemon_stop
 
 # --- no token or secret anywhere in the log
