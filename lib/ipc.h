@@ -15,6 +15,14 @@
  *                      lines that follow name them ("ID x" each; none:
  *                      every message), and "GO" ends the list.  Answer
  *                      "DONE K" once the K attempts are over.
+ *   STATUS             the daemon's figures, for `sendq status`
+ *                      (root, the sendq user and group sendq only):
+ *                      one line per account, "ACCOUNT SESSIONS SENT
+ *                      DEFERRED BOUNCED STATE SINCE UNTIL STREAK
+ *                      SUCCESS NAME" (counts since the daemon started;
+ *                      STATE ok, held or failing; times in Unix
+ *                      seconds, 0 when none; NAME to the end of the
+ *                      line), then "END".  No message's data is in it.
  *   SUBMIT LEN         a submission by a caller without the group:
  *                      LEN octets of fields (ipc_sub_encode), then the
  *                      message up to the end of the stream.  Answer

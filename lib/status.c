@@ -8,9 +8,12 @@
 #include "status.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "ipc.h"
 #include "queue.h"
 #include "queue_env.h"
 #include "showq.h"
@@ -107,6 +110,138 @@ status_free(struct status *st)
 		free(st->accts[i].name);
 	free(st->accts);
 	memset(st, 0, sizeof *st);
+}
+
+/* --- the daemon's figures --- */
+
+/*
+ * "ACCOUNT SESSIONS SENT DEFERRED BOUNCED KIND SINCE UNTIL STREAK
+ * SUCCESS NAME" (the NAME to the end of the line) into a and *name,
+ * which points into line.  0, or -1 when malformed.
+ */
+static int
+ask_parse(char *line, struct status_acct *a, const char **name)
+{
+	static const long long max[] = { UINT_MAX, LLONG_MAX, LLONG_MAX,
+	    LLONG_MAX, -1, LLONG_MAX, LLONG_MAX, UINT_MAX, LLONG_MAX };
+	long long	 v[NELEM(max)];
+	char		*p = line, *sp, *kind = NULL;
+	size_t		 i;
+
+	if (strncmp(p, "ACCOUNT ", 8) != 0)
+		return -1;
+	for (i = 0, p += 8; i < NELEM(max); i++, p = sp + 1) {
+		if ((sp = strchr(p, ' ')) == NULL)
+			return -1;
+		*sp = '\0';
+		if (max[i] == -1)
+			kind = p;
+		else if (util_parse_ll(p, 0, max[i], &v[i]) == -1)
+			return -1;
+	}
+	memset(a, 0, sizeof *a);
+	for (i = 0; i <= ACCTSTATE_FAILING; i++)
+		if (strcmp(kind, acctstate_kind_name(i)) == 0)
+			a->st.kind = i;
+	if (strcmp(kind, acctstate_kind_name(a->st.kind)) != 0)
+		return -1;
+	a->sessions = (unsigned)v[0];
+	a->sent = (unsigned long long)v[1];
+	a->deferred = (unsigned long long)v[2];
+	a->bounced = (unsigned long long)v[3];
+	a->st.since = (time_t)v[5];
+	a->st.until = (time_t)v[6];
+	a->st.streak = (unsigned)v[7];
+	a->st.last_success = (time_t)v[8];
+	*name = p;
+	return 0;
+}
+
+/* What the daemon says of an account, over what the spool said. */
+static void
+ask_merge(struct status *st, const struct status_acct *d, const char *name)
+{
+	struct status_acct	*a;
+	size_t			 i;
+
+	for (i = 0; i < st->naccts; i++) {
+		a = &st->accts[i];
+		if (strcmp(a->name, name) != 0)
+			continue;
+		a->counted = true;
+		a->sessions = d->sessions;
+		a->sent = d->sent;
+		a->deferred = d->deferred;
+		a->bounced = d->bounced;
+		a->st.kind = d->st.kind;
+		a->st.since = d->st.since;
+		a->st.until = d->st.until;
+		a->st.streak = d->st.streak;
+		if (d->st.last_success > a->st.last_success)
+			a->st.last_success = d->st.last_success;
+		return;
+	}
+}
+
+/* The answer's lines up to END, within the deadline: 1, 0 (none in
+ * time, or malformed), or -1 with err (refused). */
+static int
+ask_read(int fd, struct status *st, long long deadline, char *err,
+    size_t errlen)
+{
+	struct status_acct	 d;
+	const char		*name;
+	char			 line[IPC_LINE_MAX + 1];
+	long long		 left;
+
+	for (;;) {
+		if ((left = deadline - util_monotonic_ms()) <= 0 ||
+		    ipc_read_line(fd, line, sizeof line, (int)left) == -1)
+			return 0;
+		if (strcmp(line, "END") == 0)
+			return 1;
+		/* Another refusal (a daemon too old to know STATUS) leaves
+		 * the spool's figures. */
+		if (strcmp(line, "ERR permission denied") == 0) {
+			snprintf(err, errlen, "the daemon refused: %s",
+			    line + 4);
+			return -1;
+		}
+		if (ask_parse(line, &d, &name) == -1)
+			return 0;
+		ask_merge(st, &d, name);
+	}
+}
+
+int
+status_ask(const struct conf *conf, struct status *st, int timeout_ms,
+    char *err, size_t errlen)
+{
+	long long	 deadline = util_monotonic_ms() + timeout_ms;
+	struct status	 copy;
+	size_t		 i;
+	int		 fd, r;
+
+	if ((fd = ipc_connect(conf->socket)) == -1)
+		return 0;
+	/* Merged into a copy of the accounts: a daemon that stops in the
+	 * middle of its answer leaves the spool's figures whole. */
+	copy = *st;
+	if ((copy.accts = calloc(st->naccts, sizeof *copy.accts)) == NULL) {
+		close(fd);
+		return 0;
+	}
+	memcpy(copy.accts, st->accts, st->naccts * sizeof *copy.accts);
+	r = ipc_write(fd, "STATUS\n", 7, timeout_ms) == -1 ? 0 :
+	    ask_read(fd, &copy, deadline, err, errlen);
+	close(fd);
+	if (r == 1) {
+		for (i = 0; i < st->naccts; i++)
+			st->accts[i] = copy.accts[i];
+		st->daemon = true;
+	}
+	free(copy.accts);
+	return r;
 }
 
 /* --- text --- */

@@ -45,6 +45,19 @@ int	status_read(const struct conf *conf, struct status *st, char *err,
 	    size_t errlen);
 void	status_free(struct status *st);
 
+/*
+ * Asks the daemon listening at conf->socket for its figures (the STATUS
+ * request, lib/ipc.h), for at most timeout_ms in all, and merges them
+ * into st, read by status_read() before: each account the daemon knows
+ * gets its sessions and counts (counted) and its state as the daemon
+ * sees it now; the last error stays the spool's.  1 when the daemon
+ * answered (st->daemon), 0 when none did (no socket, nobody listening,
+ * no whole answer in time), -1 when it refused (err says why: only
+ * root and group sendq may ask).
+ */
+int	status_ask(const struct conf *conf, struct status *st, int timeout_ms,
+	    char *err, size_t errlen);
+
 /* Each returns 0, or -1 when out cannot be written. */
 int	status_print_text(FILE *out, const struct status *st, time_t now);
 int	status_print_json(FILE *out, const struct status *st, time_t now);

@@ -59,6 +59,9 @@
 #include "plan.h"
 #include "util.h"
 
+#ifndef SENDQ_VERSION
+#define SENDQ_VERSION "unknown"
+#endif
 
 long long
 now_ms(void)
@@ -219,10 +222,11 @@ scan_done(struct daemon *dm)
 	dm->scanning = false;
 	if (!dm->started) {
 		dm->started = true;
+		/* The count comes first: scripts read it there. */
 		log_info("daemon started: %zu message%s queued (read in %lld "
-		    "ms), socket %s, uid %lu", n, n == 1 ? "" : "s",
-		    now_ms() - dm->scan_t0, dm->conf->socket,
-		    (unsigned long)dm->self);
+		    "ms), sendq %s, config %s, socket %s, uid %lu", n,
+		    n == 1 ? "" : "s", now_ms() - dm->scan_t0, SENDQ_VERSION,
+		    dm->path, dm->conf->socket, (unsigned long)dm->self);
 	} else if (dm->scan_added > 0)
 		log_debug("queue scan: %zu new message%s, %zu known",
 		    dm->scan_added, dm->scan_added == 1 ? "" : "s", n);
@@ -334,7 +338,8 @@ reload(struct daemon *dm)
 	dm->conf = n;
 	if (states_load(dm) == -1)
 		log_warnx("SIGHUP: out of memory reading the accounts' states");
-	log_info("SIGHUP: %s read again", dm->path);
+	log_info("SIGHUP: reloaded %s: read again, %zu account%s", dm->path,
+	    n->naccounts, n->naccounts == 1 ? "" : "s");
 }
 
 static long long
@@ -639,6 +644,7 @@ daemon_free(struct daemon *dm)
 	plan_free(dm->s);
 	queue_free(dm->q);
 	free(dm->am);
+	tally_free(dm);
 	free(dm->w);
 	free(dm->pfd);
 }
@@ -727,7 +733,7 @@ cmd_daemon(struct conf **conf, const char *path)
 	if ((ex = start(dm)) == EX_OK)
 		ex = run(dm);
 	if (ex == EX_OK)
-		log_info("daemon stopped");
+		log_info("daemon stopped: sendq %s", SENDQ_VERSION);
 	*conf = dm->conf;
 	daemon_free(dm);
 	free(dm);

@@ -11,8 +11,10 @@
  * packet per job and per result:
  *   manager -> session   "ID", with the -odi caller's socket attached
  *                        (SCM_RIGHTS) when one waits for the verdict;
- *   session -> manager   "ID RESULT NEXT TROUBLE" (enum plan_result,
- *                        the next attempt's time, enum plan_trouble).
+ *   session -> manager   "ID RESULT NEXT TROUBLE OUTCOME REASON"
+ *                        (enum plan_result, the next attempt's time,
+ *                        enum plan_trouble, enum job_outcome, and the
+ *                        reason, escaped, to the end of the packet).
  * Results come in the order of the jobs; the manager may give the next
  * job before the result of the one in progress (manager.h,
  * WORKER_DEPTH).  The end of the stream (the manager closes its end)
@@ -29,6 +31,16 @@
 
 #include "conf.h"
 #include "deliver.h"
+
+/* What an attempt did to the message, for the counts `sendq status`
+ * shows: PLAN_SENT alone cannot tell a message sent from one that
+ * failed for good and left the queue with a bounce. */
+enum job_outcome {
+	JOB_NONE,		/* not attempted (gone, or locked) */
+	JOB_SENT,		/* every recipient accepted */
+	JOB_DEFERRED,		/* back in the queue */
+	JOB_BOUNCED,		/* some recipient refused for good */
+};
 
 /* `sendq daemon`: runs until SIGTERM.  *conf is replaced on SIGHUP (and
  * freed by the caller at the end); path is the file to re-read. */

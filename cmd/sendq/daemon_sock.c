@@ -3,8 +3,10 @@
  * read without blocking, a line at a time and never past a line, from
  * at most MAX_CLIENTS callers, each of which has CLIENT_TIMEOUT_MS to
  * send its request.  The caller's uid and gid come from the kernel
- * (SO_PEERCRED) and decide what it may ask: a flush only for root, the
- * sendq user and group sendq; a submission, for anyone, as itself.
+ * (SO_PEERCRED) and decide what it may ask: a flush and the daemon's
+ * figures (STATUS) only for root, the sendq user and group sendq, as
+ * `sendq status` reading the spool is theirs alone; a submission, for
+ * anyone, as itself.
  */
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -128,6 +130,115 @@ may_flush(const struct daemon *dm, uid_t uid, gid_t gid)
 	return false;
 }
 
+/* --- what the daemon counts, for STATUS --- */
+
+static struct tally *
+tally_of(struct daemon *dm, const char *name)
+{
+	struct tally	*t;
+	size_t		 i;
+
+	for (i = 0; i < dm->ntally; i++)
+		if (strcmp(dm->tally[i].name, name) == 0)
+			return &dm->tally[i];
+	if ((t = reallocarray(dm->tally, dm->ntally + 1, sizeof *t)) == NULL)
+		return NULL;
+	dm->tally = t;
+	t = &t[dm->ntally];
+	memset(t, 0, sizeof *t);
+	if ((t->name = strdup(name)) == NULL)
+		return NULL;
+	dm->ntally++;
+	return t;
+}
+
+/* An attempt of account acct came to outcome (enum job_outcome).  Out
+ * of memory, it goes uncounted: the figures are advice. */
+void
+tally_add(struct daemon *dm, size_t acct, int outcome)
+{
+	struct tally	*t;
+
+	if (outcome == JOB_NONE || acct >= dm->conf->naccounts ||
+	    (t = tally_of(dm, dm->conf->accounts[acct].name)) == NULL)
+		return;
+	if (outcome == JOB_SENT)
+		t->sent++;
+	else if (outcome == JOB_DEFERRED)
+		t->deferred++;
+	else if (outcome == JOB_BOUNCED)
+		t->bounced++;
+}
+
+void
+tally_free(struct daemon *dm)
+{
+	size_t	 i;
+
+	for (i = 0; i < dm->ntally; i++)
+		free(dm->tally[i].name);
+	free(dm->tally);
+	dm->tally = NULL;
+	dm->ntally = 0;
+}
+
+/*
+ * One ACCOUNT line of a STATUS answer (lib/ipc.h): its sessions (the
+ * processes that hold or will hold a connection, ending ones included),
+ * the counts, and the state as the manager knows it: held or failing
+ * as last written to the spool, until when the plan says now (a flush
+ * or the end of the wait make it the past).
+ */
+static int
+status_line(struct daemon *dm, size_t k, struct buf *out)
+{
+	const struct acctstate	*st = dm->am != NULL ? &dm->am[k].st : NULL;
+	const char		*name = dm->conf->accounts[k].name;
+	struct tally		*t = tally_of(dm, name);
+	time_t			 until;
+	unsigned		 streak, sessions = 0;
+	size_t			 i;
+
+	for (i = 0; i < dm->nw; i++)
+		sessions += dm->w[i].pid != 0 && dm->w[i].acct == k;
+	(void)plan_state(dm->s, k, wall(), &until, &streak);
+	if (st == NULL || st->kind == ACCTSTATE_OK)
+		until = 0;
+	return buf_printf(out, "ACCOUNT %u %llu %llu %llu %s %lld %lld %u "
+	    "%lld %s\n", sessions, t != NULL ? t->sent : 0,
+	    t != NULL ? t->deferred : 0, t != NULL ? t->bounced : 0,
+	    acctstate_kind_name(st != NULL ? st->kind : ACCTSTATE_OK),
+	    (long long)(st != NULL ? st->since : 0), (long long)until,
+	    streak, (long long)(st != NULL ? st->last_success : 0), name);
+}
+
+/* STATUS: the whole answer in one send.  It fits in the socket's
+ * buffer (some 200 KB, a thousand accounts and more); a caller that
+ * reads none of it never holds the loop. */
+static void
+request_status(struct daemon *dm, struct client *c)
+{
+	struct buf	 out;
+	size_t		 k;
+	int		 r = 0;
+
+	if (!may_flush(dm, c->uid, c->gid)) {
+		client_say(c, "ERR permission denied\n");
+		return;
+	}
+	buf_init(&out, 0);
+	for (k = 0; r == 0 && k < dm->conf->naccounts; k++)
+		r = status_line(dm, k, &out);
+	if (r == 0)
+		r = buf_printf(&out, "END\n");
+	if (r == -1)
+		client_say(c, "ERR out of memory\n");
+	else
+		(void)send(c->fd, out.data, out.len, MSG_NOSIGNAL |
+		    MSG_DONTWAIT);
+	buf_free(&out);
+}
+
 static void
 submit_start(struct daemon *dm, struct client *c, size_t len)
 {
@@ -218,6 +329,9 @@ request_line(struct daemon *dm, struct client *c, char *line)
 		c->tag = ++dm->next_tag == 0 ? ++dm->next_tag : dm->next_tag;
 		c->left = c->done = 0;
 		c->all = true;
+	} else if (strcmp(line, "STATUS") == 0 && arg == NULL) {
+		request_status(dm, c);
+		client_close(c);
 	} else if (strcmp(line, "SUBMIT") == 0 && arg != NULL &&
 	    util_parse_ll(arg, 0, IPC_SUB_MAX, &len) == 0) {
 		submit_start(dm, c, (size_t)len);

@@ -285,14 +285,14 @@ state_note(struct daemon *dm, size_t acct, enum plan_change ch, bool sent,
 		    err);
 }
 
-/* "ID RESULT NEXT TROUBLE REASON" from a session; -1 when malformed.
- * *reason points into pkt. */
+/* "ID RESULT NEXT TROUBLE OUTCOME REASON" from a session; -1 when
+ * malformed.  *reason points into pkt. */
 static int
-result_parse(char *pkt, char *id, size_t idlen, long long v[3],
+result_parse(char *pkt, char *id, size_t idlen, long long v[4],
     const char **reason)
 {
-	static const long long max[3] = { PLAN_BUSY, LLONG_MAX,
-	    PLAN_TROUBLE_LOCAL };
+	static const long long max[4] = { PLAN_BUSY, LLONG_MAX,
+	    PLAN_TROUBLE_LOCAL, JOB_BOUNCED };
 	char	*p, *sp;
 	size_t	 i;
 
@@ -300,7 +300,7 @@ result_parse(char *pkt, char *id, size_t idlen, long long v[3],
 		return -1;
 	*sp = '\0';
 	memcpy(id, pkt, (size_t)(sp - pkt) + 1);
-	for (i = 0, p = sp + 1; i < 3; i++, p = sp + 1) {
+	for (i = 0, p = sp + 1; i < 4; i++, p = sp + 1) {
 		if ((sp = strchr(p, ' ')) == NULL)
 			return -1;
 		*sp = '\0';
@@ -358,7 +358,7 @@ worker_read(struct daemon *dm, struct worker *w)
 {
 	char		 pkt[1024], id[QUEUE_ID_LEN + 1];
 	const char	*reason;
-	long long	 v[3];
+	long long	 v[4];
 	ssize_t		 n;
 
 	while (w->ctl != -1) {
@@ -380,6 +380,7 @@ worker_read(struct daemon *dm, struct worker *w)
 			worker_close(w);
 			return;
 		}
+		tally_add(dm, w->acct, (int)v[3]);
 		job_over(dm, w, (enum plan_result)v[0], (time_t)v[1],
 		    (enum plan_trouble)v[2], reason);
 	}

@@ -700,6 +700,9 @@ harden(void)
 
 /* sendq status [--json | --prometheus]: from the spool (SPEC
  * "Monitoring"). */
+/* How long sendq status waits for the daemon's answer. */
+#define STATUS_ASK_MS	2000
+
 static int
 cmd_status(const struct conf *conf, int argc, char **argv)
 {
@@ -718,9 +721,16 @@ cmd_status(const struct conf *conf, int argc, char **argv)
 	else if (argc == 1)
 		return -1;
 	if (status_read(conf, &st, err, sizeof err) == -1) {
+		r = errno == EACCES ? EX_NOPERM : EX_IOERR;
 		fprintf(stderr, "sendq: %s\n", err);
 		status_free(&st);
-		return EX_IOERR;
+		return r;
+	}
+	/* The daemon's live figures when it runs; else the spool's. */
+	if (status_ask(conf, &st, STATUS_ASK_MS, err, sizeof err) == -1) {
+		fprintf(stderr, "sendq: %s\n", err);
+		status_free(&st);
+		return EX_NOPERM;
 	}
 	r = print(stdout, &st, util_now());
 	status_free(&st);

@@ -75,6 +75,16 @@ struct told {
 	long long	 deadline;	/* ms: the caller has stopped waiting */
 };
 
+/*
+ * What the manager counted of an account since it started, for the
+ * STATUS request: by name, so that a reload that reorders or renames
+ * accounts keeps the counts of those that stay.
+ */
+struct tally {
+	char			*name;
+	unsigned long long	 sent, deferred, bounced;
+};
+
 /* What the manager keeps of an account besides the plan. */
 struct acct_mem {
 	struct acctstate st;		/* as last written to the spool */
@@ -87,6 +97,8 @@ struct daemon {
 	struct queue	*q;
 	struct plan	*s;
 	struct acct_mem	*am;		/* one per account */
+	struct tally	*tally;		/* grows, never shrinks */
+	size_t		 ntally;
 	int		 lfd, sfd;	/* listening socket, signals */
 	struct client	 c[MAX_CLIENTS];
 	struct worker	*w;
@@ -136,5 +148,7 @@ long long client_deadlines(struct daemon *dm);
 void	flush_settle(struct daemon *dm, uint32_t tag, bool attempted);
 void	on_untag(void *arg, uint32_t tag);
 void	submitter_read(struct daemon *dm, struct submitter *s);
+void	tally_add(struct daemon *dm, size_t acct, int outcome);
+void	tally_free(struct daemon *dm);
 
 #endif

@@ -175,6 +175,21 @@ job_next(const struct conf *conf, struct queue *q, const char *id)
 	return next;
 }
 
+static enum job_outcome
+job_outcome(const struct deliver_report *rep)
+{
+	switch (rep->outcome) {
+	case DELIVER_SENT:
+		return JOB_SENT;
+	case DELIVER_FAILED:
+		return JOB_BOUNCED;
+	case DELIVER_DEFERRED:
+	case DELIVER_ERROR:
+		break;
+	}
+	return JOB_DEFERRED;
+}
+
 /* One job: an attempt at message id.  Returns what the account's
  * session came to. */
 static enum plan_trouble
@@ -185,6 +200,7 @@ job_run(const struct conf *conf, struct deliver *d, struct queue *q,
 	struct queue_msg	*m;
 	enum plan_result	 res;
 	enum plan_trouble	 trouble = PLAN_TROUBLE_NONE;
+	enum job_outcome	 outcome = JOB_NONE;
 	char			 out[1024], err[512];
 	time_t			 next = 0;
 	int			 r;
@@ -200,6 +216,7 @@ job_run(const struct conf *conf, struct deliver *d, struct queue *q,
 		(void)deliver_msg(d, m, &rep);
 		deliver_set_told(d, NULL, NULL);
 		trouble = job_trouble(&rep);
+		outcome = job_outcome(&rep);
 		res = rep.outcome == DELIVER_DEFERRED ||
 		    rep.outcome == DELIVER_ERROR ? PLAN_DEFERRED : PLAN_SENT;
 		if (res == PLAN_DEFERRED)
@@ -211,8 +228,8 @@ job_run(const struct conf *conf, struct deliver *d, struct queue *q,
 		}
 	}
 	/* The reason is escaped already (deliver.c), one line. */
-	snprintf(out, sizeof out, "%s %d %lld %d %s", id, (int)res,
-	    (long long)next, (int)trouble, rep.reason);
+	snprintf(out, sizeof out, "%s %d %lld %d %d %s", id, (int)res,
+	    (long long)next, (int)trouble, (int)outcome, rep.reason);
 	(void)send(ctl, out, strlen(out), MSG_NOSIGNAL);
 	return trouble;
 }
