@@ -408,6 +408,9 @@ static cfg_opt_t root_opts[] = {
 	    CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_STR_CB("log", "syslog", CFGF_NONE, cb_string),
 	CFG_STR_CB("socket", SENDQ_SOCKET_PATH, CFGF_NONE, cb_string),
+	CFG_STR_CB("notify_command", "", CFGF_NONE, cb_string),
+	CFG_INT_CB("notify_interval", 3600, CFGF_NONE, cb_scaled),
+	CFG_INT_CB("queue_age_alert", 3600, CFGF_NONE, cb_scaled),
 	CFG_SEC("account", account_opts,
 	    CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_END()
@@ -860,6 +863,7 @@ build(cfg_t *cfg, struct conf *c)
 	    (c->postmaster = strdup(cfg_getstr(cfg, "postmaster"))) == NULL ||
 	    (c->socket = strdup(cfg_getstr(cfg, "socket"))) == NULL ||
 	    dup_opt(cfg, "aliases_file", &c->aliases_file) == -1 ||
+	    dup_opt(cfg, "notify_command", &c->notify_command) == -1 ||
 	    (c->log == CONF_LOG_FILE && (c->log_file = strdup(v)) == NULL))
 		return oom();
 	c->delivery = (enum conf_delivery)cfg_getint(cfg, "delivery");
@@ -873,6 +877,8 @@ build(cfg_t *cfg, struct conf *c)
 	c->allow_from_override = cfg_getint(cfg, "allow_from_override") != 0;
 	c->rate_limit_count = rate != NULL ? rate[0] : 0;
 	c->rate_limit_period = rate != NULL ? rate[1] : 60;
+	c->notify_interval = (unsigned)cfg_getint(cfg, "notify_interval");
+	c->queue_age_alert = (unsigned)cfg_getint(cfg, "queue_age_alert");
 	if (c->retry_min > c->retry_max && line_of(cfg, "retry_min") != 0)
 		return fail("retry_min", line_of(cfg, "retry_min"), "must not "
 		    "be greater than retry_max");
@@ -1081,6 +1087,7 @@ conf_free(struct conf *c)
 	free(c->aliases_file);
 	free(c->log_file);
 	free(c->socket);
+	free(c->notify_command);
 	free(c);
 }
 

@@ -165,6 +165,12 @@ struct conf {
 	char		*log_file;	/* when log == CONF_LOG_FILE */
 	char		*socket;	/* the daemon's: an absolute path that
 					 * fits sun_path; never NULL */
+	/* Monitoring (notify.h): the program run on events, NULL for
+	 * none; at most one run per kind and account per notify_interval;
+	 * a queue_age event past queue_age_alert (seconds, > 0). */
+	char		*notify_command;
+	unsigned	 notify_interval;
+	unsigned	 queue_age_alert;
 	struct conf_account *accounts;
 	size_t		 naccounts;	/* >= 1: built-in "default" when none */
 };

@@ -92,7 +92,7 @@ static const struct {
 	{ "tls_key_file", K_FILE },	{ "password_file", K_FILE },
 	{ "postmaster", K_ADDRESS },	{ "from", K_FROM },
 	{ "log", K_LOG },		{ "to", K_TARGET },
-	{ "socket", K_SOCKET },
+	{ "socket", K_SOCKET },		{ "notify_command", K_FILE },
 	{ "oauth2_client_secret_file", K_FILE },
 	{ "oauth2_ca_file", K_FILE },	{ "oauth2_token_file", K_FILE },
 	{ "oauth2_token_url", K_URL },	{ "oauth2_device_url", K_URL },
