@@ -5,8 +5,11 @@
 # sendq and spool; systemd-analyze verify finds nothing to say about
 # them; sendq.service runs as the user sendq, which make install created
 # (primary group sendq, no login shell), and systemd-analyze security
-# rates its exposure under 2.5.  make uninstall removes the programs and
-# units and keeps the queue and the configuration.
+# rates its exposure under 2.5.  sendq-metrics.service, run by hand as
+# systemd would run it, replaces node_exporter's textfile by a rename
+# with what `sendq status --prometheus` prints, read as the user sendq.
+# make uninstall removes the programs and units and keeps the queue and
+# the configuration.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/common.bash"
@@ -29,7 +32,8 @@ for d in failed rate state; do
 done
 
 echo "the units name what was installed"
-for f in sendq.socket sendq.service sendq-runner.service sendq-runner.timer; do
+for f in sendq.socket sendq.service sendq-runner.service sendq-runner.timer \
+    sendq-metrics.service sendq-metrics.timer; do
 	[ -f "$u/$f" ] || fail "$f not installed"
 	assert_eq 644 "$(stat -c %a "$u/$f")" "mode of $f"
 	grep -n '/usr/local/sbin\|/var/spool/sendq' "$u/$f" &&
@@ -40,6 +44,11 @@ assert_eq "$p/sbin/sendq daemon" "$(sed -n 's/^ExecStart=//p' "$u/sendq.service"
     "the daemon's ExecStart"
 assert_eq "$p/sbin/sendq run" "$(sed -n 's/^ExecStart=//p' "$u/sendq-runner.service")" \
     "the runner's ExecStart"
+assert_eq "$p/sbin/sendq status --prometheus" \
+    "$(sed -n 's/^ExecStart=//p' "$u/sendq-metrics.service")" \
+    "the metrics' ExecStart"
+assert_eq sendq "$(sed -n 's/^User=//p' "$u/sendq-metrics.service")" \
+    "the metrics' user"
 assert_eq "$s" "$(sed -n 's/^ReadWritePaths=//p' "$u/sendq.service")" \
     "the daemon's writable spool"
 assert_eq "$p/run/sendq.sock" "$(sed -n 's/^ListenStream=//p' "$u/sendq.socket")" \
@@ -53,7 +62,8 @@ echo "systemd-analyze verify"
 # among those installed.  Unknown keys and missing programs are only
 # warnings to verify: any output is a failure.
 (cd "$u" && MANPATH=$p/share/man systemd-analyze verify ./sendq.socket ./sendq.service \
-    ./sendq-runner.service ./sendq-runner.timer) >"$T/verify" 2>&1 ||
+    ./sendq-runner.service ./sendq-runner.timer ./sendq-metrics.service \
+    ./sendq-metrics.timer) >"$T/verify" 2>&1 ||
     fail "systemd-analyze verify exited $?: $(cat "$T/verify")"
 [ ! -s "$T/verify" ] || fail "systemd-analyze verify: $(cat "$T/verify")"
 
@@ -68,12 +78,55 @@ grep '✗' "$T/security" | sed 's/  */ /g'
 awk -v l="$level" 'BEGIN { exit !(l < 2.5) }' ||
     fail "exposure $level is not under 2.5"
 
+echo "sendq-metrics.service, by hand"
+# Its commands as systemd runs them, in a textfile directory of ours:
+# the output file opened by root (appended to), ExecStart as the user
+# sendq, the "+" commands as root.
+tf=$T/textfile
+mkdir -m 0755 "$tf"
+# The installed configuration names the default spool: ours is $s.
+sed -i "s|^queue_dir = .*|queue_dir = \"$s\"|" "$p/etc/sendq.conf"
+unit() {
+	sed -n "s/^$1=//p" "$u/sendq-metrics.service" |
+	    sed "s|/var/lib/prometheus/node-exporter|$tf|g"
+}
+out=$(unit StandardOutput)
+[ "${out%%:*}" = append ] || fail "StandardOutput=$out: not appended"
+out=${out#append:}
+assert_eq "$tf/sendq.prom.new" "$out" "the figures' temporary file"
+echo 'stale 1' >"$tf/sendq.prom"
+echo 'partial' >"$tf/sendq.prom.new"	# a run that failed half-way
+old=$(stat -c %i "$tf/sendq.prom")
+pre=$(unit ExecStartPre)
+post=$(unit ExecStartPost)
+[ "${pre:0:1}" = + ] && [ "${post:0:1}" = + ] ||
+    fail "the file operations do not run as root: $pre; $post"
+(umask "$(unit UMask)"
+    ${pre#+} >>"$out"
+    # shellcheck disable=SC2046
+    setpriv --reuid=sendq --regid=sendq --init-groups -- \
+        $(unit ExecStart) >>"$out"
+    ${post#+} >>"$out") || fail "sendq-metrics.service failed"
+[ ! -e "$out" ] || fail "$out left behind"
+assert_eq "644 root" "$(stat -c '%a %U' "$tf/sendq.prom")" "the textfile"
+[ "$(stat -c %i "$tf/sendq.prom")" != "$old" ] ||
+    fail "sendq.prom rewritten in place, not replaced by a rename"
+"$p/sbin/sendq" -C "$p/etc/sendq.conf" status --prometheus >"$T/prom"
+assert_file_eq "$T/prom" "$tf/sendq.prom" "the textfile"
+/usr/bin/python3 - "$tf/sendq.prom" <<'PY'
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+fams = {f.name: f for f in text_string_to_metric_families(open(sys.argv[1]).read())}
+assert "sendq_queue_messages" in fams and "sendq_account_up" in fams, fams
+PY
+
 echo "make uninstall"
 make -s -C "$TOP" O="$T/build" SANITIZE= PREFIX="$p" SYSCONFDIR="$p/etc" \
     SPOOLDIR="$s" UNITDIR="$u" uninstall >"$T/uninstall.log" 2>&1 ||
     fail "make uninstall failed: $(cat "$T/uninstall.log")"
 for f in sbin/sendq sbin/sendmail sbin/mailq units/sendq.service \
-    units/sendq.socket units/sendq-runner.timer share/man/man8/sendq.8; do
+    units/sendq.socket units/sendq-runner.timer units/sendq-metrics.service \
+    units/sendq-metrics.timer share/man/man8/sendq.8; do
 	[ ! -e "$p/$f" ] && [ ! -L "$p/$f" ] || fail "$f left by make uninstall"
 done
 [ -d "$s/failed" ] && [ -f "$p/etc/sendq.conf" ] ||
