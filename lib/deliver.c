@@ -39,6 +39,7 @@
 #include "deliver.h"
 #include "explain.h"
 #include "log.h"
+#include "notify.h"
 #include "oauth2.h"
 #include "resolve.h"
 #include "secret.h"
@@ -464,6 +465,9 @@ deliver_open(struct deliver *d, struct session *s, struct smtp_result *res)
 	return NULL;
 }
 
+static void	deliver_notify_session(const struct deliver *,
+		    const struct session *, const struct smtp_result *);
+
 /* An open session for the account, or NULL with res filled. */
 static struct smtp_client *
 deliver_connect(struct deliver *d, struct session *s,
@@ -495,6 +499,7 @@ deliver_connect(struct deliver *d, struct session *s,
 	snprintf(s->why, sizeof s->why, "%s", res->what);
 	/* The next messages get why without the reply: explained here. */
 	explain_append(s->why, sizeof s->why, &res->reply);
+	deliver_notify_session(d, s, res);
 	return NULL;
 }
 
@@ -551,6 +556,50 @@ deliver_reply_text(char *dst, size_t len, const struct smtp_reply *r,
 }
 
 /*
+ * notify_command's account events, once a run for an account that
+ * got no session: its AUTH refused (a password, or OAuth2 with no token
+ * to be had or the token refused), or TLS that failed.  The reason is
+ * the server's reply or our diagnostic, which never holds the secret.
+ */
+static void
+deliver_notify_session(const struct deliver *d, const struct session *s,
+    const struct smtp_result *res)
+{
+	enum notify_kind	 k;
+	char			 text[1400];
+
+	if (s->trouble == DELIVER_TROUBLE_AUTH)
+		k = s->acct->oauth2_provider != CONF_OAUTH2_NONE ?
+		    NOTIFY_OAUTH2_FAILED : NOTIFY_AUTH_FAILED;
+	else if (res->cls == SMTP_ERR_TLS)
+		k = NOTIFY_TLS_FAILED;
+	else
+		return;
+	deliver_reply_text(text, sizeof text, &res->reply, res);
+	notify_event(d->conf, k, s->acct->name, NULL, text);
+}
+
+/* notify_command's event for message m: bounce or failed. */
+static void
+deliver_notify_msg(const struct deliver *d, enum notify_kind k,
+    struct queue_msg *m, const char *why)
+{
+	const struct queue_env	*env = queue_msg_env(m);
+	char			 text[1400];
+
+	if (k == NOTIFY_FAILED)
+		snprintf(text, sizeof text, "%s%s%s", env->last_error != NULL ?
+		    env->last_error : "", env->last_error != NULL ? "; " : "",
+		    why);
+	else
+		snprintf(text, sizeof text, "%s", env->last_error != NULL ?
+		    env->last_error : why);
+	notify_event(d->conf, k, env->account != NULL &&
+	    env->account[0] != '\0' ? env->account :
+	    conf_account_for(d->conf, env->sender)->name, env->id, text);
+}
+
+/*
  * postmaster, resolved as any recipient is (resolve_rcpt): through the
  * aliases, each address qualified and kept once, so that a name like
  * "root" reaches the mailboxes its alias names, as a cron mail to root
@@ -596,16 +645,19 @@ deliver_postmaster(struct deliver *d)
 
 /* No notification: failed/ keeps the message for the administrator. */
 static void
-deliver_keep(struct queue_msg *m, const char *why)
+deliver_keep(const struct deliver *d, struct queue_msg *m, const char *why)
 {
 	const char	*id = queue_msg_env(m)->id;
-	char		 err[512];
+	char		 err[512], text[300];
 
-	if (queue_move_failed(m, err, sizeof err) == -1)
+	if (queue_move_failed(m, err, sizeof err) == -1) {
 		log_warnx("%s: %s", id, err);
-	else
-		log_warnx("%s: undeliverable (%s): no notification sent; "
-		    "kept in failed/", id, why);
+		return;
+	}
+	log_warnx("%s: undeliverable (%s): no notification sent; kept in "
+	    "failed/", id, why);
+	snprintf(text, sizeof text, "kept in failed/: %s", why);
+	deliver_notify_msg(d, NOTIFY_FAILED, m, text);
 }
 
 /*
@@ -643,7 +695,7 @@ deliver_bounce(struct deliver *d, struct queue_msg *m)
 		pm = deliver_postmaster(d);
 	who = deliver_notice(d->conf, env, pm, why, sizeof why);
 	if (who == NOTICE_NONE) {
-		deliver_keep(m, why);
+		deliver_keep(d, m, why);
 		return NULL;
 	}
 	/* The recipients' states on disk first: should we die between
@@ -663,21 +715,26 @@ deliver_bounce(struct deliver *d, struct queue_msg *m)
 	if (r == -1) {
 		log_warnx("%s: cannot create a non-delivery notification: %s",
 		    env->id, err);
-		deliver_keep(m, "the notification could not be created");
+		deliver_keep(d, m, "the notification could not be created");
 		return NULL;
 	}
 	log_info("%s: %s non-delivery notification: %s", env->id,
 	    who == NOTICE_SENDER ? "sender" : "postmaster",
 	    queue_msg_env(b)->id);
+	deliver_notify_msg(d, NOTIFY_BOUNCE, m, "a delivery status "
+	    "notification was sent");
 	if (queue_remove(m, err, sizeof err) == -1) {
 		/* Not notified twice: failed/ keeps it, or failing that
 		 * the next run does what this one could not. */
 		log_warnx("%s: %s", env->id, err);
 		if (queue_move_failed(m, err, sizeof err) == -1)
 			log_warnx("%s: %s", env->id, err);
-		else
+		else {
 			log_warnx("%s: notified, but not removed; kept in "
 			    "failed/", env->id);
+			deliver_notify_msg(d, NOTIFY_FAILED, m, "notified, "
+			    "but not removed; kept in failed/");
+		}
 	} else
 		log_info("%s: removed", env->id);
 	return b;
@@ -1007,6 +1064,11 @@ deliver_run(struct deliver *d, const struct deliver_filter *f)
 		(void)deliver_msg(d, m, &rep);
 		done++;
 	}
+	/* The oldest message left, and what notify_command has waiting
+	 * (SPEC "Monitoring"), as the daemon's timer does. */
+	notify_queue_age(d->conf, q, ids, n);
+	if (d->conf->notify_command != NULL)
+		(void)notify_flush(d->conf);
 	queue_ids_free(ids, n);
 	queue_free(q);
 	return done;

@@ -555,6 +555,7 @@ poll_timeout(struct daemon *dm)
 			earliest(&t, mono + (long long)ev * 1000 - real);
 		earliest(&t, mono + (long long)dm->next_scan * 1000 - real);
 		earliest(&t, idle_sessions(dm));
+		earliest(&t, mono + (long long)alerts_next(dm) * 1000 - real);
 	} else
 		earliest(&t, dm->stop_deadline);
 	earliest(&t, client_deadlines(dm));
@@ -604,6 +605,7 @@ run(struct daemon *dm)
 				scan(dm);
 			busy = scan_step(dm, SCAN_SLICE);
 			dispatch(dm);
+			alerts_tick(dm);
 		}
 		/* Before the set is built: it closes what timed out. */
 		timeout = poll_timeout(dm);

@@ -85,6 +85,13 @@ struct tally {
 	unsigned long long	 sent, deferred, bounced;
 };
 
+/* notify_command's timer (daemon_notify.c). */
+struct alerts {
+	time_t		 next_age;	/* the next queue_age check */
+	time_t		 next_due;	/* folded events due; 0: none */
+	struct timespec	 stamp;		/* notify/ as last seen */
+};
+
 /* What the manager keeps of an account besides the plan. */
 struct acct_mem {
 	struct acctstate st;		/* as last written to the spool */
@@ -118,6 +125,7 @@ struct daemon {
 	uid_t		 self;		/* our uid */
 	struct pollfd	*pfd;
 	size_t		 npfd;
+	struct alerts	 alerts;
 };
 
 /* daemon.c: the clock, the schedule and the loop */
@@ -137,6 +145,10 @@ void	worker_read(struct daemon *dm, struct worker *w);
 void	worker_lost(struct daemon *dm, struct worker *w);
 void	dispatch(struct daemon *dm);
 long long idle_sessions(struct daemon *dm);
+
+/* daemon_notify.c: queue_age and the folded events' runs */
+void	alerts_tick(struct daemon *dm);
+time_t	alerts_next(const struct daemon *dm);
 
 /* daemon_sock.c: the socket and its requests */
 int	listen_inherited(void);
