@@ -215,8 +215,11 @@ worker_free(struct daemon *dm, size_t acct, unsigned njob)
 
 /* --- results --- */
 
+/* One line when the account is held (its AUTH or its OAuth2 token
+ * refused), failing, or working again; the first two say why. */
 static void
-account_news(struct daemon *dm, size_t acct, enum plan_change ch)
+account_news(struct daemon *dm, size_t acct, enum plan_change ch,
+    const char *reason)
 {
 	const char	*name = dm->conf->accounts[acct].name;
 	time_t		 until;
@@ -231,9 +234,9 @@ account_news(struct daemon *dm, size_t acct, enum plan_change ch)
 		return;
 	}
 	(void)plan_state(dm->s, acct, wall(), &until, &streak);
-	log_info("account %s: %s until %s (%u in a row); none of its "
+	log_info("account %s: %s (%s), until %s (%u in a row); none of its "
 	    "messages is attempted before", name, ch == PLAN_NOW_HELD ?
-	    "held: authentication refused," : "failing: no session,",
+	    "held: authentication refused" : "failing: no session", reason,
 	    util_rfc3339_date(until, when, sizeof when), streak);
 	/* Its idle sessions go: the next one is the probe. */
 	for (i = 0; i < dm->nw; i++)
@@ -326,7 +329,7 @@ job_over(struct daemon *dm, struct worker *w, enum plan_result res,
 	w->njob--;
 	w->idle_since = now_ms();
 	flush_settle(dm, tag, res != PLAN_GONE && res != PLAN_BUSY);
-	account_news(dm, w->acct, ch);
+	account_news(dm, w->acct, ch, reason);
 	state_note(dm, w->acct, ch, res == PLAN_SENT && trouble ==
 	    PLAN_TROUBLE_NONE, reason);
 	/* A session in trouble ends after this job: one given after it

@@ -4,11 +4,12 @@
 # bounced (550 at RCPT) on a session kept open; account "other", whose
 # password the server refuses, is held.  The text, --json and
 # --prometheus (read by Debian's prometheus_client parser) give those
-# counts, the open session, the hold, and daemon true.  A caller
-# outside group sendq is refused the figures on the socket.  The
-# daemon's start, reload and stop lines name the version and the
-# configuration.  Once the daemon is stopped, the figures come from the
-# spool alone: no counts, no sendq_messages_total.
+# counts, the open session, the hold (whose log line says why), and
+# daemon true.  A caller outside group sendq is refused the figures on
+# the socket.  The daemon's start, reload and stop lines name the
+# version and the configuration.  Once the daemon is stopped, the
+# figures come from the spool alone: no counts, no
+# sendq_messages_total.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/common.bash"
@@ -64,6 +65,9 @@ fixture_wait_msgs relay 3
 printf 'Subject: h\n\nbody\n' | "$SENDMAIL" -C "$T/sendq.conf" \
     -f h@other.example h@example.org
 wait_until 10 grep -q 'account other: held: ' "$T/sendq.log"
+# The hold's line says why.
+assert_contains "$T/sendq.log" \
+    'account other: held: authentication refused \(.*535 5\.7\.8 .*\), until '
 sleep 0.5	# the results reach the manager after the server's reply
 assert_eq 2 "$(fixture_sessions relay)" "connections: one per account"
 
