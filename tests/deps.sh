@@ -3,13 +3,18 @@
 # check, make demo, make fuzz and .ci/run alike.  Installs what is
 # missing (as root), or prints the exact apt-get line.
 #
-# Usage: tests/deps.sh build|test|fuzz
+# Usage: tests/deps.sh build|test|fuzz|package
 #   build  compile the programs
 #   test   build, then every package a test touches (make check, make
 #          asan, make demo, make bench; bench mounts a new ext4 image;
 #          units.sh checks the installed systemd units with
 #          systemd-analyze, and make install runs useradd)
 #   fuzz   test, then clang and its libFuzzer runtime (make fuzz)
+#   package  test, then what make package-test touches: git (the copy
+#          of the tree), dpkg-buildpackage and debhelper (no fakeroot:
+#          debian/control says Rules-Requires-Root: no), lintian,
+#          debootstrap and Debian's keyring for the throwaway root,
+#          util-linux's mount and findmnt
 #
 # apt-get runs with --no-install-recommends, as on a minimal machine, so
 # a tool's Recommends that a test needs are named here: swaks speaks TLS
@@ -22,11 +27,14 @@ test="$build check ca-certificates openssl procps e2fsprogs python3 python3-aios
     curl swaks libnet-ssleay-perl libio-socket-inet6-perl php-cli mandoc
     postfix dovecot-core passwd login systemd"
 fuzz="$test clang libclang-rt-14-dev"
+package="$test git dpkg-dev debhelper lintian debootstrap
+    debian-archive-keyring util-linux"
 case "${1:-build}" in
 build) want=$build ;;
 test) want=$test ;;
 fuzz) want=$fuzz ;;
-*) echo "usage: $0 build|test|fuzz" >&2; exit 64 ;;
+package) want=$package ;;
+*) echo "usage: $0 build|test|fuzz|package" >&2; exit 64 ;;
 esac
 missing=
 for p in $want; do
