@@ -157,6 +157,7 @@ main(void)
 		srunner_add_suite(sr, deliver_suite());
 		srunner_add_suite(sr, explain_suite());
 		srunner_add_suite(sr, oauth2_suite());
+		srunner_add_suite(sr, notify_suite());
 	}
 	if (only == NULL || strcmp(only, "unit") != 0)
 		srunner_add_suite(sr, scripts_suite(only));

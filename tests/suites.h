@@ -22,5 +22,6 @@ Suite	*plan_suite(void);
 Suite	*deliver_suite(void);
 Suite	*explain_suite(void);
 Suite	*oauth2_suite(void);
+Suite	*notify_suite(void);
 
 #endif
