@@ -5,15 +5,13 @@
  * endpoints' replies); the token file is written by hand, so that
  * every byte of it stays in memory this module wipes.  json-c's own
  * copies of the strings it parsed are wiped before the object is put
- * (oauth2_json_put): it offers no secure free.
+ * (oauth2_json_put), as far as they can be reached: it offers no
+ * secure free, and a copy it moved while growing a buffer is out of
+ * reach (best effort; see oauth2.h).
  */
-#include <sys/file.h>
-#include <sys/stat.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +23,9 @@
 #include "http.h"
 #include "log.h"
 #include "oauth2.h"
+#include "oauth2_file.h"
+#include "secret.h"
 #include "util.h"
-
-#ifndef SENDQ_USER
-#define SENDQ_USER "sendq"
-#endif
 
 #define OAUTH2_FORM_MAX		(4 * OAUTH2_TOKEN_MAX)
 #define OAUTH2_JSON_DEPTH	8
@@ -120,19 +116,10 @@ oauth2_endpoints_free(struct oauth2_endpoints *e)
 /* --- tokens and JSON -------------------------------------------------- */
 
 void
-oauth2_free(char *s)
-{
-	if (s == NULL)
-		return;
-	util_wipe(s, strlen(s));
-	free(s);
-}
-
-void
 oauth2_token_clear(struct oauth2_token *t)
 {
-	oauth2_free(t->refresh_token);
-	oauth2_free(t->access_token);
+	secret_free(t->refresh_token);
+	secret_free(t->access_token);
 	memset(t, 0, sizeof *t);
 }
 
@@ -416,9 +403,9 @@ oauth2_error_text(const char *code)
 void
 oauth2_reply_free(struct oauth2_reply *r)
 {
-	oauth2_free(r->access_token);
-	oauth2_free(r->refresh_token);
-	oauth2_free(r->device_code);
+	secret_free(r->access_token);
+	secret_free(r->refresh_token);
+	secret_free(r->device_code);
 	free(r->user_code);
 	free(r->verification_uri);
 	free(r->verification_uri_complete);
@@ -682,7 +669,7 @@ oauth2_form_client(const struct conf_account *a, struct buf *form,
 	}
 	ret = secret == NULL ? 0 : http_form_add(form, "client_secret",
 	    secret);
-	oauth2_free(secret);
+	secret_free(secret);
 	if (ret == 0)
 		return 0;
 nomem:
@@ -831,132 +818,7 @@ oauth2_refresh_request(const struct conf_account *a,
 	return st;
 }
 
-/* --- the token file ----------------------------------------------------- */
-
-/* Whom files are given to: the user sendq, when this process is root
- * and that user exists, so that the daemon (which runs as sendq) can
- * use what root wrote.  False: they stay the writer's. */
-static bool
-oauth2_owner(uid_t *uid, gid_t *gid)
-{
-	struct passwd	*pw;
-
-	if (geteuid() != 0 || (pw = getpwnam(SENDQ_USER)) == NULL)
-		return false;
-	*uid = pw->pw_uid;
-	*gid = pw->pw_gid;
-	return true;
-}
-
-static void
-oauth2_give(int fd)
-{
-	uid_t	 uid;
-	gid_t	 gid;
-
-	if (oauth2_owner(&uid, &gid) && fchown(fd, uid, gid) == -1)
-		log_warn("oauth2: cannot give a file to user %s", SENDQ_USER);
-}
-
-int
-oauth2_token_load(const char *path, struct oauth2_token *t, char *err,
-    size_t errlen)
-{
-	struct buf	 b;
-	char		 why[256];
-	int		 r;
-
-	memset(t, 0, sizeof *t);
-	buf_init_secret(&b, OAUTH2_FILE_MAX);
-	if (util_read_file(path, OAUTH2_FILE_MAX, true, &b) == -1) {
-		r = errno == ENOENT ? 1 : -1;
-		snprintf(err, errlen, "token file %s: %s", path, errno ==
-		    EFBIG ? "too large" : strerror(errno));
-	} else if (b.len == 0) {
-		r = 1;
-		snprintf(err, errlen, "token file %s: empty", path);
-	} else if ((r = oauth2_token_parse(b.data, b.len, t, why,
-	    sizeof why)) == -1)
-		snprintf(err, errlen, "token file %s: %s", path, why);
-	buf_wipe(&b);
-	return r;
-}
-
-/* The directory of path (malloc), made 0700 when missing. */
-static char *
-oauth2_dir(const char *path, char *err, size_t errlen)
-{
-	char	*dir, *slash;
-	int	 fd;
-
-	if ((dir = strdup(path)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	if ((slash = strrchr(dir, '/')) == NULL)
-		snprintf(dir, strlen(dir) + 1, ".");
-	else
-		slash[slash == dir] = '\0';
-	if (mkdir(dir, 0700) == 0) {
-		if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC)) != -1) {
-			oauth2_give(fd);
-			close(fd);
-		}
-	} else if (errno != EEXIST) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		free(dir);
-		return NULL;
-	}
-	return dir;
-}
-
-/* Writes t into the new file fd and closes it: 0, or -1 with errno. */
-static int
-oauth2_write(int fd, const struct oauth2_token *t)
-{
-	struct buf	 b;
-	int		 r, e;
-
-	buf_init_secret(&b, 0);
-	r = oauth2_token_format(t, &b) == -1 || fchmod(fd, 0600) == -1 ||
-	    util_write_all(fd, b.data, b.len) == -1 || fsync(fd) == -1 ? -1 :
-	    0;
-	e = errno;
-	buf_free(&b);
-	oauth2_give(fd);
-	if (close(fd) == -1 && r == 0)
-		return -1;
-	errno = e;
-	return r;
-}
-
-int
-oauth2_token_save(const char *path, const struct oauth2_token *t, char *err,
-    size_t errlen)
-{
-	char	*dir, *tmp = NULL;
-	int	 fd = -1;
-
-	if ((dir = oauth2_dir(path, err, errlen)) == NULL)
-		return -1;
-	if (asprintf(&tmp, "%s.XXXXXX", path) == -1) {
-		tmp = NULL;
-		snprintf(err, errlen, "out of memory");
-	} else if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
-		snprintf(err, errlen, "token file %s: cannot create a "
-		    "temporary file: %s", path, strerror(errno));
-	else if (oauth2_write(fd, t) == -1 || rename(tmp, path) == -1) {
-		snprintf(err, errlen, "token file %s: %s", path,
-		    strerror(errno));
-		(void)unlink(tmp);
-		fd = -1;
-	} else if (util_fsync_dir(dir) == -1)
-		log_warn("%s: fsync", dir);
-	free(tmp);
-	free(dir);
-	return fd == -1 ? -1 : 0;
-}
+/* --- the access token of a delivery ------------------------------------- */
 
 int
 oauth2_token_update(struct oauth2_token *t, const struct oauth2_reply *r,
@@ -967,13 +829,13 @@ oauth2_token_update(struct oauth2_token *t, const struct oauth2_reply *r,
 	if ((at = strdup(r->access_token)) == NULL ||
 	    (r->refresh_token != NULL &&
 	    (rt = strdup(r->refresh_token)) == NULL)) {
-		oauth2_free(at);
+		secret_free(at);
 		return -1;
 	}
-	oauth2_free(t->access_token);
+	secret_free(t->access_token);
 	t->access_token = at;
 	if (rt != NULL) {
-		oauth2_free(t->refresh_token);
+		secret_free(t->refresh_token);
 		t->refresh_token = rt;
 	}
 	t->issued_at = now;
@@ -982,48 +844,41 @@ oauth2_token_update(struct oauth2_token *t, const struct oauth2_reply *r,
 	return 0;
 }
 
-/* The lock beside the token file (FILE.lock), held until closed. */
-static int
-oauth2_lock(const char *path, char *err, size_t errlen)
-{
-	char	*lp;
-	int	 fd;
+/* A token issued less than this many seconds ago and refused at once
+ * is not refreshed: the refusal is about something else (SMTP AUTH
+ * disabled, a mailbox not licensed), and a refresh would not mend it. */
+#define OAUTH2_NEW	60
 
-	if (asprintf(&lp, "%s.lock", path) == -1) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if ((fd = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0600)) == -1)
-		snprintf(err, errlen, "%s: %s", lp, strerror(errno));
-	else {
-		oauth2_give(fd);
-		while (flock(fd, LOCK_EX) == -1)
-			if (errno != EINTR) {
-				snprintf(err, errlen, "%s: lock: %s", lp,
-				    strerror(errno));
-				close(fd);
-				fd = -1;
-				break;
-			}
-	}
-	free(lp);
-	return fd;
-}
-
-/* --- the access token of a delivery ------------------------------------- */
-
-/* t's access token, when fresh and not the one refused: 1 with *out. */
+/* t's access token when fresh and not the one refused: 1 with *out;
+ * 2 when it is the one refused but new; 0 when a refresh is due. */
 static int
 oauth2_take(const struct oauth2_token *t, const char *refused, time_t now,
     char **out)
 {
-	if (!oauth2_token_fresh(t, now) || (refused != NULL &&
-	    strcmp(t->access_token, refused) == 0))
+	if (!oauth2_token_fresh(t, now))
 		return 0;
+	if (refused != NULL && strcmp(t->access_token, refused) == 0)
+		return t->issued_at > 0 && (long long)now - t->issued_at <
+		    OAUTH2_NEW ? 2 : 0;
 	if ((*out = strdup(t->access_token)) == NULL)
 		return -1;
 	return 1;
+}
+
+/* What oauth2_take's answer r means for oauth2_access. */
+static enum oauth2_status
+oauth2_taken(int r, char *err, size_t errlen)
+{
+	switch (r) {
+	case 1:
+		return OAUTH2_OK;
+	case 2:
+		err[0] = '\0';	/* the server's refusal stands */
+		return OAUTH2_REFUSED;
+	default:
+		snprintf(err, errlen, "out of memory");
+		return OAUTH2_LOCAL;
+	}
 }
 
 /* Under the lock: a refresh with t's refresh token, saved. */
@@ -1060,7 +915,7 @@ oauth2_refresh(const struct conf_account *a, struct oauth2_token *t,
 	    "; new refresh token saved" : "");
 	/* The token works now; a lost rotated refresh token would only
 	 * show at the next refresh, so say so loudly. */
-	if (oauth2_token_save(a->oauth2_token_file, t, why, sizeof why) == -1)
+	if (oauth2_file_save(a->oauth2_token_file, t, why, sizeof why) == -1)
 		log_warnx("account %s: %s%s", a->name, why, r.refresh_token !=
 		    NULL ? "; the new refresh token is lost: run sendq oauth2 "
 		    "login if the next refresh fails" : "");
@@ -1068,40 +923,94 @@ oauth2_refresh(const struct conf_account *a, struct oauth2_token *t,
 	return OAUTH2_OK;
 }
 
+/* The token file, with the hint that a missing login needs. */
+static enum oauth2_status
+oauth2_load(const struct conf_account *a, struct oauth2_token *t, char *err,
+    size_t errlen)
+{
+	enum oauth2_status	 st;
+	size_t			 n;
+
+	st = oauth2_file_load(a->oauth2_token_file, t, err, errlen);
+	if (st == OAUTH2_NO_LOGIN && (n = strlen(err)) + 1 < errlen)
+		snprintf(err + n, errlen - n, ": run sendq oauth2 login %s",
+		    a->name);
+	return st;
+}
+
+/* What oauth2_access asks of the token file's owner. */
+struct oauth2_want {
+	const struct conf_account	*a;
+	const char			*refused;
+};
+
+/* As the token file's owner (oauth2_file_run): its fresh token, or one
+ * refreshed under the lock. */
+static enum oauth2_status
+oauth2_access_owner(void *arg, char **out, char *err, size_t errlen)
+{
+	const struct oauth2_want	*w = arg;
+	struct oauth2_token		 t;
+	enum oauth2_status		 st;
+	int				 r, lk;
+
+	if ((st = oauth2_load(w->a, &t, err, errlen)) != OAUTH2_OK)
+		return st;
+	r = oauth2_take(&t, w->refused, util_now(), out);
+	oauth2_token_clear(&t);
+	if (r != 0)
+		return oauth2_taken(r, err, errlen);
+	if ((lk = oauth2_file_lock(w->a->oauth2_token_file, err,
+	    errlen)) == -1)
+		return OAUTH2_LOCAL;
+	/* Another process may have refreshed while we waited. */
+	if ((st = oauth2_load(w->a, &t, err, errlen)) == OAUTH2_OK) {
+		if ((r = oauth2_take(&t, w->refused, util_now(), out)) != 0)
+			st = oauth2_taken(r, err, errlen);
+		else
+			st = oauth2_refresh(w->a, &t, out, err, errlen);
+	}
+	oauth2_token_clear(&t);
+	close(lk);
+	return st;
+}
+
 enum oauth2_status
 oauth2_access(const struct conf_account *a, const char *refused, char **out,
     char *err, size_t errlen)
 {
-	struct oauth2_token	 t;
-	enum oauth2_status	 st = OAUTH2_LOCAL;
-	int			 r, lk;
+	struct oauth2_want	 w = { a, refused };
+
+	return oauth2_file_run(a->oauth2_token_file, oauth2_access_owner, &w,
+	    out, err, errlen);
+}
+
+/* What oauth2_token_store asks of it. */
+struct oauth2_store {
+	const char			*path;
+	const struct oauth2_token	*t;
+};
+
+/* As the token file's owner: t saved under the lock. */
+static enum oauth2_status
+oauth2_store_owner(void *arg, char **out, char *err, size_t errlen)
+{
+	const struct oauth2_store	*s = arg;
 
 	*out = NULL;
-	snprintf(err, errlen, "out of memory");
-	if ((r = oauth2_token_load(a->oauth2_token_file, &t, err,
-	    errlen)) != 0) {
-		snprintf(err + strlen(err), errlen - strlen(err), ": run sendq "
-		    "oauth2 login %s", a->name);
-		return OAUTH2_NO_LOGIN;
-	}
-	if ((r = oauth2_take(&t, refused, util_now(), out)) != 0) {
-		oauth2_token_clear(&t);
-		return r == 1 ? OAUTH2_OK : OAUTH2_LOCAL;
-	}
-	oauth2_token_clear(&t);
-	if ((lk = oauth2_lock(a->oauth2_token_file, err, errlen)) == -1)
-		return OAUTH2_LOCAL;
-	/* Another process may have refreshed while we waited. */
-	if ((r = oauth2_token_load(a->oauth2_token_file, &t, err,
-	    errlen)) != 0) {
-		snprintf(err + strlen(err), errlen - strlen(err), ": run sendq "
-		    "oauth2 login %s", a->name);
-		st = OAUTH2_NO_LOGIN;
-	} else if ((r = oauth2_take(&t, refused, util_now(), out)) != 0)
-		st = r == 1 ? OAUTH2_OK : OAUTH2_LOCAL;
-	else
-		st = oauth2_refresh(a, &t, out, err, errlen);
-	oauth2_token_clear(&t);
-	close(lk);
-	return st;
+	return oauth2_file_store(s->path, s->t, err, errlen) == 0 ?
+	    OAUTH2_OK : OAUTH2_LOCAL;
+}
+
+int
+oauth2_token_store(const char *path, const struct oauth2_token *t,
+    char *err, size_t errlen)
+{
+	struct oauth2_store	 s = { path, t };
+	char			*out = NULL;
+	enum oauth2_status	 st;
+
+	st = oauth2_file_run(path, oauth2_store_owner, &s, &out, err, errlen);
+	secret_free(out);
+	return st == OAUTH2_OK ? 0 : -1;
 }

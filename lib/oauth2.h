@@ -9,25 +9,23 @@
  * The token file is JSON: {"refresh_token", "access_token",
  * "expires_at", "issued_at"} (Unix times); a file holding one bare line
  * is a refresh token, so that tokens from other tools can be brought
- * over.  It is only ever replaced whole (a temporary file in the same
- * directory, fsync, rename, fsync of the directory), mode 0600, owned
- * by the user that delivers (the user sendq when it exists and the
- * writer is root).  Every process that delivers through it (the
- * daemon's sessions, sendq flush and run) shares one access token: a
- * refresh happens under an exclusive lock on FILE.lock beside it (a
- * lock on the file itself would be lost with the rename), and whoever
- * gets the lock first reads the file again, so a rotating refresh token
- * is used once.
+ * over.  Where it is kept, its lock and who writes it are
+ * oauth2_file.h's: every process that delivers through it (the
+ * daemon's sessions, sendq flush and run) shares one access token,
+ * refreshed under the lock by whoever gets it first.
  *
  * The parsers of the token file and of the endpoints' replies are pure
  * functions (unit tests, tests/fuzz/oauth2.c); only they and the
  * writer of the file include json-c.  HTTPS is http.c's.
  *
- * Security: tokens, the client secret and the forms that carry them
- * live in memory that is wiped before it is freed; no token or secret
- * appears in a log line, an error message or -v output.  What a server
- * says (error, error_description) is escaped and capped before it is
- * quoted.
+ * Security: no token or secret appears in a log line, an error
+ * message or -v output.  What a server says (error, error_description)
+ * is escaped and capped before it is quoted.  Wiping is best effort:
+ * the buffers of this module, and json-c's copies of the strings it
+ * parsed, are wiped before they are freed, but json-c may have moved a
+ * string while parsing (realloc), and libcurl and OpenSSL keep their
+ * own buffers that nothing here can reach.  What protects those is
+ * that sendq is not dumpable and has no core file (RLIMIT_CORE 0).
  */
 #ifndef SENDQ_OAUTH2_H
 #define SENDQ_OAUTH2_H
@@ -160,15 +158,11 @@ enum oauth2_status oauth2_code_exchange(const struct conf_account *a,
 	    struct oauth2_reply *r);
 
 /*
- * The token file: oauth2_token_load fills t (0), says there is none
- * (1: missing or empty), or fails (-1 with err).  oauth2_token_save
- * replaces it atomically; its directory is made (0700) when missing;
- * the file, the directory made and the lock file are given to the user
- * sendq when the caller is root and that user exists.
+ * The token file (oauth2_file.h) replaced by t under its lock, as its
+ * owner (the user sendq when the caller is root): what a login saves.
+ * 0, or -1 with err.
  */
-int	oauth2_token_load(const char *path, struct oauth2_token *t,
-	    char *err, size_t errlen);
-int	oauth2_token_save(const char *path, const struct oauth2_token *t,
+int	oauth2_token_store(const char *path, const struct oauth2_token *t,
 	    char *err, size_t errlen);
 /* t from a token reply obtained at now; the refresh token is kept when
  * the reply has none.  -1 on ENOMEM. */
@@ -177,17 +171,19 @@ int	oauth2_token_update(struct oauth2_token *t,
 
 /*
  * The access token for account a: the token file's when it is fresh,
- * else a refreshed one (under the lock; the file is rewritten).
- * refused, when not NULL, is a token a server refused: a different
- * fresh one is taken from the file if another process refreshed
- * meanwhile, else a refresh is forced.  OAUTH2_OK with *out (wipe with
- * oauth2_free), or the status with err: OAUTH2_NO_LOGIN and
+ * else a refreshed one (under the lock; the file is rewritten), all of
+ * it done as the file's owner (oauth2_file_run).  refused, when not
+ * NULL, is a token a server refused: a different fresh one is taken
+ * from the file if another process refreshed meanwhile, else a refresh
+ * is forced, unless the refused token was issued less than a minute
+ * ago: then OAUTH2_REFUSED with err empty, and the server's refusal
+ * stands.  OAUTH2_OK with *out (wipe with secret_free), or the status
+ * with err: OAUTH2_NO_LOGIN (no token file, or one that is not) and
  * OAUTH2_GRANT say to run `sendq oauth2 login', OAUTH2_REFUSED is the
- * endpoint's refusal of the client, OAUTH2_TEMP a failure to reach it.
+ * endpoint's refusal of the client, OAUTH2_TEMP a failure to reach it,
+ * OAUTH2_LOCAL a token file that cannot be read or written.
  */
 enum oauth2_status oauth2_access(const struct conf_account *a,
 	    const char *refused, char **out, char *err, size_t errlen);
-/* Wipes and frees a token or secret.  Accepts NULL. */
-void	oauth2_free(char *s);
 
 #endif

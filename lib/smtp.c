@@ -88,6 +88,8 @@ struct smtp_client {
 	bool			 encrypted;
 	bool			 verified;
 	bool			 need_rset;
+	bool			 token_bad;	/* the last AUTH's error
+						 * challenge said so */
 	int			 dot_timeout_ms;
 	char			 peer[300];
 	struct buf		 line;
@@ -370,7 +372,20 @@ struct smtp_sasl {
 	enum sasl_mech	 m;
 	struct sasl	*sa;
 	struct buf	 raw, b64, lines;
+	bool		 token_bad;	/* an error challenge about the token */
 };
+
+/* A bearer mechanism's error challenge that blames the token: XOAUTH2's
+ * {"status":"401",...} (Google, Microsoft) or OAUTHBEARER's
+ * {"status":"invalid_token",...} (RFC 7628 section 3.2.2). */
+static bool
+smtp_token_challenge(const struct smtp_sasl *x)
+{
+	if (x->m != SASL_XOAUTH2 && x->m != SASL_OAUTHBEARER)
+		return false;
+	return memmem(x->raw.data, x->raw.len, "\"401\"", 5) != NULL ||
+	    memmem(x->raw.data, x->raw.len, "invalid_token", 13) != NULL;
+}
 
 /* AUTH, with the initial response when the mechanism has one. */
 static int
@@ -401,9 +416,11 @@ smtp_auth_answer(struct smtp_client *c, struct smtp_sasl *x, char *err,
 		x->lines.data[--x->lines.len] = '\0';	/* the '\n' */
 	if (util_base64_decode(&x->raw, x->lines.data, x->lines.len) == -1)
 		snprintf(err, errlen, "bad base64 in challenge");
-	else
+	else {
+		x->token_bad = x->token_bad || smtp_token_challenge(x);
 		st = sasl_step(x->sa, x->raw.data, x->raw.len, &x->raw, err,
 		    errlen);
+	}
 	if (st == SASL_FAIL)
 		return 1;
 	buf_wipe(&x->b64);
@@ -487,6 +504,7 @@ smtp_auth_mech(struct smtp_client *c, enum sasl_mech m,
 		    "cannot build AUTH %s", sasl_mech_name(m));
 	else if (q == 1)
 		smtp_auth_cancel(c, &x, err, res);
+	c->token_bad = x.token_bad;
 	buf_wipe(&x.raw);
 	buf_wipe(&x.b64);
 	buf_wipe(&x.lines);
@@ -509,11 +527,30 @@ smtp_auth_failed(struct smtp_client *c, struct smtp_result *res)
 }
 
 /*
- * A bearer token the server refused (535, or a 334 error challenge
- * followed by 535) may only have expired early or been revoked: once
- * per session a new one is asked for and the mechanism tried again,
- * on the same connection (RFC 4954 allows another AUTH after a
- * failure); *r is then the new attempt's result.
+ * Whether a refusal says that the bearer token is bad (expired early,
+ * revoked): an error challenge that says so, 535 with no enhanced code
+ * or with 5.7.8 (Google) or 5.7.3 (Microsoft), or a 4.7.x.  Other
+ * refusals (535 5.7.139, SMTP AUTH disabled for the tenant; 5.7.30)
+ * are not mended by a new token, and refreshing for them would only
+ * rotate the refresh token at every session.
+ */
+static bool
+smtp_token_refused(const struct smtp_client *c, const struct smtp_result *res)
+{
+	const struct smtp_reply	*r = &res->reply;
+
+	if (c->token_bad || strncmp(r->enh, "4.7.", 4) == 0)
+		return true;
+	return r->code == 535 && (r->enh[0] == '\0' || strcmp(r->enh,
+	    "5.7.8") == 0 || strcmp(r->enh, "5.7.3") == 0);
+}
+
+/*
+ * A bearer token the server refused as bad (smtp_token_refused) may
+ * only have expired early or been revoked: once per session a new one
+ * is asked for and the mechanism tried again, on the same connection
+ * (RFC 4954 allows another AUTH after a failure); *r is then the new
+ * attempt's result.
  */
 static void
 smtp_auth_token_retry(struct smtp_client *c, enum sasl_mech m, bool *done,
@@ -522,7 +559,8 @@ smtp_auth_token_retry(struct smtp_client *c, enum sasl_mech m, bool *done,
 	const char	*tok;
 
 	if (*r != 1 || *done || c->p.token_refresh == NULL ||
-	    (m != SASL_XOAUTH2 && m != SASL_OAUTHBEARER))
+	    (m != SASL_XOAUTH2 && m != SASL_OAUTHBEARER) ||
+	    !smtp_token_refused(c, res))
 		return;
 	*done = true;
 	if ((tok = c->p.token_refresh(c->p.token_refresh_arg,

@@ -369,7 +369,9 @@ login_save(const struct conf_account *a, const struct oauth2_reply *r)
 		fprintf(stderr, "sendq: out of memory\n");
 		return EX_OSERR;
 	}
-	if (oauth2_token_save(a->oauth2_token_file, &t, err, sizeof err) ==
+	/* Under the token file's lock, so that a refresh from the old
+	 * grant that is under way cannot overwrite the new one. */
+	if (oauth2_token_store(a->oauth2_token_file, &t, err, sizeof err) ==
 	    -1) {
 		fprintf(stderr, "sendq: account %s: %s\n", a->name, err);
 		ex = EX_CANTCREAT;

@@ -32,12 +32,13 @@ q_conf global.socket="\"$T/run/sendq.sock\"" password=- auth=auto \
     oauth2_device_url="\"$base/device\"" oauth2_scope='"smtp"' \
     oauth2_ca_file="\"$CERTS/ca.pem\"" oauth2_token_file="\"$TF\""
 
-# seed ACCESS EXPIRES_AT [REFRESH]: the token file, as sendq oauth2 login
-# leaves it (sendq's, 0600), the access token issued now
+# seed ACCESS EXPIRES_AT [REFRESH [ISSUED_AGO]]: the token file, as sendq
+# oauth2 login leaves it (sendq's, 0600), the access token issued now or
+# ISSUED_AGO seconds ago
 seed() {
 	mkdir -p -m 0700 "$T/o2"
 	printf '{"refresh_token": "%s", "access_token": "%s", "expires_at": %s, "issued_at": %s}\n' \
-	    "${3:-$RT0}" "$1" "$2" "$(date +%s)" >"$TF"
+	    "${3:-$RT0}" "$1" "$2" "$(($(date +%s) - ${4:-0}))" >"$TF"
 	chmod 0600 "$TF"
 	chown -R sendq: "$T/o2"
 }
@@ -74,8 +75,9 @@ assert_contains "$T/sendq.log" 'account default: OAuth2 access token refreshed'
 echo "ok - three messages across an expiry, one refresh, rotation saved"
 
 # --- a token the server refuses: refreshed once, AUTH again, same session
+# (a token issued under a minute ago is not: see oauth2_tokenfile.sh)
 q_daemon_stop
-seed not-a-valid-token $(($(date +%s) + 3000)) "$rt1"
+seed not-a-valid-token $(($(date +%s) + 3000)) "$rt1" 120
 q_daemon_start
 send four
 fixture_wait_msgs relay 4

@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "crypto.h"
 #include "oauth2.h"
+#include "oauth2_file.h"
 #include "suites.h"
 #include "util.h"
 
@@ -310,20 +311,20 @@ START_TEST(save_and_load)
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/sub/acct", dir);
-	ck_assert_int_eq(oauth2_token_load(path, &t, err, sizeof err), 1);
+	ck_assert_int_eq(oauth2_file_load(path, &t, err, sizeof err), OAUTH2_NO_LOGIN);
 	memset(&t, 0, sizeof t);
 	t.refresh_token = strdup("r\"1\\");
 	t.access_token = strdup("at");
 	t.expires_at = 99;
 	t.issued_at = 9;
-	ck_assert_int_eq(oauth2_token_save(path, &t, err, sizeof err), 0);
+	ck_assert_int_eq(oauth2_file_store(path, &t, err, sizeof err), 0);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_int_eq(st.st_mode & 07777, 0600);
 	snprintf(path, sizeof path, "%s/sub", dir);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_int_eq(st.st_mode & 07777, 0700);
 	snprintf(path, sizeof path, "%s/sub/acct", dir);
-	ck_assert_int_eq(oauth2_token_load(path, &u, err, sizeof err), 0);
+	ck_assert_int_eq(oauth2_file_load(path, &u, err, sizeof err), OAUTH2_OK);
 	ck_assert_str_eq(u.refresh_token, "r\"1\\");
 	ck_assert_str_eq(u.access_token, "at");
 	ck_assert_int_eq(u.expires_at, 99);
