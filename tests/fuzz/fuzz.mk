@@ -29,7 +29,7 @@ FUZZ_CPPFLAGS	:= -D_GNU_SOURCE -Ilib -Itests/fuzz \
 # NAME:MAX_LEN, the largest input worth trying for each harness.
 FUZZ_TARGETS	:= smtp_reply:2048 smtp_client:16384 ehlo:4096 addr:4096 \
 		   mail:65536 ctlfile:8192 alias:16384 conf:16384 \
-		   sasl:2048 smtpd:16384 ipc:16384 oauth2:16384
+		   sasl:2048 smtpd:16384 ipc:16384 oauth2:16384 notify:4096
 FUZZ_NAMES	:= $(foreach t,$(FUZZ_TARGETS),$(word 1,$(subst :, ,$(t))))
 FUZZ_BINS	:= $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_RUN	:= $(if $(FUZZ_ONLY),$(filter $(addsuffix :%,$(FUZZ_ONLY)),\
