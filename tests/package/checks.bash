@@ -21,6 +21,8 @@ check_files() {
 	for f in /usr/bin/mailq /usr/bin/newaliases /usr/lib/sendmail; do
 		assert_eq ../sbin/sendmail "$(in_root readlink "$f")" "link $f"
 	done
+	in_root test -x /usr/share/doc/sendq/examples/sendq-notify.sample ||
+	    fail "no example notify_command"
 	for f in man8/sendmail.8.gz man8/sendq.8.gz man5/sendq.conf.5.gz \
 	    man8/mailq.8.gz man8/newaliases.8.gz; do
 		in_root test -e "/usr/share/man/$f" || fail "no man page $f"
@@ -56,18 +58,19 @@ check_user_spool() {
 # Enabled by deb-systemd-helper: the links systemctl enable would make;
 # the runner timer shipped but not enabled.
 check_units() {
-	local w=/etc/systemd/system
+	local w=/etc/systemd/system t
 	assert_eq /lib/systemd/system/sendq.socket \
 	    "$(in_root readlink "$w/sockets.target.wants/sendq.socket")" \
 	    "sendq.socket enabled"
 	assert_eq /lib/systemd/system/sendq.service \
 	    "$(in_root readlink "$w/multi-user.target.wants/sendq.service")" \
 	    "sendq.service enabled"
-	in_root test -f /lib/systemd/system/sendq-runner.timer ||
-	    fail "sendq-runner.timer not installed"
-	if in_root test -e "$w/timers.target.wants/sendq-runner.timer"; then
-		fail "sendq-runner.timer is enabled"
-	fi
+	for t in sendq-runner.timer sendq-metrics.timer; do
+		in_root test -f "/lib/systemd/system/$t" || fail "$t not installed"
+		if in_root test -e "$w/timers.target.wants/$t"; then
+			fail "$t is enabled"
+		fi
+	done
 	in_root grep -qx 'ExecStart=/usr/sbin/sendq daemon' \
 	    /lib/systemd/system/sendq.service ||
 	    fail "sendq.service does not run /usr/sbin/sendq"
