@@ -42,6 +42,20 @@ http_write(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/*
+ * ca_file, when set, is the only trust: libcurl also keeps its built-in
+ * CA path (Debian's: /etc/ssl/certs) beside CAINFO, which would let a
+ * certificate of any public CA through, so the path is cleared.
+ */
+static bool
+http_ca(CURL *h, const char *ca_file)
+{
+	if (ca_file == NULL)
+		return true;
+	return curl_easy_setopt(h, CURLOPT_CAINFO, ca_file) == CURLE_OK &&
+	    curl_easy_setopt(h, CURLOPT_CAPATH, NULL) == CURLE_OK;
+}
+
 /* The options of every request; false when one is refused. */
 static bool
 http_setup(CURL *h, const struct http_params *p, const char *url,
@@ -56,8 +70,7 @@ http_setup(CURL *h, const struct http_params *p, const char *url,
 	    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK &&
 	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK &&
 	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK &&
-	    (p->ca_file == NULL || curl_easy_setopt(h, CURLOPT_CAINFO,
-	    p->ca_file) == CURLE_OK) &&
+	    http_ca(h, p->ca_file) &&
 	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
 	    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms) == CURLE_OK &&
 	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms < 10000 ? ms :

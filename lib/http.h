@@ -7,7 +7,8 @@
  * sendmail, which has no use for this module.
  *
  * Security: only https:// URLs are fetched; the certificate and the
- * host name are always verified, against the system store or ca_file;
+ * host name are always verified, against the system store or ca_file
+ * alone (libcurl's built-in CA path is cleared then);
  * redirects are not followed (a token endpoint that redirects is
  * misconfigured, and following would resend the form elsewhere); the
  * response is capped; the request has a time limit.  The form body may
