@@ -494,8 +494,11 @@ oauth2_reply_parse(long status, const char *body, size_t len,
 			    "in the reply");
 		}
 	} else {
-		r->st = status >= 500 || status == 429 || status == 200 ?
-		    OAUTH2_TEMP : OAUTH2_REFUSED;
+		/* A body that is no JSON object is not the endpoint's
+		 * word (a proxy's 403 or 407, a 404 of a wrong URL): a
+		 * refusal would hold the account for it. */
+		r->st = o == NULL || status >= 500 || status == 429 ||
+		    status == 200 ? OAUTH2_TEMP : OAUTH2_REFUSED;
 		snprintf(r->what, sizeof r->what, "HTTP status %ld%s", status,
 		    o == NULL ? " without a JSON object" : "");
 	}

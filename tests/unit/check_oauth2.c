@@ -188,8 +188,16 @@ START_TEST(replies)
 	oauth2_reply_free(&r);
 	ck_assert_int_eq(reply(503, "", &r), OAUTH2_TEMP);
 	oauth2_reply_free(&r);
-	ck_assert_int_eq(reply(404, "not found", &r), OAUTH2_REFUSED);
+	/* A 4xx without a JSON body (a proxy, a wrong URL) is no refusal
+	 * of the endpoint's: it must not hold the account. */
+	ck_assert_int_eq(reply(404, "not found", &r), OAUTH2_TEMP);
 	ck_assert_ptr_nonnull(strstr(r.what, "404"));
+	oauth2_reply_free(&r);
+	ck_assert_int_eq(reply(407, "<html>Proxy Authentication Required",
+	    &r), OAUTH2_TEMP);
+	oauth2_reply_free(&r);
+	ck_assert_int_eq(reply(403, "{\"message\": \"no\"}", &r),
+	    OAUTH2_REFUSED);
 	oauth2_reply_free(&r);
 }
 END_TEST
