@@ -16,8 +16,9 @@
  * Security: the user code and the URLs are printed, being what the user
  * needs; the device code, the authorization code, the verifier and the
  * tokens never are.  The loopback listener binds 127.0.0.1 only, answers
- * only the request that carries our state, and gives up after
- * LOGIN_WAIT seconds.
+ * only the request that carries our state, gives each connection
+ * LOGIN_CONN_MS for its request line, and gives up after LOGIN_WAIT
+ * seconds.
  */
 #include <sys/socket.h>
 
@@ -36,10 +37,12 @@
 #include "login.h"
 #include "oauth2.h"
 #include "secret.h"
+#include "stream.h"
 #include "util.h"
 
 #define LOGIN_WAIT	600	/* seconds for the user to sign in */
 #define LOGIN_LINE_MAX	8192	/* a request line, a pasted address */
+#define LOGIN_CONN_MS	3000	/* for one connection's request line */
 
 static int
 login_exit(enum oauth2_status st)
@@ -68,7 +71,8 @@ login_sleep(long long ms)
 }
 
 /* RFC 8628 section 3.5: poll at the interval, 5 s slower after
- * slow_down, until a token, an error or the code's end. */
+ * slow_down, until a token, an error or the code's end; a temporary
+ * failure (network, 5xx) is said and the polling goes on. */
 static enum oauth2_status
 login_device_wait(const struct conf_account *a,
     const struct oauth2_endpoints *e, const struct oauth2_reply *d,
@@ -89,7 +93,12 @@ login_device_wait(const struct conf_account *a,
 			return OAUTH2_REFUSED;
 		}
 		st = oauth2_device_poll(a, e, d->device_code, tok);
-		if (st != OAUTH2_PENDING && st != OAUTH2_SLOW_DOWN)
+		/* A failure to reach the endpoint once is no reason to
+		 * make the user start over: poll on until the code ends. */
+		if (st == OAUTH2_TEMP)
+			fprintf(stderr, "sendq: %s: %s; trying again\n",
+			    e->token_url, tok->what);
+		else if (st != OAUTH2_PENDING && st != OAUTH2_SLOW_DOWN)
 			return st;
 		if (st == OAUTH2_SLOW_DOWN)
 			interval += 5;
@@ -145,25 +154,23 @@ login_listen(unsigned *port)
 	return fd;
 }
 
-/* The request line of one connection, read for at most 10 s, into b. */
+/*
+ * The request line of one connection, into b.  The whole line must come
+ * within LOGIN_CONN_MS (the stream's deadline is per line), so that a
+ * local client that connects and says nothing, or trickles, cannot keep
+ * the browser's redirect waiting long.
+ */
 static int
 login_request_line(int fd, struct buf *b)
 {
-	struct pollfd	 p = { fd, POLLIN, 0 };
-	long long	 end = util_monotonic_ms() + 10000;
-	char		 chunk[1024];
-	ssize_t		 n;
+	struct stream	*s;
+	int		 r;
 
-	while (strstr(buf_str(b), "\r\n") == NULL) {
-		if (util_monotonic_ms() >= end || poll(&p, 1, 1000) == -1)
-			return -1;
-		if (!(p.revents & (POLLIN | POLLHUP)))
-			continue;
-		if ((n = read(fd, chunk, sizeof chunk)) <= 0 ||
-		    buf_add(b, chunk, (size_t)n) == -1)
-			return -1;
-	}
-	return 0;
+	if ((s = stream_new_pair(fd, -1, LOGIN_CONN_MS)) == NULL)
+		return -1;
+	r = stream_getline(s, b, LOGIN_LINE_MAX);
+	stream_free(s);
+	return r;
 }
 
 static void
@@ -236,29 +243,23 @@ login_wait_redirect(int lfd, const char *state, struct buf *got)
 static int
 login_read_pasted(const char *state, struct buf *got)
 {
-	struct buf	 line;
-	char		*nl = NULL;
-	char		 chunk[1024];
-	ssize_t		 n;
+	struct stream	*s;
+	struct buf	 line, st;
 	int		 r = -1;
 
+	if ((s = stream_new_pair(STDIN_FILENO, -1, LOGIN_WAIT * 1000)) ==
+	    NULL)
+		return -1;
 	buf_init_secret(&line, LOGIN_LINE_MAX);
-	while ((nl = strchr(buf_str(&line), '\n')) == NULL &&
-	    (n = read(STDIN_FILENO, chunk, sizeof chunk)) > 0)
-		if (buf_add(&line, chunk, (size_t)n) == -1)
-			break;
-	if (nl != NULL || line.len > 0) {
-		struct buf	 st;
-
-		line.data[strcspn(line.data, "\r\n")] = '\0';
-		buf_init(&st, 256);
-		if (oauth2_query_get(line.data, "state", &st) == 1 &&
-		    strcmp(buf_str(&st), state) == 0 &&
-		    buf_addstr(got, line.data) == 0)
-			r = 0;
-		buf_free(&st);
-	}
+	buf_init(&st, 256);
+	if (stream_getline(s, &line, LOGIN_LINE_MAX) == 0 &&
+	    oauth2_query_get(buf_str(&line), "state", &st) == 1 &&
+	    strcmp(buf_str(&st), state) == 0 &&
+	    buf_addstr(got, buf_str(&line)) == 0)
+		r = 0;
+	buf_free(&st);
 	buf_free(&line);
+	stream_free(s);
 	return r;
 }
 

@@ -77,6 +77,39 @@ assert_eq 3 "$(grep -c 'POST /token grant_type=urn' "$(oauth2_requests dev)")" \
 echo "ok - device flow"
 oauth2_stop dev
 
+# --- an outage of the token endpoint while polling: polling goes on
+oauth2_start outage --client-id cid --client-secret "$SEC"
+conf outage device
+echo 'token=http503' >"$T/outage/errors"
+login
+verify=$(after '^or open')
+wait_until 10 grep -q 'result=http503' "$(oauth2_requests outage)"
+rm -f "$T/outage/errors"
+curl -sS --cacert "$CERTS/ca.pem" --max-time 10 "$verify" >/dev/null
+finish 0
+assert_contains "$T/err" 'trying again'
+token_checks
+echo "ok - device flow: a 503 while polling is waited out"
+
+# --- the login's save waits for the lock a refresh holds
+install -d -o sendq -g sendq -m 0700 "$T/o2"
+install -o sendq -g sendq -m 0600 /dev/null "$TF.lock"
+flock "$TF.lock" sleep 5 &
+FPID=$!
+sleep 0.5
+: >"$T/out"
+login
+verify=$(after '^or open')
+curl -sS --cacert "$CERTS/ca.pem" --max-time 10 "$verify" >/dev/null
+wait_until 10 grep -q 'grant_type=urn.*result=ok' "$(oauth2_requests outage)"
+sleep 1
+[ ! -e "$TF" ] || fail "the login saved while the lock was held"
+wait "$FPID"
+finish 0
+token_checks
+echo "ok - the login's save takes the token file's lock"
+oauth2_stop outage
+
 # --- slow_down: the interval grows by 5 s
 oauth2_start slow --client-id cid --client-secret "$SEC" --slow-down
 conf slow device
@@ -130,6 +163,23 @@ finish 0
 token_checks
 assert_contains "$(oauth2_requests code)" 'grant_type=authorization_code result=ok'
 echo "ok - code flow with a loopback redirect"
+
+# --- a local client that connects and says nothing does not keep the
+# browser's redirect waiting
+: >"$T/out"
+login
+url=$(after 'open this address in a browser')
+lport=$(echo "$url" | sed -n 's/.*redirect_uri=http%3A%2F%2F127\.0\.0\.1%3A\([0-9]*\).*/\1/p')
+[ -n "$lport" ] || fail "no loopback port in $url"
+exec 8<>"/dev/tcp/127.0.0.1/$lport"
+t0=$(date +%s)
+page=$(curl -sS -L --cacert "$CERTS/ca.pem" --max-time 8 "$url") ||
+    fail "the redirect waited behind a silent connection"
+exec 8<&-
+assert_contains "$page" 'you may close this window'
+finish 0
+token_checks
+echo "ok - code flow: a silent local connection delays the redirect $(($(date +%s) - t0)) s"
 
 # --- denied in the browser
 login
