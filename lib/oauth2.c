@@ -626,32 +626,18 @@ static int
 oauth2_client_secret(const struct conf_account *a, char **out, char *err,
     size_t errlen)
 {
-	struct buf	 b;
-	const char	*path = a->oauth2_client_secret_file;
-
 	*out = NULL;
-	if (a->oauth2_client_secret != NULL)
-		return (*out = strdup(a->oauth2_client_secret)) != NULL ? 0 :
-		    -1;
-	if (path == NULL)
+	if (a->oauth2_client_secret != NULL) {
+		if ((*out = strdup(a->oauth2_client_secret)) != NULL)
+			return 0;
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (a->oauth2_client_secret_file == NULL)
 		return 0;
-	buf_init_secret(&b, 16384);
-	if (util_read_file(path, 16384, true, &b) == -1) {
-		snprintf(err, errlen, "oauth2_client_secret_file %s: %s", path,
-		    errno == EFBIG ? "too large" : strerror(errno));
-		buf_wipe(&b);
-		return -1;
-	}
-	if (b.len == 0 || strcspn(b.data, "\r\n") == 0) {
-		snprintf(err, errlen, "oauth2_client_secret_file %s: empty",
-		    path);
-		buf_wipe(&b);
-		return -1;
-	}
-	util_wipe(b.data + strcspn(b.data, "\r\n"), b.len -
-	    strcspn(b.data, "\r\n"));
-	*out = buf_detach(&b);
-	return 0;
+	*out = secret_file_line(a->oauth2_client_secret_file,
+	    "oauth2_client_secret_file", err, errlen);
+	return *out != NULL ? 0 : -1;
 }
 
 /* client_id, and client_secret when the token endpoint is asked. */

@@ -49,19 +49,20 @@ secret_first_line(struct buf *b, const char *what, char *err,
 	return buf_detach(b);
 }
 
-static char *
-secret_from_file(const char *path, char *err, size_t errlen)
+char *
+secret_file_line(const char *path, const char *what, char *err,
+    size_t errlen)
 {
 	struct buf	 b;
 
 	buf_init_secret(&b, SECRET_MAX);
 	if (util_read_file(path, SECRET_MAX, false, &b) == -1) {
-		snprintf(err, errlen, "password_file %s: %s", path,
+		snprintf(err, errlen, "%s %s: %s", what, path,
 		    errno == EFBIG ? "too large" : strerror(errno));
 		buf_wipe(&b);
 		return NULL;
 	}
-	return secret_first_line(&b, "password_file", err, errlen);
+	return secret_first_line(&b, what, err, errlen);
 }
 
 /* Logs what the command wrote on stderr, a line at a time. */
@@ -261,7 +262,8 @@ secret_get(const struct conf_account *a, char **out, char *err,
 		return 0;
 	}
 	if (a->password_file != NULL)
-		*out = secret_from_file(a->password_file, err, errlen);
+		*out = secret_file_line(a->password_file, "password_file",
+		    err, errlen);
 	else if (a->password_command != NULL)
 		*out = secret_from_command(a->password_command, err, errlen);
 	else

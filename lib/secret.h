@@ -38,6 +38,11 @@ bool	secret_available(const struct conf_account *a);
  * a password_command that secret_available() refuses. */
 int	secret_get(const struct conf_account *a, char **out, char *err,
 	    size_t errlen);
+/* The first line of the file at path (malloc, wiped with secret_free),
+ * or NULL with err naming what (a key) and path: unreadable, too large,
+ * empty.  Never quotes the file. */
+char	*secret_file_line(const char *path, const char *what, char *err,
+	    size_t errlen);
 /* Wipes and frees.  Accepts NULL. */
 void	secret_free(char *s);
 
