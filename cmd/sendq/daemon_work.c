@@ -439,10 +439,13 @@ dispatch_acct(struct daemon *dm, size_t k, time_t now)
 	int			 n;
 
 	while (plan_ready(dm->s, k, now, &blocked)) {
+		/* An idle session, else one that can take the next job,
+		 * else a new one: a connection is opened only for a
+		 * backlog that the open ones cannot carry. */
 		if ((w = worker_free(dm, k, 0)) == NULL &&
+		    (w = worker_free(dm, k, WORKER_DEPTH - 1)) == NULL &&
 		    (worker_count(dm, k) >= plan_session_limit(dm->s, k) ||
-		    (w = worker_start(dm, k)) == NULL) &&
-		    (w = worker_free(dm, k, WORKER_DEPTH - 1)) == NULL)
+		    (w = worker_start(dm, k)) == NULL))
 			break;
 		plan_take(dm->s, k, now, id, sizeof id);
 		if (worker_give(dm, w, id) == -1) {
