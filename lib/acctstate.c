@@ -21,6 +21,7 @@
 
 #include "acctstate.h"
 #include "atfile.h"
+#include "crypto.h"
 #include "util.h"
 
 #define ACCTSTATE_DIR	"state"
@@ -161,25 +162,51 @@ acctstate_parse(const char *text, size_t len, struct acctstate *st)
 	return r;
 }
 
-/* The account's file name: as it is when that is safe, else hex. */
-static int
-acctstate_name(const char *account, char *name, size_t len)
+/* The hex of n bytes of s at dst (2 * n + 1 bytes of room). */
+static void
+acctstate_hex(char *dst, const unsigned char *s, size_t n)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		dst[2 * i] = digits[s[i] >> 4];
+		dst[2 * i + 1] = digits[s[i] & 0xf];
+	}
+	dst[2 * n] = '\0';
+}
+
+int
+acctstate_file_name(const char *account, char *name, size_t len)
 {
 	static const char safe[] = "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
-	size_t	 n = strlen(account), i;
+	unsigned char	 md[CRYPTO_MD_MAX];
+	size_t		 n = strlen(account), mdlen;
 
-	if (n > 0 && n < 64 && account[0] != '.' &&
+	if (n == 0 || len <= ACCTSTATE_NAME_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* "x-" is the encoded forms' prefix: a plain name never has it. */
+	if (n < 64 && account[0] != '.' && strncmp(account, "x-", 2) != 0 &&
 	    strspn(account, safe) == n) {
-		snprintf(name, len, "%s", account);
+		memcpy(name, account, n + 1);
 		return 0;
 	}
-	if (n == 0 || 2 + 2 * n >= len)
-		return -1;
 	memcpy(name, "x-", 2);
-	for (i = 0; i < n; i++)
-		snprintf(name + 2 + 2 * i, 3, "%02x",
-		    (unsigned char)account[i]);
+	if (n <= ACCTSTATE_HEX_MAX) {
+		acctstate_hex(name + 2, (const unsigned char *)account, n);
+		return 0;
+	}
+	/* A long name: bounded, and still one file per name. */
+	if (crypto_digest(CRYPTO_MD_SHA256, account, n, md, &mdlen) == -1) {
+		errno = EIO;
+		return -1;
+	}
+	acctstate_hex(name + 2, (const unsigned char *)account, 32);
+	name[66] = '-';
+	acctstate_hex(name + 67, md, mdlen);
 	return 0;
 }
 
@@ -205,12 +232,15 @@ acctstate_read(struct queue *q, const char *account, struct acctstate *st,
     char *err, size_t errlen)
 {
 	struct buf	 text;
-	char		 name[160];
+	char		 name[ACCTSTATE_NAME_MAX + 1];
 	int		 dfd, r = 1;
 
 	memset(st, 0, sizeof *st);
-	if (acctstate_name(account, name, sizeof name) == -1)
+	if (acctstate_file_name(account, name, sizeof name) == -1) {
+		snprintf(err, errlen, "account %s: no state file name: %s",
+		    account, strerror(errno));
 		return 1;
+	}
 	if ((dfd = acctstate_dir(q, LOCK_SH, err, errlen)) == -1)
 		return -1;
 	buf_init(&text, 4096);
@@ -257,12 +287,13 @@ acctstate_write(struct queue *q, const char *account,
     const struct acctstate *st, char *err, size_t errlen)
 {
 	struct buf	 text;
-	char		 name[160], tmp[170];
+	char		 name[ACCTSTATE_NAME_MAX + 1];
+	char		 tmp[ACCTSTATE_NAME_MAX + 6];
 	int		 dfd, r = -1;
 
-	if (acctstate_name(account, name, sizeof name) == -1) {
-		snprintf(err, errlen, "account %s: name too long for a state "
-		    "file", account);
+	if (acctstate_file_name(account, name, sizeof name) == -1) {
+		snprintf(err, errlen, "account %s: no state file name: %s",
+		    account, strerror(errno));
 		return -1;
 	}
 	/* No account's file begins with '.'. */

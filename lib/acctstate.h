@@ -7,9 +7,8 @@
  * restart does not knock again on a server that refused the account,
  * and `sendq status` can show it with or without a daemon.
  *
- * Files: queue_dir/state/NAME, NAME the account's name when it is made
- * of letters, digits, '.', '_' and '-' (not first '.'), else "x-" and
- * its hex.  Text records with a version line and an end marker, written
+ * Files: queue_dir/state/NAME, NAME the account's file name
+ * (acctstate_file_name, which notify/ uses too).  Text records with a version line and an end marker, written
  * under a temporary name and renamed, under flock(2) on state/; like
  * rate/, the directory is reached without following links (a member of
  * group sendq may plant them).  A record that does not parse is taken
@@ -40,6 +39,21 @@ struct acctstate {
 };
 
 const char	*acctstate_kind_name(enum acctstate_kind k);
+
+/*
+ * The name of an account's file in state/ and notify/, one for each
+ * account name: the name itself when it is made of letters, digits,
+ * '.', '_' and '-', begins with neither '.' nor "x-", and is shorter
+ * than 64 bytes (as state/ has always named it); else "x-" and the
+ * name in hex when it has at most ACCTSTATE_HEX_MAX bytes; else "x-",
+ * the hex of its first 32 bytes, '-' and the hex of its SHA-256.  The
+ * three forms cannot meet: only the last has a '-' after "x-".  name
+ * needs ACCTSTATE_NAME_MAX + 1 bytes.  0, or -1 with errno EINVAL for
+ * "" or a len too small, EIO when the digest fails.
+ */
+#define ACCTSTATE_HEX_MAX	100
+#define ACCTSTATE_NAME_MAX	(2 + 2 * ACCTSTATE_HEX_MAX)
+int	acctstate_file_name(const char *account, char *name, size_t len);
 
 /* The record's text appended to out: 0, or -1 on ENOMEM. */
 int	acctstate_format(const struct acctstate *st, struct buf *out);

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acctstate.h"
 #include "atfile.h"
 #include "log.h"
 #include "notify.h"
@@ -224,27 +225,15 @@ int
 notify_file_name(enum notify_kind kind, const char *account, char *name,
     size_t len)
 {
-	static const char safe[] = "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
 	const char	*k = notify_kind_name(kind);
-	size_t		 n = strlen(account), i, at;
+	char		 file[ACCTSTATE_NAME_MAX + 1];
 	int		 w;
 
-	if (k == NULL || n == 0 || n > 100)
+	/* The account's part is state/'s: one file per account. */
+	if (k == NULL || acctstate_file_name(account, file, sizeof file) == -1)
 		return -1;
-	/* As it is when that is safe; else (and for a name that looks
-	 * hex-encoded already) "x-" and hex, so no two names meet. */
-	if (account[0] != '.' && strspn(account, safe) == n &&
-	    strncmp(account, "x-", 2) != 0) {
-		w = snprintf(name, len, "%s-%s", k, account);
-		return w < 0 || (size_t)w >= len ? -1 : 0;
-	}
-	w = snprintf(name, len, "%s-x-", k);
-	if (w < 0 || (size_t)w + 2 * n >= len)
-		return -1;
-	for (i = 0, at = (size_t)w; i < n; i++, at += 2)
-		snprintf(name + at, 3, "%02x", (unsigned char)account[i]);
-	return 0;
+	w = snprintf(name, len, "%s-%s", k, file);
+	return w < 0 || (size_t)w >= len ? -1 : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -276,7 +265,7 @@ notify_write(int dfd, const char *dir, const char *name,
 	int		 fd = -1, ok;
 
 	/* No record's name begins with '.'. */
-	snprintf(tmp, sizeof tmp, ".tmp-%.200s", name);
+	snprintf(tmp, sizeof tmp, ".tmp-%s", name);
 	buf_init(&text, 0);
 	ok = notify_format(r, &text) == 0 &&
 	    (fd = atfile_create_temp(dfd, tmp)) != -1 &&
@@ -569,7 +558,8 @@ notify_pass(const struct conf *conf, const struct notify_rec *ev)
 	struct notify_pass	*p;
 	struct notify_who	 w;
 	struct queue		*q;
-	char			 err[512], dir[PATH_MAX], name[320];
+	char			 err[512], dir[PATH_MAX];
+	char			 name[NOTIFY_NAME_MAX + 1];
 	time_t			 next = 0;
 	size_t			 i;
 	int			 dfd = -1;
@@ -589,7 +579,13 @@ notify_pass(const struct conf *conf, const struct notify_rec *ev)
 		log_warn("notify: %s: lock", dir);
 	else {
 		if (ev != NULL && notify_file_name(ev->kind, ev->account,
-		    name, sizeof name) == 0)
+		    name, sizeof name) == -1) {
+			log_warnx("notify: event %s of account %s lost: no "
+			    "file name for it", notify_kind_name(ev->kind),
+			    ev->account);
+			ev = NULL;
+		}
+		if (ev != NULL)
 			notify_fold_file(conf, dfd, dir, name, ev, p);
 		notify_fold_all(conf, dfd, dir, ev != NULL ? name : NULL, p);
 	}
@@ -614,6 +610,13 @@ notify_event(const struct conf *conf, enum notify_kind kind,
 	    notify_kind_name(kind) == NULL || account == NULL ||
 	    account[0] == '\0')
 		return;
+	/* The record keeps the name whole, or the event is not recorded. */
+	if (strlen(account) >= sizeof ev.account) {
+		log_warnx("notify: event %s of account %.60s... lost: its name "
+		    "is over %zu bytes", notify_kind_name(kind), account,
+		    sizeof ev.account - 1);
+		return;
+	}
 	memset(&ev, 0, sizeof ev);
 	ev.kind = kind;
 	snprintf(ev.account, sizeof ev.account, "%s", account);

@@ -6,9 +6,9 @@
  * into one run at its end (SENDQ_COUNT says how many, SENDQ_QUEUE_ID
  * and SENDQ_REASON are the latest one's).
  *
- * Files: queue_dir/notify/KIND-NAME, NAME the account's name when it is
- * made of letters, digits, '.', '_' and '-' (not first '.'), else "x-"
- * and its hex.  Text records with a version line and an end marker,
+ * Files: queue_dir/notify/KIND-NAME, NAME the account's file name in
+ * state/ (acctstate_file_name: one per account, of bounded length).
+ * Text records with a version line and an end marker,
  * written under a temporary name and renamed, under flock(2) on
  * notify/, which is reached without following links (queue_subdir), as
  * state/ is (acctstate.h).  A record that does not parse is taken for
@@ -36,6 +36,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "acctstate.h"
 #include "buf.h"
 #include "conf.h"
 #include "queue.h"
@@ -90,8 +91,10 @@ bool	notify_fold(struct notify_rec *r, bool ev, const char *queue_id,
 	    struct notify_run *run);
 /* When r's pending events are due: 0 when none are, 1 for at once. */
 time_t	notify_due(const struct notify_rec *r, unsigned interval);
-/* The record's file name in notify/ (at least 300 bytes): 0, or -1
- * when the account's name is too long for one. */
+/* The record's file name in notify/: the kind, '-' and the account's
+ * file name (acctstate_file_name); len at least NOTIFY_NAME_MAX + 1.
+ * 0, or -1 for no kind, no account, len too small or a failed digest. */
+#define NOTIFY_NAME_MAX	(16 + ACCTSTATE_NAME_MAX)
 int	notify_file_name(enum notify_kind kind, const char *account,
 	    char *name, size_t len);
 

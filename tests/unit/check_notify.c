@@ -1,9 +1,13 @@
 /* Unit tests: notify_command's records (lib/notify): their format and
- * parser, the file names, and the folding of events into runs. */
+ * parser, the file names (an account's, shared with state/), and the
+ * folding of events into runs. */
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "acctstate.h"
+#include "helper.h"
 #include "notify.h"
 #include "suites.h"
 
@@ -109,7 +113,7 @@ END_TEST
 
 START_TEST(file_names)
 {
-	char	 name[320];
+	char	 name[NOTIFY_NAME_MAX + 1], long1[150];
 
 	ck_assert_int_eq(notify_file_name(NOTIFY_BOUNCE, "default", name,
 	    sizeof name), 0);
@@ -128,6 +132,108 @@ START_TEST(file_names)
 	    sizeof name), -1);
 	ck_assert_int_eq(notify_file_name((enum notify_kind)99, "a", name,
 	    sizeof name), -1);
+	/* A long name has one too, of bounded length. */
+	memset(long1, 'a', sizeof long1 - 1);
+	long1[sizeof long1 - 1] = '\0';
+	ck_assert_int_eq(notify_file_name(NOTIFY_OAUTH2_FAILED, long1, name,
+	    sizeof name), 0);
+	ck_assert_uint_le(strlen(name), NOTIFY_NAME_MAX);
+	ck_assert_str_eq(name + strlen("oauth2_failed-") + 66,
+	    "-0ba3de9dc2b2ad1719d333e6bb1b13a70dfdf6ff030cd10d3cf57d8028a62f4f");
+}
+END_TEST
+
+/* An account's file: one per name, as state/ has named simple ones. */
+START_TEST(account_file_names)
+{
+	char	 a[ACCTSTATE_NAME_MAX + 1], b[ACCTSTATE_NAME_MAX + 1];
+	char	 n1[300], n2[300];
+
+	ck_assert_int_eq(acctstate_file_name("default", a, sizeof a), 0);
+	ck_assert_str_eq(a, "default");
+	ck_assert_int_eq(acctstate_file_name("Work_2.mail-x", a, sizeof a), 0);
+	ck_assert_str_eq(a, "Work_2.mail-x");
+	/* "!" and an account named as its hex do not share a file. */
+	ck_assert_int_eq(acctstate_file_name("!", a, sizeof a), 0);
+	ck_assert_int_eq(acctstate_file_name("x-21", b, sizeof b), 0);
+	ck_assert_str_eq(a, "x-21");
+	ck_assert_str_eq(b, "x-782d3231");
+	ck_assert_int_eq(acctstate_file_name(".a", a, sizeof a), 0);
+	ck_assert_str_eq(a, "x-2e61");
+	/* 64 bytes and more: hex up to ACCTSTATE_HEX_MAX, then a digest. */
+	memset(n1, 'b', 64);
+	n1[64] = '\0';
+	ck_assert_int_eq(acctstate_file_name(n1, a, sizeof a), 0);
+	ck_assert_uint_eq(strlen(a), 2 + 128);
+	ck_assert_ptr_null(strchr(a + 2, '-'));
+	memset(n1, 'c', 299);
+	n1[299] = '\0';
+	memcpy(n2, n1, sizeof n2);
+	n2[298] = 'd';
+	ck_assert_int_eq(acctstate_file_name(n1, a, sizeof a), 0);
+	ck_assert_int_eq(acctstate_file_name(n2, b, sizeof b), 0);
+	ck_assert_uint_le(strlen(a), ACCTSTATE_NAME_MAX);
+	ck_assert_str_ne(a, b);
+	ck_assert_int_eq(a[66], '-');
+	ck_assert_int_eq(acctstate_file_name("", a, sizeof a), -1);
+	ck_assert_int_eq(acctstate_file_name("a", a, 10), -1);
+}
+END_TEST
+
+/* Two accounts' states stay apart in state/, long names included. */
+START_TEST(account_states_apart)
+{
+	struct acctstate	 st;
+	struct queue		*q;
+	char			 err[512], longname[200];
+
+	t_conf_setup("acctstate", "%s", "");
+	ck_assert_ptr_nonnull(q = queue_new(t_queue, QUEUE_CREATE, err,
+	    sizeof err));
+	memset(&st, 0, sizeof st);
+	st.kind = ACCTSTATE_HELD;
+	ck_assert_int_eq(acctstate_write(q, "!", &st, err, sizeof err), 0);
+	st.kind = ACCTSTATE_FAILING;
+	ck_assert_int_eq(acctstate_write(q, "x-21", &st, err, sizeof err), 0);
+	ck_assert_int_eq(acctstate_read(q, "!", &st, err, sizeof err), 0);
+	ck_assert_int_eq(st.kind, ACCTSTATE_HELD);
+	ck_assert_int_eq(acctstate_read(q, "x-21", &st, err, sizeof err), 0);
+	ck_assert_int_eq(st.kind, ACCTSTATE_FAILING);
+	memset(longname, 'l', sizeof longname - 1);
+	longname[sizeof longname - 1] = '\0';
+	st.kind = ACCTSTATE_HELD;
+	ck_assert_int_eq(acctstate_write(q, longname, &st, err, sizeof err),
+	    0);
+	ck_assert_int_eq(acctstate_read(q, longname, &st, err, sizeof err),
+	    0);
+	ck_assert_int_eq(st.kind, ACCTSTATE_HELD);
+	queue_free(q);
+	t_teardown();
+}
+END_TEST
+
+/* The event of an account with a long name is recorded (it was lost,
+ * after a read of an uninitialised file name). */
+START_TEST(event_long_account)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		 acct[150], dir[256];
+	int		 n = 0;
+
+	t_conf_setup("notify", "%s", "");
+	queue_free(queue_new(t_queue, QUEUE_CREATE, dir, sizeof dir));
+	memset(acct, 'k', sizeof acct - 1);
+	acct[sizeof acct - 1] = '\0';
+	notify_event(t_conf, NOTIFY_QUEUE_AGE, acct, NULL, "old");
+	snprintf(dir, sizeof dir, "%s/notify", t_queue);
+	ck_assert_ptr_nonnull(d = opendir(dir));
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, "queue_age-x-6b6b", 16) == 0)
+			n++;
+	closedir(d);
+	ck_assert_int_eq(n, 1);
+	t_teardown();
 }
 END_TEST
 
@@ -215,6 +321,9 @@ notify_suite(void)
 	tcase_add_test(tc, record_round_trip);
 	tcase_add_test(tc, record_refused);
 	tcase_add_test(tc, file_names);
+	tcase_add_test(tc, account_file_names);
+	tcase_add_test(tc, account_states_apart);
+	tcase_add_test(tc, event_long_account);
 	tcase_add_test(tc, fold_interval);
 	tcase_add_test(tc, fold_cannot_run);
 	tcase_add_test(tc, fold_clock_back);
