@@ -767,6 +767,31 @@ dispatch(const struct conf *conf, const char *cmd, int argc, char **argv)
 	return -1;
 }
 
+/*
+ * The configuration did not load: 78, but 77 for a command that works
+ * on the queue when the caller may not read the file (SPEC "Security
+ * model": outside root and group sendq, these exit 77).
+ */
+static int
+conf_failed(const char *path, const char *cmd, const char *err)
+{
+	static const char *const spool_cmds[] = { "queue", "show", "flush",
+	    "delete", "status", "run" };
+	size_t	 i;
+
+	for (i = 0; i < NELEM(spool_cmds); i++)
+		if (strcmp(cmd, spool_cmds[i]) == 0)
+			break;
+	if (i < NELEM(spool_cmds) && faccessat(AT_FDCWD, path, R_OK,
+	    AT_EACCESS) == -1 && errno == EACCES) {
+		fprintf(stderr, "sendq: %s: %s: sendq %s is for root and "
+		    "group " SENDQ_GROUP "\n", path, strerror(EACCES), cmd);
+		return EX_NOPERM;
+	}
+	fprintf(stderr, "sendq: %s\n", err);
+	return EX_CONFIG;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -801,10 +826,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "sendq: %s: %s\n", path, strerror(errno));
 		return EX_CONFIG;
 	}
-	if (conf_load(path, &conf, err, sizeof err) == -1) {
-		fprintf(stderr, "sendq: %s\n", err);
-		return EX_CONFIG;
-	}
+	if (conf_load(path, &conf, err, sizeof err) == -1)
+		return conf_failed(path, cmd, err);
 	(void)conf_log_open(conf, "sendq");
 	log_set_trace(verbose);
 	if (strcmp(cmd, "daemon") == 0 && argc == i)

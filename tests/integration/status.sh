@@ -3,7 +3,9 @@
 # queue with 2 messages never tried, 1 deferred and 1 in failed/, and an
 # account the spool says is held: the text, --json (one object with
 # SPEC's fields) and --prometheus (read by Debian's prometheus_client
-# parser) give the same right numbers.
+# parser) give the same right numbers.  A caller outside group sendq
+# who cannot read the configuration gets 77 from status, queue, show,
+# flush, delete and run, as SPEC's security model says.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/common.bash"
@@ -86,6 +88,23 @@ assert types["sendq_queue_messages"] == "gauge", types
 PY
 assert_contains "$T/prom" '^# HELP sendq_queue_messages '
 assert_contains "$T/prom" '^# TYPE sendq_account_held gauge$'
+
+echo "a caller outside group sendq, the configuration 0640: 77, and why"
+chmod 0711 "$T"
+mkdir -m 0755 "$T/etc"
+cp "$T/sendq.conf" "$T/etc/sendq.conf"
+chown root:sendq "$T/etc/sendq.conf"
+chmod 0640 "$T/etc/sendq.conf"
+for c in status queue "show $a" flush "delete $a" run; do
+	rc=0
+	# shellcheck disable=SC2086
+	as_nobody "$SENDQ" -C "$T/etc/sendq.conf" $c 2>"$T/err" || rc=$?
+	assert_eq 77 "$rc" "exit of sendq $c as nobody"
+	assert_contains "$T/err" "^sendq: $T/etc/sendq.conf: Permission denied: sendq ${c%% *} is for root and group sendq$"
+done
+# Not a permission matter: still 78.
+assert_exit 78 as_nobody "$SENDQ" -C "$T/etc/sendq.conf" check
+echo "ok"
 
 echo "a spool that cannot be read: 74, and why"
 q_conf global.queue_dir="\"$T/nowhere\""
