@@ -18,9 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,11 +29,8 @@
 #include "atfile.h"
 #include "log.h"
 #include "notify.h"
+#include "privs.h"
 #include "util.h"
-
-#ifndef SENDQ_USER
-#define SENDQ_USER	"sendq"
-#endif
 
 #define NOTIFY_DIR	"notify"
 #define NOTIFY_MAGIC	"sendq-notify 1"
@@ -190,6 +185,11 @@ notify_fold(struct notify_rec *r, bool ev, const char *queue_id,
 {
 	bool	 due;
 
+	/* queue_age: an event when a message becomes the oldest too old,
+	 * not at each check that finds it again. */
+	if (ev && r->kind == NOTIFY_QUEUE_AGE && queue_id != NULL &&
+	    queue_id[0] != '\0' && strcmp(r->queue_id, queue_id) == 0)
+		ev = false;
 	if (ev) {
 		if (r->pending < UINT_MAX)
 			r->pending++;
@@ -207,7 +207,6 @@ notify_fold(struct notify_rec *r, bool ev, const char *queue_id,
 	memcpy(run->reason, r->reason, sizeof run->reason);
 	r->last_run = now;
 	r->pending = 0;
-	r->queue_id[0] = r->reason[0] = '\0';
 	return true;
 }
 
@@ -362,22 +361,17 @@ struct notify_who {
 static void
 notify_who(struct notify_who *w)
 {
-	struct passwd	*pw;
-
 	memset(w, 0, sizeof *w);
-	if ((pw = getpwnam(SENDQ_USER)) == NULL) {
+	if (privs_sendq(&w->uid, &w->gid) == -1) {
 		if (geteuid() == 0)
-			log_warnx("notify_command: no user " SENDQ_USER " to "
-			    "run it as; not run");
+			log_warnx("notify_command: no user " SENDQ_USER " "
+			    "(other than root) to run it as; not run");
 		return;
 	}
-	w->uid = pw->pw_uid;
-	w->gid = pw->pw_gid;
-	if (geteuid() == 0 && w->uid != 0)
+	if (geteuid() == 0)
 		w->can = w->drop = true;
 	else
-		w->can = w->uid != 0 && getuid() == w->uid &&
-		    geteuid() == w->uid;
+		w->can = getuid() == w->uid && geteuid() == w->uid;
 }
 
 /* Descriptors from 3 up closed: none of ours reaches the program. */
@@ -479,8 +473,7 @@ notify_child(const struct conf *conf, const struct notify_who *w,
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	notify_close_from3();
-	if (w->drop && (setgroups(1, &w->gid) == -1 ||
-	    setgid(w->gid) == -1 || setuid(w->uid) == -1))
+	if (w->drop && privs_become_sendq(w->uid, w->gid, false) == -1)
 		_exit(1);
 	if (getuid() == 0 || geteuid() == 0 || chdir("/") == -1)
 		_exit(1);

@@ -62,8 +62,9 @@ struct notify_rec {
 	char		 account[256];
 	time_t		 last_run;	/* 0: never */
 	unsigned	 pending;	/* events since, not yet reported */
-	char		 queue_id[QUEUE_ID_LEN + 1];	/* the latest; "" */
-	char		 reason[512];	/* the latest; escaped, one line */
+	/* The latest event's, kept after a run: queue_age compares. */
+	char		 queue_id[QUEUE_ID_LEN + 1];	/* "" for none */
+	char		 reason[512];	/* escaped, one line */
 };
 
 /* The record's text appended to out: 0, or -1 on ENOMEM. */
@@ -80,7 +81,9 @@ struct notify_run {
 
 /*
  * The folding, pure: records an event in r (when ev is set: its
- * queue_id, NULL or "" for none, and reason), then decides whether a
+ * queue_id, NULL or "" for none, and reason; a queue_age event for the
+ * message r has already is none: a check that finds the same oldest
+ * message again is no new event), then decides whether a
  * run is due at now: something is pending and the record never ran,
  * ran at least interval seconds ago, or ran in the future (a clock set
  * back).  When it is due and can_run, fills run, makes r say it ran at

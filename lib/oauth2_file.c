@@ -11,8 +11,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +19,9 @@
 #include "buf.h"
 #include "log.h"
 #include "oauth2_file.h"
+#include "privs.h"
 #include "secret.h"
 #include "util.h"
-
-#ifndef SENDQ_USER
-#define SENDQ_USER "sendq"
-#endif
 
 #define OAUTH2_FILE_ERR		1024	/* bytes of the child's error */
 #define OAUTH2_FILE_STALE	60	/* seconds: a temporary file left */
@@ -234,14 +229,7 @@ struct oauth2_file_head {
 static bool
 oauth2_file_owner(uid_t *uid, gid_t *gid)
 {
-	struct passwd	*pw;
-
-	if (geteuid() != 0 || (pw = getpwnam(SENDQ_USER)) == NULL ||
-	    pw->pw_uid == 0)
-		return false;
-	*uid = pw->pw_uid;
-	*gid = pw->pw_gid;
-	return true;
+	return geteuid() == 0 && privs_sendq(uid, gid) == 0;
 }
 
 /* The missing token directory, made by root (its parent may be root's
@@ -276,8 +264,7 @@ oauth2_file_child(int fd, uid_t uid, gid_t gid, oauth2_file_fn fn,
 	struct buf		 b;
 	char			 err[OAUTH2_FILE_ERR] = "", *out = NULL;
 
-	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
-	    setresuid(uid, uid, uid) == -1 || setuid(0) != -1) {
+	if (privs_become_sendq(uid, gid, false) == -1) {
 		h.st = OAUTH2_LOCAL;
 		snprintf(err, sizeof err, "cannot become user %s to use the "
 		    "token file", SENDQ_USER);

@@ -38,7 +38,6 @@
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -424,9 +423,9 @@ signals_open(void)
 static int
 become_user(struct daemon *dm, char *err, size_t errlen)
 {
-	struct passwd	*pw;
 	struct group	*gr;
 	uid_t		 uid;
+	gid_t		 gid;
 
 	dm->group = (gr = getgrnam(SENDQ_GROUP)) != NULL ? gr->gr_gid :
 	    (gid_t)-1;
@@ -434,16 +433,13 @@ become_user(struct daemon *dm, char *err, size_t errlen)
 		dm->self = getuid();
 		return 0;
 	}
-	if ((pw = getpwnam(SENDQ_USER)) == NULL || pw->pw_uid == 0) {
+	if (privs_sendq(&uid, &gid) == -1) {
 		snprintf(err, errlen, "there is no user %s to run as (make "
 		    "install creates it); the daemon does not run as root",
 		    SENDQ_USER);
 		return -1;
 	}
-	uid = pw->pw_uid;
-	if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
-	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
-	    setresuid(uid, uid, uid) == -1 || setuid(0) != -1) {
+	if (privs_become_sendq(uid, gid, true) == -1) {
 		snprintf(err, errlen, "cannot become user %s: %s", SENDQ_USER,
 		    strerror(errno));
 		return -1;

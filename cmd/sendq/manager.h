@@ -16,11 +16,9 @@
 #include "acctstate.h"
 #include "conf.h"
 #include "plan.h"
+#include "privs.h"
 #include "queue.h"
 
-#ifndef SENDQ_USER
-#define SENDQ_USER	"sendq"
-#endif
 #ifndef SENDQ_GROUP
 #define SENDQ_GROUP	"sendq"
 #endif

@@ -5,7 +5,8 @@
 # password; two more inside notify_interval fold into one run with
 # SENDQ_COUNT=2 when the interval ends), bounce (5xx at RCPT, a
 # notification sent), failed (NOTIFY=never: kept in failed/), queue_age
-# (once per interval, with its log line), tls_failed (an untrusted
+# (once for the oldest message, with its log line, and no event more
+# for the checks that find it again), tls_failed (an untrusted
 # certificate, through `sendq flush` as root without the daemon: still
 # run as sendq), oauth2_failed (invalid_grant).  No password, client
 # secret or token reaches the program.  A program that sleeps 60 s is
@@ -153,6 +154,10 @@ sleep 4		# checks every second: no second run, no second line
 assert_eq 1 "$(nruns_of queue_age)" "queue_age runs in one interval"
 assert_eq 1 "$(grep -c 'queue_age: the oldest message' "$T/sendq.log")" \
     "queue_age log lines"
+# The checks that found the same message again are no events: nothing
+# waits to be reported with SENDQ_COUNT when the interval ends.
+assert_eq "pending 0" "$(grep '^pending ' "$T/queue/notify/queue_age-default")" \
+    "queue_age events waiting after 4 s of checks of the same message"
 echo "ok - queue_age"
 
 # The sleeping program is killed at 30 s, with its process group.

@@ -312,6 +312,45 @@ START_TEST(fold_clock_back)
 }
 END_TEST
 
+/* queue_age counts messages that become the oldest too old, not the
+ * checks that find one again (SENDQ_COUNT was one per check). */
+START_TEST(fold_queue_age_once)
+{
+	struct notify_rec	 r = rec(NOTIFY_QUEUE_AGE, "default");
+	struct notify_run	 run;
+
+	ck_assert(notify_fold(&r, true, "4A1B2C3D4E5F", "old", 1000, 60,
+	    true, &run));
+	ck_assert_uint_eq(run.count, 1);
+	/* The same oldest message, inside the interval and after it. */
+	ck_assert(!notify_fold(&r, true, "4A1B2C3D4E5F", "older", 1010, 60,
+	    true, &run));
+	ck_assert(!notify_fold(&r, true, "4A1B2C3D4E5F", "older", 5000, 60,
+	    true, &run));
+	ck_assert_uint_eq(r.pending, 0);
+	/* Another one: at once, the interval being over. */
+	ck_assert(notify_fold(&r, true, "4A1B2C3D4E60", "new", 5001, 60,
+	    true, &run));
+	ck_assert_uint_eq(run.count, 1);
+	ck_assert_str_eq(run.queue_id, "4A1B2C3D4E60");
+	/* A third inside the interval, found twice: one folded event. */
+	ck_assert(!notify_fold(&r, true, "4A1B2C3D4E61", "3", 5002, 60,
+	    true, &run));
+	ck_assert(!notify_fold(&r, true, "4A1B2C3D4E61", "3", 5003, 60,
+	    true, &run));
+	ck_assert_uint_eq(r.pending, 1);
+	ck_assert(notify_fold(&r, false, NULL, NULL, 5061, 60, true, &run));
+	ck_assert_uint_eq(run.count, 1);
+	/* Other kinds count every event, the same queue ID or not. */
+	r = rec(NOTIFY_BOUNCE, "default");
+	ck_assert(notify_fold(&r, true, "4A1B2C3D4E5F", "b", 1000, 60, true,
+	    &run));
+	ck_assert(!notify_fold(&r, true, "4A1B2C3D4E5F", "b", 1001, 60,
+	    true, &run));
+	ck_assert_uint_eq(r.pending, 1);
+}
+END_TEST
+
 Suite *
 notify_suite(void)
 {
@@ -327,6 +366,7 @@ notify_suite(void)
 	tcase_add_test(tc, fold_interval);
 	tcase_add_test(tc, fold_cannot_run);
 	tcase_add_test(tc, fold_clock_back);
+	tcase_add_test(tc, fold_queue_age_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
