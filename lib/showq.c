@@ -206,6 +206,12 @@ showq_jtime(FILE *out, time_t t)
 	fprintf(out, "\"%s\"", util_rfc3339_date(t, buf, sizeof buf));
 }
 
+bool
+showq_deferred(const struct queue_env *env)
+{
+	return env->attempts > 0 || env->last_error != NULL;
+}
+
 static void
 showq_json_message(FILE *out, const struct queue_env *env, bool failed)
 {
@@ -213,11 +219,9 @@ showq_json_message(FILE *out, const struct queue_env *env, bool failed)
 
 	fputs("{\"id\":", out);
 	showq_jstr(out, env->id);
-	/* Deferred: tried, or held back with a reason (the daemon's rate)
-	 * without an attempt. */
 	fprintf(out, ",\"state\":\"%s\",\"size\":%lld,\"arrival\":",
-	    failed ? "failed" : env->attempts == 0 && env->last_error == NULL ?
-	    "queued" : "deferred", (long long)env->size);
+	    failed ? "failed" : showq_deferred(env) ? "deferred" : "queued",
+	    (long long)env->size);
 	showq_jtime(out, env->arrival);
 	fputs(",\"sender\":", out);
 	showq_jstr(out, env->sender);

@@ -34,6 +34,12 @@ int	showq_mailq(FILE *out, const char *queue_dir, bool all, uid_t uid);
  */
 bool	showq_caller_sees_all(void);
 
+struct queue_env;
+/* The one test of a queued message's state, for sendq queue and sendq
+ * status alike: deferred when it was tried, or held back with a reason
+ * (the daemon's rate) without an attempt; else queued (never tried). */
+bool	showq_deferred(const struct queue_env *env);
+
 /*
  * JSON Lines (sendq queue --json): one object per message with id, state
  * ("queued": never tried, "deferred", "failed": in failed/), size,

@@ -33,10 +33,10 @@ count_messages(struct queue *q, const char *sub, char **ids, size_t n,
 		if (sub != NULL)
 			st->failed++;
 		else {
-			if (env.attempts == 0 && env.last_error == NULL)
-				st->queued++;
-			else
+			if (showq_deferred(&env))
 				st->deferred++;
+			else
+				st->queued++;
 			st->bytes += (unsigned long long)env.size;
 			if (st->oldest == 0 || env.arrival < st->oldest)
 				st->oldest = env.arrival;
