@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "buf.h"
 #include "log.h"
 #include "secret.h"
+#include "privs.h"
 #include "util.h"
 
 #define SECRET_MAX	16384
@@ -222,13 +222,11 @@ bool
 secret_command_allowed(void)
 {
 	static int	 allowed = -1;	/* not known yet */
-	struct passwd	*pw;
-	uid_t		 uid = getuid();
+	uid_t		 uid = getuid(), su;
+	gid_t		 sg;
 
-	if (allowed == -1) {
-		pw = uid == 0 ? NULL : getpwnam("sendq");
-		allowed = uid == 0 || (pw != NULL && pw->pw_uid == uid);
-	}
+	if (allowed == -1)
+		allowed = uid == 0 || (privs_sendq(&su, &sg) == 0 && su == uid);
 	return allowed;
 }
 
