@@ -177,3 +177,42 @@ check_purge() {
 		fail "sendq is still known to dpkg"
 	fi
 }
+
+# The maintainer scripts name every unit: the prerm stops each one on
+# removal (no systemd runs in the root, so this is read from the
+# scripts), the postrm drops each one's enablement on purge.
+check_scripts() {
+	local u
+	dpkg-deb -I "$DEB" prerm >"$W/prerm" &&
+	    dpkg-deb -I "$DEB" postrm >"$W/postrm" || fail "no prerm or postrm"
+	for u in sendq.socket sendq.service sendq-runner.timer \
+	    sendq-runner.service sendq-metrics.timer sendq-metrics.service; do
+		grep 'deb-systemd-invoke stop' "$W/prerm" | grep -qF "'$u'" ||
+		    fail "the prerm does not stop $u"
+	done
+	for u in sendq.socket sendq.service sendq-runner.timer \
+	    sendq-metrics.timer; do
+		grep 'deb-systemd-helper purge' "$W/postrm" | grep -qF "'$u'" ||
+		    fail "the postrm does not purge $u's enablement"
+	done
+}
+
+# What `systemctl enable sendq-metrics.timer' makes; the purge must
+# remove it.
+METRICS_WANTS=/etc/systemd/system/timers.target.wants/sendq-metrics.timer
+enable_metrics() {
+	in_root ln -s /lib/systemd/system/sendq-metrics.timer "$METRICS_WANTS" ||
+	    fail "cannot enable sendq-metrics.timer"
+}
+
+# After the purge: the enablement of the metrics timer is gone.
+check_purged_units() {
+	if in_root test -L "$METRICS_WANTS"; then
+		fail "the purge left $METRICS_WANTS"
+	fi
+	if in_root test -e \
+	    /var/lib/systemd/deb-systemd-helper-enabled/sendq-metrics.timer.dsh-also; then
+		fail "the purge left deb-systemd-helper's state of sendq-metrics.timer"
+	fi
+}
+

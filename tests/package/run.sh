@@ -13,7 +13,9 @@
 #   install  dpkg -i in the root (chroot; no systemd runs there, so the
 #            maintainer scripts only record which units are enabled);
 #            checks the files, modes, user, group, spool, overrides,
-#            conffile and units
+#            conffile and units, and that the prerm and postrm name
+#            every unit; then enables sendq-metrics.timer as systemctl
+#            enable would (a link)
 #   send     the fixture smarthost (tests/fixtures/smtpd.py, STARTTLS and
 #            AUTH) runs outside on 127.0.0.1, which the root shares; a
 #            message through the installed /usr/sbin/sendmail -odi as
@@ -22,7 +24,8 @@
 #            modes; dpkg -r keeps the configuration and the queue
 #   purge    dpkg --purge: the root is as it was before the install,
 #            except dpkg's and apt's own records and the user and group
-#            sendq, which are kept (debian/README.Debian)
+#            sendq, which are kept (debian/README.Debian); the metrics
+#            timer's enablement is gone
 #
 # Each phase's time is printed.  Runs as root (debootstrap, chroot,
 # mount).  KEEP=1 keeps the work directory.
@@ -94,11 +97,14 @@ listing >"$W/before.list"
 phase install
 pkg_install
 check_installed
+check_scripts
+enable_metrics
 phase send
 send_mail
 phase upgrade
 check_upgrade
 phase purge
 check_purge
+check_purged_units
 phase ""
 echo "package-test: passed"
