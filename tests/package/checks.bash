@@ -205,6 +205,56 @@ enable_metrics() {
 	    fail "cannot enable sendq-metrics.timer"
 }
 
+# A package with its own /usr/sbin/sendmail, root root 0755, that
+# provides, conflicts with and replaces mail-transport-agent as Postfix
+# does.
+othermta_deb() {
+	local d=$W/othermta
+	mkdir -p "$d/DEBIAN" "$d/usr/sbin"
+	printf '#!/bin/sh\nexit 0\n' >"$d/usr/sbin/sendmail"
+	chmod 755 "$d/usr/sbin/sendmail"
+	cat >"$d/DEBIAN/control" <<CONTROL
+Package: othermta
+Version: 1.0
+Architecture: all
+Maintainer: sendq developers <sendq@example.org>
+Provides: mail-transport-agent
+Conflicts: mail-transport-agent
+Replaces: mail-transport-agent
+Description: another mail server's sendmail, for the package test
+ Only /usr/sbin/sendmail.
+CONTROL
+	dpkg-deb --root-owner-group --build "$d" "$R/tmp/othermta.deb" \
+	    >"$W/othermta.log" 2>&1 || show_log "$W/othermta.log" "dpkg-deb --build"
+}
+
+# dpkg -r took the override of /usr/sbin/sendmail with it (the
+# configuration's stays until the purge): the next mail server,
+# installed after sendq's removal as apt install postfix does it,
+# keeps its sendmail's 0755 root root.  Then dpkg -i of sendq sets the
+# override again, and dpkg -r leaves sendq removed for the purge.
+check_next_mta() {
+	local log=$W/othermta.log
+	assert_eq "root sendq 640 /etc/sendq.conf" \
+	    "$(in_root dpkg-statoverride --list)" "dpkg-statoverride after dpkg -r"
+	othermta_deb
+	in_root dpkg -i /tmp/othermta.deb >>"$log" 2>&1 ||
+	    show_log "$log" "dpkg -i othermta failed"
+	assert_eq "755 root root" "$(r_stat /usr/sbin/sendmail)" \
+	    "the next mail server's sendmail"
+	in_root dpkg --purge othermta >>"$log" 2>&1 ||
+	    show_log "$log" "dpkg --purge othermta failed"
+	in_root dpkg -i /tmp/sendq.deb >>"$log" 2>&1 ||
+	    show_log "$log" "dpkg -i after othermta failed"
+	assert_eq "2755 root sendq" "$(r_stat /usr/sbin/sendmail)" \
+	    "sendmail installed again"
+	assert_eq "root sendq 2755 /usr/sbin/sendmail
+root sendq 640 /etc/sendq.conf" \
+	    "$(in_root dpkg-statoverride --list | sort -k4r)" \
+	    "dpkg-statoverride after dpkg -i again"
+	in_root dpkg -r sendq >>"$log" 2>&1 || show_log "$log" "dpkg -r failed"
+}
+
 # After the purge: the enablement of the metrics timer is gone.
 check_purged_units() {
 	if in_root test -L "$METRICS_WANTS"; then
@@ -216,3 +266,46 @@ check_purged_units() {
 	fi
 }
 
+# A system user sendq with no group sendq (made by hand or by another
+# package): configure makes the group, puts the user in it and sets the
+# overrides.
+check_user_without_group() {
+	local d
+	in_root userdel sendq || fail "userdel sendq failed"
+	if in_root getent group sendq >/dev/null; then
+		in_root groupdel sendq || fail "groupdel sendq failed"
+	fi
+	in_root useradd --system --gid nogroup --home-dir /nonexistent \
+	    --no-create-home --shell /usr/sbin/nologin sendq ||
+	    fail "useradd sendq failed"
+	in_root dpkg -i /tmp/sendq.deb >"$W/dpkg-i3.log" 2>&1 ||
+	    show_log "$W/dpkg-i3.log" "dpkg -i with a user sendq and no group failed"
+	in_root getent group sendq >/dev/null || fail "no group sendq made"
+	in_root id -Gn sendq | tr ' ' '\n' | grep -qx sendq ||
+	    fail "user sendq not put in group sendq: $(in_root id sendq)"
+	assert_eq "2755 root sendq" "$(r_stat /usr/sbin/sendmail)" \
+	    "sendmail (user sendq without a group)"
+	assert_eq "640 root sendq" "$(r_stat /etc/sendq.conf)" \
+	    "sendq.conf (user sendq without a group)"
+	for d in "" /failed /rate /state; do
+		assert_eq "2770 root sendq" "$(r_stat "/var/spool/sendq$d")" \
+		    "/var/spool/sendq$d (user sendq without a group)"
+	done
+}
+
+# A member of group sendq replaces the spool's rate/ with a link: the
+# next configure (an upgrade) warns, leaves the link alone and
+# completes.
+check_planted_link() {
+	in_root setpriv --reuid=sendq --regid=sendq --clear-groups \
+	    sh -c 'rmdir /var/spool/sendq/rate && ln -s /etc /var/spool/sendq/rate' ||
+	    fail "cannot plant the link as group sendq"
+	in_root dpkg -i /tmp/sendq.deb >"$W/dpkg-i4.log" 2>&1 ||
+	    show_log "$W/dpkg-i4.log" "dpkg -i with a link named rate in the spool failed"
+	grep -q '^sendq: warning: /var/spool/sendq/rate: not a directory' \
+	    "$W/dpkg-i4.log" || show_log "$W/dpkg-i4.log" "no warning about rate"
+	assert_eq /etc "$(in_root readlink /var/spool/sendq/rate)" "the planted link"
+	assert_eq "755 root root" "$(r_stat /etc)" "/etc, the link's target"
+	assert_eq "2770 root sendq" "$(r_stat /var/spool/sendq/state)" \
+	    "/var/spool/sendq/state beside the link"
+}

@@ -21,11 +21,17 @@
 #            message through the installed /usr/sbin/sendmail -odi as
 #            root and one as an unprivileged user both arrive
 #   upgrade  dpkg -i again keeps the edited /etc/sendq.conf and the
-#            modes; dpkg -r keeps the configuration and the queue
+#            modes; dpkg -r keeps the configuration and the queue and
+#            takes the override of /usr/sbin/sendmail with it: another
+#            package's sendmail installed then stays 0755 root:root
 #   purge    dpkg --purge: the root is as it was before the install,
 #            except dpkg's and apt's own records and the user and group
 #            sendq, which are kept (debian/README.Debian); the metrics
 #            timer's enablement is gone
+#   again    a system user sendq without a group sendq: dpkg -i makes
+#            the group and completes; a link named rate planted in the
+#            spool by group sendq: dpkg -i again warns, does not follow
+#            it and completes; then the purge as above
 #
 # Each phase's time is printed.  Runs as root (debootstrap, chroot,
 # mount).  KEEP=1 keeps the work directory.
@@ -103,8 +109,13 @@ phase send
 send_mail
 phase upgrade
 check_upgrade
+check_next_mta
 phase purge
 check_purge
 check_purged_units
+phase again
+check_user_without_group
+check_planted_link
+check_purge
 phase ""
 echo "package-test: passed"
