@@ -7,11 +7,17 @@
  */
 #include "status.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "atfile.h"
 
 #include "ipc.h"
 #include "queue.h"
@@ -451,4 +457,86 @@ status_print_prometheus(FILE *out, const struct status *st, time_t now)
 	    "daemon has open.");
 	prom_accounts(out, st, "sendq_connections_open", acct_sessions);
 	return fflush(out) == EOF ? -1 : 0;
+}
+
+/* --- the textfile --- */
+
+/* The directory of path, safe to write in (status.h); -1 with err. */
+static int
+output_dir(const char *path, char *base, size_t baselen, char *err,
+    size_t errlen)
+{
+	char		 copy[PATH_MAX], dir[PATH_MAX];
+	struct stat	 sb;
+	int		 dfd;
+
+	if (path[0] != '/' ||
+	    snprintf(copy, sizeof copy, "%s", path) >= (int)sizeof copy ||
+	    snprintf(base, baselen, "%s", basename(copy)) >= (int)baselen ||
+	    snprintf(copy, sizeof copy, "%s", path) >= (int)sizeof copy ||
+	    snprintf(dir, sizeof dir, "%s", dirname(copy)) >= (int)sizeof dir ||
+	    base[0] == '.' || base[0] == '\0' || base[0] == '/') {
+		snprintf(err, errlen, "%s: not an absolute file name", path);
+		return -1;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (fstat(dfd, &sb) == -1 || (sb.st_uid != 0 &&
+	    sb.st_uid != geteuid()) || (sb.st_mode & (S_IWGRP | S_IWOTH))) {
+		snprintf(err, errlen, "%s: not written to: others than its "
+		    "owner may write it, or its owner is neither root nor us",
+		    dir);
+		close(dfd);
+		return -1;
+	}
+	return dfd;
+}
+
+static int
+output_write(int dfd, const char *tmp, const char *base, const char *data,
+    size_t len)
+{
+	int	 fd, r = -1;
+
+	if ((fd = atfile_create_temp(dfd, tmp)) == -1)
+		return -1;
+	if (fchmod(fd, 0644) == 0 && util_write_all(fd, data, len) == 0 &&
+	    fsync(fd) == 0 && renameat(dfd, tmp, dfd, base) == 0)
+		r = 0;
+	close(fd);
+	if (r == -1)
+		(void)unlinkat(dfd, tmp, 0);
+	return r == 0 ? fsync(dfd) : -1;
+}
+
+int
+status_output(const char *path,
+    int (*print)(FILE *, const struct status *, time_t),
+    const struct status *st, time_t now, char *err, size_t errlen)
+{
+	char	 base[NAME_MAX + 1], tmp[NAME_MAX + 8], *data = NULL;
+	size_t	 len = 0;
+	FILE	*mem;
+	int	 dfd, r = -1;
+
+	if ((dfd = output_dir(path, base, sizeof base, err, errlen)) == -1)
+		return -1;
+	if (snprintf(tmp, sizeof tmp, ".%s.new", base) >= (int)sizeof tmp) {
+		snprintf(err, errlen, "%s: name too long", path);
+		close(dfd);
+		return -1;
+	}
+	if ((mem = open_memstream(&data, &len)) == NULL ||
+	    print(mem, st, now) == -1 || fclose(mem) == EOF)
+		snprintf(err, errlen, "out of memory");
+	else if (output_write(dfd, tmp, base, data, len) == -1)
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	else
+		r = 0;
+	free(data);
+	close(dfd);
+	return r;
 }

@@ -64,4 +64,17 @@ int	status_print_json(FILE *out, const struct status *st, time_t now);
 int	status_print_prometheus(FILE *out, const struct status *st,
 	    time_t now);
 
+/*
+ * sendq status --output PATH: what print writes goes to PATH as a whole
+ * (node_exporter's textfile collector must never read half a file):
+ * into a temporary beside it, fsynced, then renamed over it, mode 0644.
+ * The directory is opened without following a link and must be owned
+ * by root or by us and writable by its owner alone, and every name in
+ * it is reached through that descriptor: whoever owns the directory
+ * above it cannot send the write elsewhere.  0, or -1 with err.
+ */
+int	status_output(const char *path,
+	    int (*print)(FILE *, const struct status *, time_t),
+	    const struct status *st, time_t now, char *err, size_t errlen);
+
 #endif

@@ -68,7 +68,7 @@ usage_to(FILE *fp, int ex)
 	    "                      also try every smarthost (sends nothing)\n"
 	    "  queue [--json] [--failed]\n"
 	    "                      list the queue (Postfix's layout, or JSON lines)\n"
-	    "  status [--json | --prometheus]\n"
+	    "  status [--json | --prometheus] [--output FILE]\n"
 	    "                      the queue and the accounts at a glance\n"
 	    "  show ID             print a message's envelope and text\n"
 	    "  delete ID ...       remove messages without sending them\n"
@@ -709,17 +709,19 @@ cmd_status(const struct conf *conf, int argc, char **argv)
 	int		(*print)(FILE *, const struct status *, time_t) =
 			    status_print_text;
 	struct status	 st;
+	const char	*output = NULL;
 	char		 err[1024];
-	int		 r;
+	int		 r, i;
 
-	if (argc > 1)
-		return -1;
-	if (argc == 1 && strcmp(argv[0], "--json") == 0)
-		print = status_print_json;
-	else if (argc == 1 && strcmp(argv[0], "--prometheus") == 0)
-		print = status_print_prometheus;
-	else if (argc == 1)
-		return -1;
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			print = status_print_json;
+		else if (strcmp(argv[i], "--prometheus") == 0)
+			print = status_print_prometheus;
+		else if (strcmp(argv[i], "--output") == 0 && i + 1 < argc)
+			output = argv[++i];
+		else
+			return -1;
 	if (status_read(conf, &st, err, sizeof err) == -1) {
 		r = errno == EACCES ? EX_NOPERM : EX_IOERR;
 		fprintf(stderr, "sendq: %s\n", err);
@@ -732,7 +734,13 @@ cmd_status(const struct conf *conf, int argc, char **argv)
 		status_free(&st);
 		return EX_NOPERM;
 	}
-	r = print(stdout, &st, util_now());
+	if (output != NULL) {
+		r = status_output(output, print, &st, util_now(), err,
+		    sizeof err);
+		if (r == -1)
+			fprintf(stderr, "sendq: %s\n", err);
+	} else
+		r = print(stdout, &st, util_now());
 	status_free(&st);
 	return r == -1 ? EX_IOERR : EX_OK;
 }

@@ -6,8 +6,10 @@
 # them; sendq.service runs as the user sendq, which make install created
 # (primary group sendq, no login shell), and systemd-analyze security
 # rates its exposure under 2.5.  sendq-metrics.service, run by hand as
-# systemd would run it, replaces node_exporter's textfile by a rename
-# with what `sendq status --prometheus` prints, read as the user sendq.
+# systemd would run it (root without capabilities, group sendq),
+# replaces node_exporter's textfile by a rename with what `sendq status
+# --prometheus` prints, and refuses a directory others may write or one
+# that is a link.
 # make uninstall removes the programs and units and keeps the queue and
 # the configuration.
 set -eu
@@ -44,11 +46,13 @@ assert_eq "$p/sbin/sendq daemon" "$(sed -n 's/^ExecStart=//p' "$u/sendq.service"
     "the daemon's ExecStart"
 assert_eq "$p/sbin/sendq run" "$(sed -n 's/^ExecStart=//p' "$u/sendq-runner.service")" \
     "the runner's ExecStart"
-assert_eq "$p/sbin/sendq status --prometheus" \
+assert_eq "$p/sbin/sendq status --prometheus --output /var/lib/prometheus/node-exporter/sendq.prom" \
     "$(sed -n 's/^ExecStart=//p' "$u/sendq-metrics.service")" \
     "the metrics' ExecStart"
-assert_eq sendq "$(sed -n 's/^User=//p' "$u/sendq-metrics.service")" \
-    "the metrics' user"
+assert_eq "" "$(sed -n 's/^CapabilityBoundingSet=//p' "$u/sendq-metrics.service")" \
+    "the metrics' capabilities"
+assert_eq sendq "$(sed -n 's/^SupplementaryGroups=//p' "$u/sendq-metrics.service")" \
+    "the metrics' group"
 assert_eq "$s" "$(sed -n 's/^ReadWritePaths=//p' "$u/sendq.service")" \
     "the daemon's writable spool"
 assert_eq "$p/run/sendq.sock" "$(sed -n 's/^ListenStream=//p' "$u/sendq.socket")" \
@@ -79,38 +83,26 @@ awk -v l="$level" 'BEGIN { exit !(l < 2.5) }' ||
     fail "exposure $level is not under 2.5"
 
 echo "sendq-metrics.service, by hand"
-# Its commands as systemd runs them, in a textfile directory of ours:
-# the output file opened by root (appended to), ExecStart as the user
-# sendq, the "+" commands as root.
+# Its command as systemd runs it: root without any capability (the
+# bounding set empty), in group sendq, in a textfile directory of ours.
 tf=$T/textfile
 mkdir -m 0755 "$tf"
 # The installed configuration names the default spool: ours is $s.
 sed -i "s|^queue_dir = .*|queue_dir = \"$s\"|" "$p/etc/sendq.conf"
-unit() {
-	sed -n "s/^$1=//p" "$u/sendq-metrics.service" |
-	    sed "s|/var/lib/prometheus/node-exporter|$tf|g"
+cmd=$(sed -n 's/^ExecStart=//p' "$u/sendq-metrics.service" |
+    sed "s|/var/lib/prometheus/node-exporter|$tf|g")
+metrics() {
+	# shellcheck disable=SC2086
+	(umask 0022; setpriv --bounding-set=-all \
+	    --groups "$(getent group sendq | cut -d: -f3)" -- $cmd)
 }
-out=$(unit StandardOutput)
-[ "${out%%:*}" = append ] || fail "StandardOutput=$out: not appended"
-out=${out#append:}
-assert_eq "$tf/sendq.prom.new" "$out" "the figures' temporary file"
 echo 'stale 1' >"$tf/sendq.prom"
-echo 'partial' >"$tf/sendq.prom.new"	# a run that failed half-way
 old=$(stat -c %i "$tf/sendq.prom")
-pre=$(unit ExecStartPre)
-post=$(unit ExecStartPost)
-[ "${pre:0:1}" = + ] && [ "${post:0:1}" = + ] ||
-    fail "the file operations do not run as root: $pre; $post"
-(umask "$(unit UMask)"
-    ${pre#+} >>"$out"
-    # shellcheck disable=SC2046
-    setpriv --reuid=sendq --regid=sendq --init-groups -- \
-        $(unit ExecStart) >>"$out"
-    ${post#+} >>"$out") || fail "sendq-metrics.service failed"
-[ ! -e "$out" ] || fail "$out left behind"
+metrics || fail "sendq-metrics.service failed"
 assert_eq "644 root" "$(stat -c '%a %U' "$tf/sendq.prom")" "the textfile"
 [ "$(stat -c %i "$tf/sendq.prom")" != "$old" ] ||
     fail "sendq.prom rewritten in place, not replaced by a rename"
+assert_eq "sendq.prom" "$(ls -A "$tf")" "the textfile directory (no temporary left)"
 "$p/sbin/sendq" -C "$p/etc/sendq.conf" status --prometheus >"$T/prom"
 assert_file_eq "$T/prom" "$tf/sendq.prom" "the textfile"
 /usr/bin/python3 - "$tf/sendq.prom" <<'PY'
@@ -119,6 +111,16 @@ from prometheus_client.parser import text_string_to_metric_families
 fams = {f.name: f for f in text_string_to_metric_families(open(sys.argv[1]).read())}
 assert "sendq_queue_messages" in fams and "sendq_account_up" in fams, fams
 PY
+echo "a textfile directory others may write, or a link: refused"
+chmod 0775 "$tf"
+assert_exit 74 metrics
+chmod 0755 "$tf"
+mv "$tf" "$T/real"
+ln -s "$T/real" "$tf"
+rm -f "$T/real/sendq.prom"
+assert_exit 74 metrics
+[ ! -e "$T/real/sendq.prom" ] || fail "written through a link"
+rm "$tf"
 
 echo "make uninstall"
 make -s -C "$TOP" O="$T/build" SANITIZE= PREFIX="$p" SYSCONFDIR="$p/etc" \
