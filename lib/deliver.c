@@ -314,6 +314,21 @@ deliver_free(struct deliver *d)
 	free(d);
 }
 
+static void
+deliver_failed_hook(void *arg, const char *id, const char *why)
+{
+	const struct conf	*conf = arg;
+
+	notify_event(conf, NOTIFY_FAILED, conf_account_for(conf, NULL)->name,
+	    id, why);
+}
+
+void
+deliver_watch_failed(struct queue *q, const struct conf *conf)
+{
+	queue_set_failed_hook(q, deliver_failed_hook, (void *)conf);
+}
+
 void
 deliver_set_told(struct deliver *d, deliver_told_fn fn, void *arg)
 {
@@ -1044,6 +1059,7 @@ deliver_run(struct deliver *d, const struct deliver_filter *f)
 
 	if ((q = queue_new(d->conf->queue_dir, 0, err, sizeof err)) == NULL)
 		return errno == ENOENT ? 0 : -1;	/* none yet: empty */
+	deliver_watch_failed(q, d->conf);
 	queue_clean(q);
 	if (queue_list(q, &ids, &n) == -1) {
 		queue_free(q);

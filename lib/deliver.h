@@ -68,6 +68,9 @@ struct deliver;
 struct deliver	*deliver_new(const struct conf *conf);
 /* Closes every session (QUIT).  Accepts NULL. */
 void		 deliver_free(struct deliver *d);
+/* A damaged message that q moves to failed/ by itself is a failed event
+ * for notify_command, of the account a message without one gets. */
+void		 deliver_watch_failed(struct queue *q, const struct conf *conf);
 void		 deliver_set_told(struct deliver *d, deliver_told_fn fn,
 		    void *arg);
 

@@ -40,6 +40,8 @@ struct queue {
 	unsigned	 refs;
 	bool		 lazy_remove;	/* queue_set_lazy_remove */
 	bool		 dirty;		/* removals not yet fsynced */
+	queue_failed_fn	 failed_fn;	/* queue_set_failed_hook */
+	void		*failed_arg;
 };
 
 struct queue_sub {
@@ -598,6 +600,8 @@ queue_quarantine(struct queue_msg *m, const char *id, const char *why,
 	close(ffd);
 	log_warnx("%s: not sent, moved to %s/failed/: %s", id, m->q->path,
 	    reason);
+	if (m->q->failed_fn != NULL)
+		m->q->failed_fn(m->q->failed_arg, id, reason);
 	return 1;
 }
 
@@ -686,6 +690,13 @@ queue_remove(struct queue_msg *m, char *err, size_t errlen)
 	}
 	m->q->dirty |= lazy;
 	return 0;
+}
+
+void
+queue_set_failed_hook(struct queue *q, queue_failed_fn fn, void *arg)
+{
+	q->failed_fn = fn;
+	q->failed_arg = arg;
 }
 
 void
@@ -896,9 +907,13 @@ queue_clean_orphan(struct queue *q, int ffd, const char *id)
 			log_info("%s: finished moving to failed/", id);
 		return;
 	}
-	if (renameat(q->fd, ctl, ffd, ctl) == 0)
+	if (renameat(q->fd, ctl, ffd, ctl) == 0) {
 		log_warnx("%s: control file without its message, moved to "
 		    "failed/", id);
+		if (q->failed_fn != NULL)
+			q->failed_fn(q->failed_arg, id,
+			    "control file without its message");
+	}
 }
 
 static void

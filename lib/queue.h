@@ -129,6 +129,13 @@ int		 queue_update(struct queue_msg *m, char *err, size_t errlen);
  * whether a removal waits for queue_sync().
  */
 void		 queue_set_lazy_remove(struct queue *q, bool lazy);
+/* Called with the queue ID and why each time q moves a damaged message
+ * to failed/ by itself (queue_open, queue_clean): the caller that owns
+ * the alerts (notify_command's failed) is told.  NULL: nobody. */
+typedef void	(*queue_failed_fn)(void *arg, const char *id,
+		    const char *why);
+void		 queue_set_failed_hook(struct queue *q, queue_failed_fn fn,
+		    void *arg);
 bool		 queue_unsynced(const struct queue *q);
 int		 queue_sync(struct queue *q);
 

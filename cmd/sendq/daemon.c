@@ -50,6 +50,7 @@
 #include "acctstate.h"
 #include "conf.h"
 #include "conf_account.h"
+#include "notify.h"
 #include "daemon.h"
 #include "manager.h"
 #include "ipc.h"
@@ -653,6 +654,17 @@ daemon_free(struct daemon *dm)
  * wait for.  It is safe beside the sessions: a message they hold is
  * locked, and left alone.
  */
+/* A damaged message the manager's queue moved to failed/: the
+ * configuration of now (a SIGHUP replaces it) says whom to tell. */
+static void
+queue_failed(void *arg, const char *id, const char *why)
+{
+	struct daemon	*dm = arg;
+
+	notify_event(dm->conf, NOTIFY_FAILED,
+	    conf_account_for(dm->conf, NULL)->name, id, why);
+}
+
 static void
 clean_queue(struct daemon *dm)
 {
@@ -688,6 +700,7 @@ start(struct daemon *dm)
 		log_warnx("daemon: %s", err);
 		return EX_IOERR;
 	}
+	queue_set_failed_hook(dm->q, queue_failed, dm);
 	clean_queue(dm);
 	if ((p = acct_params(dm->conf)) == NULL ||
 	    (dm->s = plan_new(p, dm->conf->naccounts, dm->conf->retry_min,

@@ -288,6 +288,7 @@ worker_session(const struct conf *conf, int ctl)
 		_exit(EX_TEMPFAIL);
 	}
 	queue_set_lazy_remove(q, true);
+	deliver_watch_failed(q, conf);
 	for (;;) {
 		worker_wait(q, ctl, &since);
 		if (worker_stop || job_recv(ctl, id, sizeof id, &told) != 1)

@@ -184,6 +184,23 @@ check_run "$f"
 assert_contains "$(var "$f" SENDQ_REASON)" 'certificate not trusted'
 echo "ok - tls_failed, through sendq flush as root, run as uid $SENDQ_UID"
 
+# --- failed: a damaged message that the queue moves to failed/ itself
+rm -f "$T/queue/notify/failed-default"	# a new interval for failed
+printf 'Subject: d\n\nbody\n' |
+    "$SENDMAIL" -C "$T/sendq.conf" -odq damaged@example.org
+did=$(grep -l '^rcpt .*damaged@example.org' "$T"/queue/*.ctl | xargs -n1 basename |
+    sed 's/\.ctl$//')
+[ -n "$did" ] || fail "the message to damage is not queued"
+: >"$T/queue/$did.msg"		# not the size its control file records
+"$SENDQ" -C "$T/sendq.conf" flush --no-daemon
+wait_until 10 nruns_is failed 2
+f=$(runs_of failed | tail -1)
+check_run "$f"
+assert_eq "$did" "$(var "$f" SENDQ_QUEUE_ID)" "SENDQ_QUEUE_ID of the damaged message"
+assert_contains "$(var "$f" SENDQ_REASON)" 'not the size its control file records'
+test -e "$T/queue/failed/$did.ctl" || fail "$did is not in failed/"
+echo "ok - failed: a damaged message moved by the queue"
+
 # --- oauth2_failed: invalid_grant
 SEC=cl1ent-s3cret
 RT0=refresh-zero-0123456789
@@ -218,7 +235,8 @@ echo "ok - oauth2_failed"
 
 # --- each kind ran as said; no secret reached the program
 assert_eq 2 "$(nruns_of auth_failed)" "auth_failed runs"
-for k in bounce failed queue_age tls_failed oauth2_failed; do
+assert_eq 2 "$(nruns_of failed)" "failed runs"
+for k in bounce queue_age tls_failed oauth2_failed; do
 	assert_eq 1 "$(nruns_of "$k")" "$k runs"
 done
 for s in "$PASSWORD" "$SEC" "$RT0" "$AT0"; do
