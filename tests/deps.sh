@@ -14,7 +14,8 @@
 #          of the tree), dpkg-buildpackage and debhelper (no fakeroot:
 #          debian/control says Rules-Requires-Root: no), lintian,
 #          debootstrap and Debian's keyring for the throwaway root,
-#          util-linux's mount and findmnt
+#          util-linux's mount, findmnt and nsenter, systemd-container's
+#          systemd-nspawn to boot systemd in a root (the journal phase)
 #
 # apt-get runs with --no-install-recommends, as on a minimal machine, so
 # a tool's Recommends that a test needs are named here: swaks speaks TLS
@@ -28,7 +29,7 @@ test="$build check ca-certificates openssl procps e2fsprogs python3 python3-aios
     postfix dovecot-core passwd login systemd"
 fuzz="$test clang libclang-rt-14-dev"
 package="$test git dpkg-dev debhelper lintian debootstrap
-    debian-archive-keyring util-linux"
+    debian-archive-keyring util-linux systemd-container"
 case "${1:-build}" in
 build) want=$build ;;
 test) want=$test ;;

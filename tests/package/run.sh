@@ -32,6 +32,12 @@
 #            the group and completes; a link named rate planted in the
 #            spool by group sendq: dpkg -i again warns, does not follow
 #            it and completes; then the purge as above
+#   journal  a second root from the same cache with systemd, dbus and
+#            the package, booted by systemd-nspawn -b (tests/package/
+#            journal.bash): sendq.socket started alone, a message through
+#            /usr/sbin/sendmail, systemctl reload and stop; `journalctl
+#            -u sendq' shows the daemon's start, delivery, account hold,
+#            reload and stop lines; a container that does not boot fails
 #
 # Each phase's time is printed.  Runs as root (debootstrap, chroot,
 # mount).  KEEP=1 keeps the work directory.
@@ -43,7 +49,8 @@ SUITE=bookworm
 PASSWORD='Pk9-secret-Zq4'
 
 [ "$(id -u)" = 0 ] || fail "make package-test needs root (debootstrap, chroot)"
-for c in git dpkg-buildpackage lintian debootstrap chroot findmnt; do
+for c in git dpkg-buildpackage lintian debootstrap chroot findmnt \
+    systemd-nspawn nsenter; do
 	command -v "$c" >/dev/null || fail "$c is not installed (tests/deps.sh package)"
 done
 
@@ -55,6 +62,7 @@ R=$W/root
 
 pkg_cleanup() {
 	local m
+	boot_stop
 	findmnt -rn -o TARGET | grep -F "$R/" | sort -r |
 	    while read -r m; do umount -l "$m"; done
 	if findmnt -rn -o TARGET | grep -qF "$W/"; then
@@ -91,6 +99,7 @@ show_log() {
 . "$(dirname "$0")/build.bash"
 . "$(dirname "$0")/root.bash"
 . "$(dirname "$0")/checks.bash"
+. "$(dirname "$0")/journal.bash"
 
 phase build
 pkg_build
@@ -117,5 +126,10 @@ phase again
 check_user_without_group
 check_planted_link
 check_purge
+phase journal
+boot_make
+boot_start
+check_journal
+boot_poweroff
 phase ""
 echo "package-test: passed"
