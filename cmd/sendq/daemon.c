@@ -620,6 +620,7 @@ run(struct daemon *dm)
 		}
 		if (r > 0)
 			poll_handle(dm, ref);
+		flushes_finish(dm);
 	}
 	free(ref);
 	return EX_OK;

@@ -80,7 +80,9 @@ flush_check(struct client *c)
 	}
 }
 
-/* A tagged message is settled: attempted, or not to be tried now. */
+/* A tagged message is settled: attempted, or not to be tried now.  The
+ * flush is answered by flushes_finish(), once what the result brought
+ * (an account held, its log line, its state) is done. */
 void
 flush_settle(struct daemon *dm, uint32_t tag, bool attempted)
 {
@@ -96,10 +98,18 @@ flush_settle(struct daemon *dm, uint32_t tag, bool attempted)
 			if (c->left > 0)
 				c->left--;
 			c->done += attempted;
-			flush_check(c);
 			return;
 		}
 	}
+}
+
+void
+flushes_finish(struct daemon *dm)
+{
+	size_t	 i;
+
+	for (i = 0; i < MAX_CLIENTS; i++)
+		flush_check(&dm->c[i]);
 }
 
 void

@@ -156,6 +156,8 @@ void	client_read(struct daemon *dm, struct client *c);
 void	client_close(struct client *c);
 long long client_deadlines(struct daemon *dm);
 void	flush_settle(struct daemon *dm, uint32_t tag, bool attempted);
+/* Answers the flushes that have nothing left to wait for. */
+void	flushes_finish(struct daemon *dm);
 void	on_untag(void *arg, uint32_t tag);
 void	submitter_read(struct daemon *dm, struct submitter *s);
 void	tally_add(struct daemon *dm, size_t acct, int outcome);
