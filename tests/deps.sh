@@ -24,7 +24,7 @@ set -eu
 build="gcc make pkg-config libc6-dev libssl-dev libconfuse-dev
     libcurl4-openssl-dev libjson-c-dev"
 test="$build check ca-certificates openssl procps e2fsprogs python3 python3-aiosmtpd
-    python3-prometheus-client
+    python3-prometheus-client util-linux
     curl swaks libnet-ssleay-perl libio-socket-inet6-perl php-cli mandoc
     postfix dovecot-core passwd login systemd"
 fuzz="$test clang libclang-rt-14-dev"

@@ -26,6 +26,14 @@
 #                       these extra top-level lines: for the programs run
 #                       by nobody with -C, with nobody's own rights
 #   as_nobody CMD...    run CMD as nobody:nogroup, no other group
+#   prom_samples FILE   read FILE (Prometheus text) with Debian's
+#                       prometheus_client parser (fails if it cannot) and
+#                       print one line per sample, 'name{k=v,...} value'
+#                       (labels sorted, value as %g), and per family
+#                       'TYPE family type'
+#   prom_has SAMPLES LINE...
+#                       fail unless each LINE is a whole line of SAMPLES
+#                       (prom_samples' output)
 #   as_member CMD...    the same, with group sendq (the spool's writers)
 #   as_daemon CMD...    run CMD as daemon, another unprivileged user
 
@@ -102,6 +110,26 @@ q_install() {
 }
 
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
+
+prom_samples() {
+	/usr/bin/python3 - "$1" <<'PY' || fail "$1 does not parse as Prometheus text"
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+for fam in text_string_to_metric_families(open(sys.argv[1]).read()):
+    print("TYPE %s %s" % (fam.name, fam.type))
+    for s in fam.samples:
+        labels = ",".join("%s=%s" % kv for kv in sorted(s.labels.items()))
+        print("%s{%s} %g" % (s.name, labels, s.value))
+PY
+}
+
+prom_has() {
+	local f=$1 l
+	shift
+	for l in "$@"; do
+		grep -qxF -- "$l" "$f" || fail "no '$l' among the samples: $(cat "$f")"
+	done
+}
 as_member() { setpriv --reuid=nobody --regid=nogroup --groups=sendq -- "$@"; }
 as_daemon() { setpriv --reuid=daemon --regid=daemon --clear-groups -- "$@"; }
 

@@ -190,7 +190,7 @@ fixture_port() {
 }
 
 fixture_start() {
-	local name=$1 dir pid i
+	local name=$1 dir
 	shift
 	t_tmpdir
 	[ -z "${_T_FIXTURE_PID[$name]:-}" ] || fail "fixture $name already running"
@@ -201,20 +201,27 @@ fixture_start() {
 	rm -f "$dir/port" "$dir/pid"
 	"$PYTHON" "$FIXTURES/smtpd.py" --dir "$dir" "$@" \
 		</dev/null >>"$dir/smtpd.err" 2>&1 &
-	pid=$!
+	_fixture_listen "$name" $! "$dir/smtpd.err" fixture
+	# shellcheck disable=SC2034 # for the calling test
+	FPORT=$(cat "$dir/port")
+}
+
+# _fixture_listen NAME PID ERRFILE WHAT: wait up to 10 s for the
+# fixture started as PID to write its port; fail with ERRFILE if it
+# ends first.
+_fixture_listen() {
+	local name=$1 pid=$2 i
 	_T_FIXTURE_PID[$name]=$pid
 	for ((i = 0; i < 100; i++)); do
-		[ -s "$dir/port" ] && break
+		[ -s "$T/$name/port" ] && return 0
 		if ! kill -0 "$pid" 2>/dev/null; then
 			unset "_T_FIXTURE_PID[$name]"
 			wait "$pid" 2>/dev/null || true
-			fail "fixture $name did not start: $(cat "$dir/smtpd.err")"
+			fail "$4 $name did not start: $(cat "$3")"
 		fi
 		sleep 0.1
 	done
-	[ -s "$dir/port" ] || fail "fixture $name did not listen within 10 s"
-	# shellcheck disable=SC2034 # for the calling test
-	FPORT=$(cat "$dir/port")
+	fail "$4 $name did not listen within 10 s"
 }
 
 # _fixture_kill NAME: stop it, print its exit status
@@ -320,7 +327,7 @@ oauth2_port() { fixture_port "$1"; }
 oauth2_requests() { echo "$T/$1/requests.log"; }
 
 oauth2_start() {
-	local name=$1 dir pid i
+	local name=$1 dir
 	shift
 	t_tmpdir
 	[ -n "${CERTS:-}" ] || t_certs
@@ -331,18 +338,7 @@ oauth2_start() {
 	"$PYTHON" "$FIXTURES/oauth2_server.py" --dir "$dir" \
 		--cert "$CERTS/server.pem" --key "$CERTS/server.key" "$@" \
 		</dev/null >>"$dir/oauth2.err" 2>&1 &
-	pid=$!
-	_T_FIXTURE_PID[$name]=$pid
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$dir/port" ] && break
-		if ! kill -0 "$pid" 2>/dev/null; then
-			unset "_T_FIXTURE_PID[$name]"
-			wait "$pid" 2>/dev/null || true
-			fail "oauth2 fixture $name did not start: $(cat "$dir/oauth2.err")"
-		fi
-		sleep 0.1
-	done
-	[ -s "$dir/port" ] || fail "oauth2 fixture $name did not listen within 10 s"
+	_fixture_listen "$name" $! "$dir/oauth2.err" "oauth2 fixture"
 	# shellcheck disable=SC2034 # for the calling test
 	O2PORT=$(cat "$dir/port")
 }
@@ -398,6 +394,12 @@ assert_file_eq() {
 # _t_grep OPTS FILE_OR_STRING PATTERN
 _t_grep() {
 	local opt=$1 subject=$2 pat=$3
+	# A path that names no file is a mistake, not text to search: an
+	# assertion that it lacks something would pass for nothing.
+	case $subject in
+	/*[!$'\n']) [ -f "$subject" ] || [[ $subject == *$'\n'* ]] ||
+	    [[ $subject == *' '* ]] || fail "no file $subject" ;;
+	esac
 	if [ -f "$subject" ]; then
 		grep -q "$opt" -e "$pat" -- "$subject"
 	else

@@ -162,6 +162,7 @@ echo "ok - queue_age"
 
 # The sleeping program is killed at 30 s, with its process group.
 pid=$(sed -n 's/^started //p' "$OUT/slow")
+[ -n "$pid" ] || fail "no pid in $OUT/slow: $(cat "$OUT/slow")"
 wait_until 40 grep -q 'killed after 30 s' "$T/sendq.log"
 took=$(($(date +%s) - slow_t0))
 echo "the program was killed after ~$took s"

@@ -64,7 +64,10 @@ send() {
 	printf 'Subject: %s\n\nbody\n' "$1" |
 	    "$SENDMAIL" -C "$T/sendq.conf" -odq rcpt@example.org
 }
-flush() { "$SENDQ" -C "$T/sendq.conf" flush >>"$T/flush.out" 2>&1 || true; }
+flush() {
+	"$SENDQ" -C "$T/sendq.conf" flush >>"$T/flush.out" 2>&1 ||
+	    fail "sendq flush exited $?: $(tail -n 3 "$T/flush.out")"
+}
 refreshes() { grep -c 'grant_type=refresh_token' "$REQ" || true; }
 owner() { stat -c '%U %a' "$1"; }
 

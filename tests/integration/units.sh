@@ -105,12 +105,9 @@ assert_eq "644 root" "$(stat -c '%a %U' "$tf/sendq.prom")" "the textfile"
 assert_eq "sendq.prom" "$(ls -A "$tf")" "the textfile directory (no temporary left)"
 "$p/sbin/sendq" -C "$p/etc/sendq.conf" status --prometheus >"$T/prom"
 assert_file_eq "$T/prom" "$tf/sendq.prom" "the textfile"
-/usr/bin/python3 - "$tf/sendq.prom" <<'PY'
-import sys
-from prometheus_client.parser import text_string_to_metric_families
-fams = {f.name: f for f in text_string_to_metric_families(open(sys.argv[1]).read())}
-assert "sendq_queue_messages" in fams and "sendq_account_up" in fams, fams
-PY
+prom_samples "$tf/sendq.prom" >"$T/samples"
+prom_has "$T/samples" 'TYPE sendq_queue_messages gauge' \
+    'TYPE sendq_account_up gauge'
 echo "a textfile directory others may write, or a link: refused"
 chmod 0775 "$tf"
 assert_exit 74 metrics
