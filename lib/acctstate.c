@@ -258,30 +258,6 @@ acctstate_read(struct queue *q, const char *account, struct acctstate *st,
 	return r;
 }
 
-/* The text into dfd/tmp, then renamed to name.  0, or -1 (errno). */
-static int
-acctstate_store(int dfd, const char *tmp, const char *name,
-    const struct buf *text)
-{
-	int	 fd, ok, saved;
-
-	if ((fd = atfile_create_temp(dfd, tmp)) == -1)
-		return -1;
-	ok = util_write_all(fd, text->data, text->len) == 0;
-	saved = errno;
-	if (close(fd) == -1 && ok) {
-		ok = 0;
-		saved = errno;
-	}
-	if (ok && renameat(dfd, tmp, dfd, name) == 0)
-		return 0;
-	if (ok)
-		saved = errno;
-	(void)unlinkat(dfd, tmp, 0);
-	errno = saved;
-	return -1;
-}
-
 int
 acctstate_write(struct queue *q, const char *account,
     const struct acctstate *st, char *err, size_t errlen)
@@ -303,7 +279,8 @@ acctstate_write(struct queue *q, const char *account,
 	buf_init(&text, 0);
 	if (acctstate_format(st, &text) == -1)
 		snprintf(err, errlen, "out of memory");
-	else if (acctstate_store(dfd, tmp, name, &text) == -1)
+	else if (atfile_replace(dfd, tmp, name, text.data, text.len, 0,
+	    false) == -1)
 		snprintf(err, errlen, "%s/" ACCTSTATE_DIR "/%s: %s",
 		    queue_path(q), name, strerror(errno));
 	else

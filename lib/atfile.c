@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -72,6 +73,30 @@ atfile_create_temp(int dfd, const char *name)
 			return -1;
 	}
 	errno = EEXIST;
+	return -1;
+}
+
+int
+atfile_replace(int dfd, const char *tmp, const char *name,
+    const void *data, size_t len, mode_t mode, bool sync)
+{
+	int	 fd, ok, saved;
+
+	if ((fd = atfile_create_temp(dfd, tmp)) == -1)
+		return -1;
+	ok = (mode == 0 || fchmod(fd, mode) == 0) &&
+	    util_write_all(fd, data, len) == 0 && (!sync || fsync(fd) == 0);
+	saved = errno;
+	if (close(fd) == -1 && ok) {
+		ok = 0;
+		saved = errno;
+	}
+	if (ok && renameat(dfd, tmp, dfd, name) == 0)
+		return 0;
+	if (ok)
+		saved = errno;
+	(void)unlinkat(dfd, tmp, 0);
+	errno = saved;
 	return -1;
 }
 

@@ -16,6 +16,8 @@
 #ifndef SENDQ_ATFILE_H
 #define SENDQ_ATFILE_H
 
+#include <sys/types.h>
+
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,6 +39,15 @@ int	atfile_subdir(int dfd, const char *name, bool create);
  * a file already there is taken for a stale temporary (the caller holds
  * the lock that makes it so) and unlinked first.  The descriptor. */
 int	atfile_create_temp(int dfd, const char *name);
+/*
+ * Replaces name in dfd by a file holding data, whole or not at all:
+ * written to the temporary tmp (atfile_create_temp), given mode (0: as
+ * created), fsynced when sync is set, then renamed over name; the
+ * temporary is removed on failure.  0, or -1 with errno.  Making the
+ * rename itself durable (fsync of dfd) is the caller's choice.
+ */
+int	atfile_replace(int dfd, const char *tmp, const char *name,
+	    const void *data, size_t len, mode_t mode, bool sync);
 /* Whether name in dfd is still the file open as fd: not removed, not
  * replaced, not a link to it. */
 bool	atfile_same(int dfd, const char *name, int fd);

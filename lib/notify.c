@@ -261,25 +261,17 @@ notify_write(int dfd, const char *dir, const char *name,
 {
 	struct buf	 text;
 	char		 tmp[NAME_MAX + 1];
-	int		 fd = -1, ok;
+	int		 ok;
 
 	/* No record's name begins with '.'. */
 	snprintf(tmp, sizeof tmp, ".tmp-%s", name);
 	buf_init(&text, 0);
-	ok = notify_format(r, &text) == 0 &&
-	    (fd = atfile_create_temp(dfd, tmp)) != -1 &&
-	    util_write_all(fd, text.data, text.len) == 0;
-	if (fd != -1 && close(fd) == -1)
-		ok = 0;
-	if (ok && renameat(dfd, tmp, dfd, name) == 0) {
-		buf_free(&text);
-		return 0;
-	}
-	log_warn("%s/%s", dir, name);
-	if (fd != -1)
-		(void)unlinkat(dfd, tmp, 0);
+	ok = notify_format(r, &text) == 0 && atfile_replace(dfd, tmp, name,
+	    text.data, text.len, 0, false) == 0;
+	if (!ok)
+		log_warn("%s/%s", dir, name);
 	buf_free(&text);
-	return -1;
+	return ok ? 0 : -1;
 }
 
 /* What one pass over the records came to. */

@@ -105,8 +105,7 @@ static int
 ratelimit_write(int dfd, const char *name, long long start, long long count)
 {
 	char	 text[64], tmp[64];
-	int	 fd, n, saved;
-	bool	 ok;
+	int	 n;
 
 	n = snprintf(text, sizeof text, "%lld %lld\n", start, count);
 	if (n < 0 || (size_t)n >= sizeof text ||
@@ -114,22 +113,7 @@ ratelimit_write(int dfd, const char *name, long long start, long long count)
 		errno = EOVERFLOW;
 		return -1;
 	}
-	if ((fd = atfile_create_temp(dfd, tmp)) == -1)
-		return -1;
-	ok = util_write_all(fd, text, (size_t)n) == 0;
-	saved = errno;
-	if (close(fd) == -1 && ok) {
-		ok = false;
-		saved = errno;
-	}
-	if (!ok || renameat(dfd, tmp, dfd, name) == -1) {
-		if (ok)
-			saved = errno;
-		(void)unlinkat(dfd, tmp, 0);
-		errno = saved;
-		return -1;
-	}
-	return 0;
+	return atfile_replace(dfd, tmp, name, text, (size_t)n, 0, false);
 }
 
 int

@@ -194,7 +194,7 @@ showq_jstr(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static void
+void
 showq_jtime(FILE *out, time_t t)
 {
 	char	 buf[32];

@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 /* 0, or -1 (errno set) when the queue directory cannot be read.  With
  * all false, only the messages submitted by uid are listed and counted. */
@@ -52,5 +53,7 @@ int	showq_json(FILE *out, const char *queue_dir, bool failed);
 /* s as a JSON string (null for NULL): control characters as \u escapes,
  * what is not UTF-8 as U+FFFD. */
 void	showq_jstr(FILE *out, const char *s);
+/* t as a JSON string in RFC 3339 (UTC), or null for 0. */
+void	showq_jtime(FILE *out, time_t t);
 
 #endif

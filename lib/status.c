@@ -298,14 +298,14 @@ status_print_text(FILE *out, const struct status *st, time_t now)
 
 /* --- JSON --- */
 
+/* A time member, absent when the time is not known (SPEC). */
 static void
 json_time(FILE *out, const char *key, time_t t)
 {
-	char	 buf[40];
-
-	if (t != 0)
-		fprintf(out, ",\"%s\":\"%s\"", key,
-		    util_rfc3339_date(t, buf, sizeof buf));
+	if (t != 0) {
+		fprintf(out, ",\"%s\":", key);
+		showq_jtime(out, t);
+	}
 }
 
 static void
@@ -495,23 +495,6 @@ output_dir(const char *path, char *base, size_t baselen, char *err,
 	return dfd;
 }
 
-static int
-output_write(int dfd, const char *tmp, const char *base, const char *data,
-    size_t len)
-{
-	int	 fd, r = -1;
-
-	if ((fd = atfile_create_temp(dfd, tmp)) == -1)
-		return -1;
-	if (fchmod(fd, 0644) == 0 && util_write_all(fd, data, len) == 0 &&
-	    fsync(fd) == 0 && renameat(dfd, tmp, dfd, base) == 0)
-		r = 0;
-	close(fd);
-	if (r == -1)
-		(void)unlinkat(dfd, tmp, 0);
-	return r == 0 ? fsync(dfd) : -1;
-}
-
 int
 status_output(const char *path,
     int (*print)(FILE *, const struct status *, time_t),
@@ -532,7 +515,8 @@ status_output(const char *path,
 	if ((mem = open_memstream(&data, &len)) == NULL ||
 	    print(mem, st, now) == -1 || fclose(mem) == EOF)
 		snprintf(err, errlen, "out of memory");
-	else if (output_write(dfd, tmp, base, data, len) == -1)
+	else if (atfile_replace(dfd, tmp, base, data, len, 0644, true) == -1 ||
+	    fsync(dfd) == -1)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 	else
 		r = 0;

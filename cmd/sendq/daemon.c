@@ -649,12 +649,6 @@ daemon_free(struct daemon *dm)
 	free(dm->pfd);
 }
 
-/*
- * What an interrupted submission left (queue_clean) goes in a child of
- * ours: in a large queue it takes seconds, which callers should not
- * wait for.  It is safe beside the sessions: a message they hold is
- * locked, and left alone.
- */
 /* A damaged message the manager's queue moved to failed/: the
  * configuration of now (a SIGHUP replaces it) says whom to tell. */
 static void
@@ -666,6 +660,12 @@ queue_failed(void *arg, const char *id, const char *why)
 	    conf_account_for(dm->conf, NULL)->name, id, why);
 }
 
+/*
+ * What an interrupted submission left (queue_clean) goes in a child of
+ * ours: in a large queue it takes seconds, which callers should not
+ * wait for.  It is safe beside the sessions: a message they hold is
+ * locked, and left alone.
+ */
 static void
 clean_queue(struct daemon *dm)
 {
