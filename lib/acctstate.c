@@ -162,20 +162,6 @@ acctstate_parse(const char *text, size_t len, struct acctstate *st)
 	return r;
 }
 
-/* The hex of n bytes of s at dst (2 * n + 1 bytes of room). */
-static void
-acctstate_hex(char *dst, const unsigned char *s, size_t n)
-{
-	static const char	 digits[] = "0123456789abcdef";
-	size_t			 i;
-
-	for (i = 0; i < n; i++) {
-		dst[2 * i] = digits[s[i] >> 4];
-		dst[2 * i + 1] = digits[s[i] & 0xf];
-	}
-	dst[2 * n] = '\0';
-}
-
 int
 acctstate_file_name(const char *account, char *name, size_t len)
 {
@@ -196,7 +182,7 @@ acctstate_file_name(const char *account, char *name, size_t len)
 	}
 	memcpy(name, "x-", 2);
 	if (n <= ACCTSTATE_HEX_MAX) {
-		acctstate_hex(name + 2, (const unsigned char *)account, n);
+		util_hex(name + 2, account, n);
 		return 0;
 	}
 	/* A long name: bounded, and still one file per name. */
@@ -204,9 +190,9 @@ acctstate_file_name(const char *account, char *name, size_t len)
 		errno = EIO;
 		return -1;
 	}
-	acctstate_hex(name + 2, (const unsigned char *)account, 32);
+	util_hex(name + 2, account, 32);
 	name[66] = '-';
-	acctstate_hex(name + 67, md, mdlen);
+	util_hex(name + 67, md, mdlen);
 	return 0;
 }
 

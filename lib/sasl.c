@@ -356,10 +356,9 @@ static enum sasl_status
 sasl_cram_md5(struct sasl *s, const char *chal, size_t len,
     struct buf *resp, char *err, size_t errlen)
 {
-	static const char	 hex[] = "0123456789abcdef";
 	unsigned char		 mac[CRYPTO_MD_MAX];
 	char			*p;
-	size_t			 maclen, i;
+	size_t			 maclen;
 
 	if (s->step > 0) {
 		snprintf(err, errlen, "unexpected second challenge");
@@ -376,17 +375,13 @@ sasl_cram_md5(struct sasl *s, const char *chal, size_t len,
 		return SASL_FAIL;
 	}
 	if (buf_addstr(resp, s->user) == -1 || buf_addch(resp, ' ') == -1 ||
-	    (p = buf_reserve(resp, 2 * maclen)) == NULL) {
+	    (p = buf_reserve(resp, 2 * maclen + 1)) == NULL) {
 		util_wipe(mac, sizeof mac);
 		snprintf(err, errlen, "out of memory");
 		return SASL_FAIL;
 	}
-	for (i = 0; i < maclen; i++) {
-		p[2 * i] = hex[mac[i] >> 4];
-		p[2 * i + 1] = hex[mac[i] & 0xf];
-	}
+	util_hex(p, mac, maclen);
 	resp->len += 2 * maclen;
-	resp->data[resp->len] = '\0';
 	util_wipe(mac, sizeof mac);
 	s->step = 1;
 	return SASL_CONTINUE;

@@ -224,6 +224,20 @@ util_hexval(int c)
 	return -1;
 }
 
+void
+util_hex(char *dst, const void *src, size_t n)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	const unsigned char	*s = src;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		dst[2 * i] = digits[s[i] >> 4];
+		dst[2 * i + 1] = digits[s[i] & 0xf];
+	}
+	dst[2 * n] = '\0';
+}
+
 int
 util_decode(struct buf *out, const char *s, size_t len)
 {

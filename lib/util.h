@@ -37,12 +37,12 @@ const char *util_rfc5322_date(time_t t, char *dst, size_t len);
 const char *util_asctime(time_t t, char *dst, size_t len);
 /* RFC 3339 date-time in UTC, e.g. "2026-11-22T09:00:01Z". */
 const char *util_rfc3339_date(time_t t, char *dst, size_t len);
-/* Milliseconds on the monotonic clock (CLOCK_MONOTONIC), for deadlines:
- * the one clock of every timeout, never set back. */
 /* The time of day in seconds, read from the clock poll(2) timeouts and
  * date(1) agree with: time(3) may read a coarser one that lags by a
  * tick, and a due time would look both past and future. */
 time_t	util_now(void);
+/* Milliseconds on the monotonic clock (CLOCK_MONOTONIC), for deadlines:
+ * the one clock of every timeout, never set back. */
 long long util_monotonic_ms(void);
 
 /* Fills buf with len random bytes from the kernel (getrandom(2), the
@@ -53,6 +53,9 @@ int	util_random(void *buf, size_t len);
 void	util_wipe(void *p, size_t len);
 /* The value of the hexadecimal digit c, either case, or -1. */
 int	util_hexval(int c);
+/* The n bytes at src as 2 * n lowercase hexadecimal digits at dst,
+ * then a NUL (2 * n + 1 bytes of room). */
+void	util_hex(char *dst, const void *src, size_t n);
 
 /*
  * Spool encoding: bytes outside 0x21..0x7e and '%' become "%XX", so an

@@ -230,6 +230,29 @@ START_TEST(hex_digits)
 }
 END_TEST
 
+/* util_hex: every byte value, lowercase, two digits each, NUL after. */
+START_TEST(hex_encode)
+{
+	unsigned char	 raw[256];
+	char		 out[2 * sizeof raw + 2];
+	size_t		 i;
+
+	for (i = 0; i < sizeof raw; i++)
+		raw[i] = (unsigned char)i;
+	memset(out, 'x', sizeof out);
+	util_hex(out, raw, sizeof raw);
+	ck_assert_uint_eq(strlen(out), 2 * sizeof raw);
+	ck_assert_int_eq(out[2 * sizeof raw + 1], 'x');
+	ck_assert(strncmp(out, "000102", 6) == 0);
+	ck_assert_str_eq(out + 2 * 0xfd, "fdfeff");
+	for (i = 0; i < sizeof raw; i++)
+		ck_assert_int_eq(util_hexval(out[2 * i]) * 16 +
+		    util_hexval(out[2 * i + 1]), (int)i);
+	util_hex(out, raw, 0);
+	ck_assert_str_eq(out, "");
+}
+END_TEST
+
 START_TEST(parse_ll_ranges)
 {
 	long long	 v;
@@ -278,6 +301,7 @@ buf_suite(void)
 	tcase_add_test(tc, base64_rfc4648);
 	tcase_add_test(tc, base64_against_openssl);
 	tcase_add_test(tc, hex_digits);
+	tcase_add_test(tc, hex_encode);
 	tcase_add_test(tc, parse_ll_ranges);
 	tcase_add_test(tc, durations_and_ascii);
 	suite_add_tcase(s, tc);
