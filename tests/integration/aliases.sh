@@ -51,6 +51,8 @@ assert_contains "$T/bs.out" '^250 2\.0\.0 Ok: queued as [0-9A-F]{12}'$'\r''$'
 fixture_wait_msgs relay 3
 assert_eq "ann@example.org bob@example.org" \
     "$(fixture_field relay 3 rcpt_tos | sort | xargs)" "-bs alias"
+# -bs delivers in the background: the message goes after the server's 250.
+wait_until 10 queue_is 0
 
 echo "a loop"
 printf 'Subject: loop\n\nbody\n' | "$SENDMAIL" -C "$T/sendq.conf" loop1 \

@@ -89,9 +89,23 @@ q_count() {
 	find "$T/queue" -maxdepth 1 -name '*.ctl' 2>/dev/null | wc -l
 }
 
+# No delivery holds a queued message: each data file's lock is free (a
+# run that finds one locked skips it as busy).
+q_unlocked() {
+	local f
+	for f in "$T"/queue/*.msg; do
+		[ -e "$f" ] || continue
+		flock -n "$f" true || return 1
+	done
+}
+
 q_failed_count() {
 	find "$T/queue/failed" -maxdepth 1 -name '*.ctl' 2>/dev/null | wc -l
 }
+
+# For wait_until: N messages in the queue, N in failed/.
+queue_is() { [ "$(q_count)" = "$1" ]; }
+failed_is() { [ "$(q_failed_count)" = "$1" ]; }
 
 q_install() {
 	local vars

@@ -349,19 +349,28 @@ def make(argv):
 
 def stop_after_354(argv):
     """stop_after_354 TRANSCRIPT SESSIONS_BEFORE PID TIMEOUT: SIGSTOP the
-    fixture as soon as a new session's 354 is in its transcript."""
+    fixture once a new session's 354 is in its transcript and the body
+    has begun: its reads.log (beside the transcript) has grown by 512 KB
+    since.  (The 354 is logged before it is sent: a stop at once could
+    come before the client saw it.)"""
     path, before, pid, timeout = argv[0], int(argv[1]), int(argv[2]), \
         float(argv[3])
+    reads = os.path.join(os.path.dirname(path), "reads.log")
     end = time.monotonic() + timeout
     pat = re.compile(r"^S(\d+) S: 354", re.M)
+    sess, mark = None, 0
     while time.monotonic() < end:
-        for m in pat.finditer(open(path, errors="replace").read()):
-            if int(m.group(1)) > before:
-                os.kill(pid, signal.SIGSTOP)
-                print(m.group(1))
-                return
+        if sess is None:
+            for m in pat.finditer(open(path, errors="replace").read()):
+                if int(m.group(1)) > before:
+                    sess, mark = m.group(1), os.stat(reads).st_size
+                    break
+        elif os.stat(reads).st_size > mark + 512 * 1024:
+            os.kill(pid, signal.SIGSTOP)
+            print(sess)
+            return
         time.sleep(0.001)
-    sys.exit("FAIL: no 354 within %gs" % timeout)
+    sys.exit("FAIL: no 354 and body within %gs" % timeout)
 
 
 def session_bytes(argv):

@@ -57,7 +57,7 @@ uniq=$(cat "$(fixture_dir relay)"/msgs/*.eml | grep '^Subject: p' |
     sort -u | wc -l)
 assert_eq 200 "$subjects" "Subject lines received"
 assert_eq 200 "$uniq" "distinct messages received (no duplicate)"
-assert_eq 0 "$(q_count)" "messages left in the queue"
+wait_until 10 queue_is 0	# each goes after the server's 250
 conc=$(max_concurrent)
 conns=$(fixture_sessions relay)
 echo "200 messages: $conns connections, at most $conc at once"
@@ -96,15 +96,21 @@ printf 'Subject: late\n\nretry me\n' | "$SENDMAIL" -C "$T/sendq.conf" \
     late@example.org
 wait_until 10 grep -q 'to=<late@example.org>.*status=deferred' \
     "$T/sendq.log"
-next=$("$SENDQ" -C "$T/sendq.conf" queue --json |
-    sed -n 's/.*"next_attempt":"\([^"]*\)".*/\1/p')
+# The control file gets its next attempt after the transaction's end.
+attempted() {
+	"$SENDQ" -C "$T/sendq.conf" queue --json >"$T/late.json" &&
+	    grep -q '"attempts":1' "$T/late.json"
+}
+wait_until 10 attempted
+next=$(sed -n 's/.*"next_attempt":"\([^"]*\)".*/\1/p' "$T/late.json")
 [ -n "$next" ] || fail "no next_attempt for the deferred message"
 fixture_wait_msgs relay 204 20
 got=$(stat -c %.3Y "$(fixture_eml relay 204)")
 due=$(date -d "$next" +%s)
 lag=$(awk -v g="$got" -v d="$due" 'BEGIN { printf "%.3f", g - d }')
 echo "deferred message: due $next, received $lag s after"
-awk -v l="$lag" 'BEGIN { exit !(l >= 0 && l <= 1.0) }' ||
+# A file's time is stamped from a clock a tick coarser than ours.
+awk -v l="$lag" 'BEGIN { exit !(l >= -0.02 && l <= 1.0) }' ||
     fail "retried $lag s after its backoff ended"
 
 q_daemon_stop

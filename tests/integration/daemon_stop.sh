@@ -15,7 +15,7 @@ fixture_start relay --starttls --cert "$CERTS/server.pem" \
     --require-auth --fault 'DOT=delay:0.2'
 q_daemon_setup
 q_conf global.socket="\"$T/run/sendq.sock\"" max_connections=2 \
-    global.retry_min=1m global.retry_max=1h
+    global.retry_min=1h global.retry_max=2h
 q_daemon_start
 
 for i in $(seq 50); do

@@ -48,7 +48,8 @@ q_conf
 printf 'Subject: x\n\ncaf\xc3\xa9\n' | assert_exit 69 "$SENDMAIL" \
     -C "$T/sendq.conf" -odi bob@example.org
 assert_eq 0 "$(fixture_msgs no8)" "8-bit message sent without 8BITMIME"
-assert_eq 0 "$(q_count)" "queue after refusals the caller was told of"
+# The delivering child removes a message once sendmail has its answer.
+wait_until 10 queue_is 0
 
 # Bad values are usage errors.
 echo x | assert_exit 64 "$SENDMAIL" -C "$T/sendq.conf" -N sometimes bob@example.org

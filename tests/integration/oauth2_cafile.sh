@@ -46,7 +46,7 @@ login() {
 	LPID=$!
 	# approve whenever the login gets that far (the old, wrong
 	# behaviour then ends at once with 0)
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 300; i++)); do
 		kill -0 "$LPID" 2>/dev/null || break
 		if grep -q '^or open' "$T/out"; then
 			verify=$(awk 'f { print $1; exit } /^or open/ { f = 1 }' "$T/out")

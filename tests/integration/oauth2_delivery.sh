@@ -19,7 +19,7 @@ AT0=access-zero-0123456789
 TF=$T/o2/default
 
 oauth2_start idp --client-id cid --client-secret "$SEC" --rotate \
-    --refresh-token "$RT0" --access-token "$AT0" --access-expires-in 6 \
+    --refresh-token "$RT0" --access-token "$AT0" --access-expires-in 30 \
     --expires-in 600
 fixture_start relay --starttls --cert "$CERTS/server.pem" \
     --key "$CERTS/server.key" --oauth2-dir "$T/idp" --user alice \
@@ -52,7 +52,9 @@ jget() {
 	    "$TF" "$1"
 }
 
-seed "$AT0" $(($(date +%s) + 6))
+# The first access token lives 12 s: room for the daemon's start and a
+# session under ASan before it runs out; the next one lives 30 s.
+seed "$AT0" $(($(date +%s) + 12))
 t0=$(date +%s)
 q_daemon_start
 
@@ -60,7 +62,8 @@ q_daemon_start
 send one
 fixture_wait_msgs relay 1
 assert_eq 0 "$(refreshes)" "refreshes before the expiry"
-sleep $((t0 + 7 - $(date +%s)))
+left=$((t0 + 13 - $(date +%s)))
+[ "$left" -le 0 ] || sleep "$left"
 send two
 fixture_wait_msgs relay 2
 send three
@@ -95,6 +98,8 @@ oauth2_revoke idp
 q_daemon_start
 send five
 wait_until 10 grep -q 'account default: held: ' "$T/sendq.log"
+# The state file is written just after the line.
+wait_until 10 grep -qx 'state held' "$T/queue/state/default"
 assert_eq 1 "$(q_count)" "messages queued after invalid_grant"
 assert_eq 4 "$(fixture_msgs relay)" "messages sent"
 assert_contains "$T/queue/state/default" '^state held$'

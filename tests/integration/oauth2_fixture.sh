@@ -318,7 +318,7 @@ oauth2_stop rot
 ok "rotation: each refresh a new refresh token, the old one invalid_grant"
 
 # --- smtpd.py --oauth2-dir: the current token only
-oauth2_start o2 --client-id cid --refresh-token seed-R --expires-in 5
+oauth2_start o2 --client-id cid --refresh-token seed-R --expires-in 10
 SECRETS+=(seed-R)
 fixture_start smtp --implicit --cert "$CERTS/server.pem" --key "$CERTS/server.key" \
 	--oauth2-dir "$(fixture_dir o2)" --user alice@example.com

@@ -18,6 +18,8 @@ assert_eq 1 "$(q_count)" "messages in the queue after the attempt"
 
 fixture_start relay --port "$port" --starttls --cert "$CERTS/server.pem" \
     --key "$CERTS/server.key" --user alice --password "$PASSWORD"
+# The first attempt logs the deferral before it lets the message go.
+wait_until 10 q_unlocked
 assert_exit 0 "$SENDMAIL" -C "$T/sendq.conf" -q
 assert_eq 1 "$(fixture_msgs relay)" "messages received"
 assert_eq 0 "$(q_count)" "messages in the queue"

@@ -68,7 +68,14 @@ wait_until 10 grep -q 'account other: held: ' "$T/sendq.log"
 # The hold's line says why.
 assert_contains "$T/sendq.log" \
     'account other: held: authentication refused \(.*535 5\.7\.8 .*\), until '
-sleep 0.5	# the results reach the manager after the server's reply
+# The results reach the manager after the server's reply, and the held
+# account's session is gone once it has said QUIT and been reaped.
+settled() {
+	"$SENDQ" -C "$T/sendq.conf" status >"$T/text" &&
+	    grep -q '^  sessions 1; sent 3, deferred 1, bounced 1$' "$T/text" &&
+	    grep -q '^  sessions 0; sent 0, deferred 1, bounced 0$' "$T/text"
+}
+wait_until 20 settled
 assert_eq 2 "$(fixture_sessions relay)" "connections: one per account"
 
 echo "text"

@@ -49,10 +49,13 @@ boot_make() {
 }
 
 # The container's init, once nspawn has started it and it listens for
-# systemctl.
+# systemctl: systemd itself, not nspawn's short-lived child (which on a
+# host run by systemd would see the host's /run/systemd/private).
 boot_init() {
 	BOOT_INIT=$(ps -o pid= --ppid "$BOOT_PID" | tr -d ' ')
-	[ -n "$BOOT_INIT" ] && in_boot test -S /run/systemd/private 2>/dev/null
+	[ -n "$BOOT_INIT" ] &&
+	    [ "$(cat "/proc/$BOOT_INIT/comm" 2>/dev/null)" = systemd ] &&
+	    in_boot test -S /run/systemd/private 2>/dev/null
 }
 
 boot_start() {
