@@ -30,6 +30,7 @@
 
 #include "bounce.h"
 #include "buf.h"
+#include "explain.h"
 #include "log.h"
 #include "util.h"
 
@@ -601,9 +602,11 @@ bounce_status_part(struct bout *o, const struct report *r)
 		bout_line(o, "Action: failed");
 		bounce_status(rc->reason, st, sizeof st);
 		bout_fieldf(o, false, "Status", "%s", st);
+		/* The server's words alone: the explanation is in the
+		 * human-readable part. */
 		if ((rp = bounce_reply(rc->reason)) != NULL)
-			bout_fieldf(o, r->global, "Diagnostic-Code", "smtp; %s",
-			    rp);
+			bout_fieldf(o, r->global, "Diagnostic-Code",
+			    "smtp; %.*s", (int)explain_cut(rp), rp);
 		bout_fieldf(o, false, "Last-Attempt-Date", "%s", now);
 	}
 }

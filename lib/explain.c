@@ -126,6 +126,23 @@ explain_find(int code, const char *enh, const char *text)
 	return NULL;
 }
 
+size_t
+explain_cut(const char *reason)
+{
+	const char	*p, *sep = NULL, *tail;
+	size_t		 i, n;
+
+	for (p = reason; (p = strstr(p, EXPLAIN_SEP)) != NULL; p++)
+		sep = p;
+	if (sep == NULL || *(tail = sep + strlen(EXPLAIN_SEP)) == '\0')
+		return strlen(reason);
+	n = strlen(tail);
+	for (i = 0; i < sizeof explain_table / sizeof explain_table[0]; i++)
+		if (strncmp(explain_table[i].why, tail, n) == 0)
+			return (size_t)(sep - reason);
+	return strlen(reason);
+}
+
 const char *
 explain_reply(const struct smtp_reply *r)
 {

@@ -40,5 +40,12 @@ const char	*explain_reply(const struct smtp_reply *r);
  */
 void		 explain_append(char *dst, size_t len,
 		    const struct smtp_reply *r);
+/*
+ * The length of reason without the explanation explain_append() put at
+ * its end (all of it, or the part of it that fitted); strlen(reason)
+ * when it has none.  For what must hold the server's words alone, such
+ * as a DSN's Diagnostic-Code.
+ */
+size_t		 explain_cut(const char *reason);
 
 #endif

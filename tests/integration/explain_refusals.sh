@@ -128,4 +128,15 @@ assert_eq "root@example.com" "$(fixture_field relay 1 rcpt_tos)" \
     "notification recipient"
 tr -d '\r' <"$(fixture_eml relay 1)" | tr '\n' ' ' | tr -s ' ' >"$T/dsn"
 assert_contains -F "$T/dsn" "may not send as this sender"
+# Its Diagnostic-Code holds the server's words alone.
+"$PYTHON" - "$(fixture_eml relay 1)" >"$T/diag" <<'PY'
+import email, email.policy, sys
+m = email.message_from_bytes(open(sys.argv[1], "rb").read(),
+                             policy=email.policy.default)
+status = [p for p in m.walk() if p.get_content_type() == "message/delivery-status"]
+for b in status[0].get_payload()[1:]:
+    print(" ".join(str(b["Diagnostic-Code"]).split()))
+PY
+assert_eq "smtp; 554 5.2.0 STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due to a permanent exception with message Cannot submit message." \
+    "$(cat "$T/diag")" "Diagnostic-Code of the notification"
 echo ok

@@ -221,6 +221,31 @@ START_TEST(append_nothing_or_cut)
 }
 END_TEST
 
+/* explain_cut: what explain_append added, whole or cut, comes off; a
+ * server's own " -- " stays. */
+START_TEST(cut_explanation)
+{
+	struct smtp_reply	 r;
+	char			 why[600], small[24];
+	const char		*server = "550 5.7.1 refused -- see the FAQ";
+
+	ck_assert_int_eq(parse(entries[1].reply, &r), 0);
+	snprintf(why, sizeof why, "%s", server);
+	ck_assert_uint_eq(explain_cut(why), strlen(server));
+	explain_append(why, sizeof why, &r);
+	ck_assert_uint_gt(strlen(why), strlen(server));
+	ck_assert_uint_eq(explain_cut(why), strlen(server));
+	ck_assert_uint_eq(explain_cut(""), 0);
+	ck_assert_uint_eq(explain_cut("432 4.3.2" EXPLAIN_SEP), 13);
+
+	ck_assert_int_eq(parse(entries[5].reply, &r), 0);
+	snprintf(small, sizeof small, "432 4.3.2");
+	explain_append(small, sizeof small, &r);
+	ck_assert_uint_eq(strlen(small), sizeof small - 1);
+	ck_assert_uint_eq(explain_cut(small), 9);
+}
+END_TEST
+
 Suite *
 explain_suite(void)
 {
@@ -235,6 +260,7 @@ explain_suite(void)
 	tcase_add_test(tc, find_without_reply);
 	tcase_add_test(tc, append_once);
 	tcase_add_test(tc, append_nothing_or_cut);
+	tcase_add_test(tc, cut_explanation);
 	suite_add_tcase(s, tc);
 	return s;
 }
