@@ -622,6 +622,39 @@ addr_tok_slot(struct tok **toks, size_t *cap, size_t n, const char **why)
 }
 
 /*
+ * A token t read outside angle brackets: ':' opens a group (its display
+ * name is not an address), ',', ';' and the end close an element, whose
+ * addr-spec goes to found.  Returns 1 at the end of the list, 0 to read
+ * on, -1 with *why set.
+ */
+static int
+addr_scan_top(const struct tok *toks, const struct tok *t,
+    const struct lexer *lx, bool *group, size_t *ntok, struct buf *tmp,
+    struct spans *found, const char **why)
+{
+	if (tok_is(t, ':') && !*group) {
+		/* A group: its display name is not an address. */
+		*group = true;
+		*ntok = 0;
+		found->elem = lx->pos;
+		return 0;
+	}
+	/* Outside a group, ';' separates too: Outlook writes
+	 * lists that way. */
+	if (t->type == TOK_END || tok_is(t, ',') || tok_is(t, ';')) {
+		if (addr_element(toks, t, tmp, found, why) == -1)
+			return -1;
+		if (tok_is(t, ';'))
+			*group = false;
+		if (t->type == TOK_END)
+			return 1;
+		*ntok = 0;
+		found->elem = lx->pos;
+	}
+	return 0;
+}
+
+/*
  * Finds every addr-spec of an address list, in order, reading the
  * tokens once.  breaks: CR and LF are folding white space (a header or
  * a file), else they are refused (an argument).
@@ -636,7 +669,7 @@ addr_scan(const char *s, size_t len, bool breaks, struct spans *found,
 	struct buf	 tmp;
 	const char	*why = NULL;
 	bool		 group = false;
-	int		 ret = -1;
+	int		 ret = -1, top;
 
 	found->v = NULL;
 	found->n = 0;
@@ -661,25 +694,12 @@ addr_scan(const char *s, size_t len, bool breaks, struct spans *found,
 		}
 		if (depth > 0)
 			continue;
-		if (tok_is(t, ':') && !group) {
-			/* A group: its display name is not an address. */
-			group = true;
-			ntok = 0;
-			found->elem = lx.pos;
-			continue;
-		}
-		/* Outside a group, ';' separates too: Outlook writes
-		 * lists that way. */
-		if (t->type == TOK_END || tok_is(t, ',') || tok_is(t, ';')) {
-			if (addr_element(toks, t, &tmp, found, &why) == -1)
-				goto out;
-			if (tok_is(t, ';'))
-				group = false;
-			if (t->type == TOK_END)
-				break;
-			ntok = 0;
-			found->elem = lx.pos;
-		}
+		top = addr_scan_top(toks, t, &lx, &group, &ntok, &tmp, found,
+		    &why);
+		if (top == -1)
+			goto out;
+		if (top == 1)
+			break;
 	}
 	if (group) {
 		why = "group without ';'";
