@@ -426,6 +426,91 @@ alias_special(const char *s, size_t len)
 	    (len >= 9 && util_strieq_n(s, 9, ":include:")));
 }
 
+/* Where alias_split stands inside an element. */
+struct alias_scan {
+	size_t	 depth;		/* of nested comments */
+	bool	 quote, angle, group, lit;
+};
+
+/*
+ * v[*i] inside a quoted string, or the double quote that opens one:
+ * a backslash's character is stepped over.  Returns false when v[*i]
+ * is neither.
+ */
+static bool
+alias_split_quote(struct alias_scan *sc, const char *v, size_t n, size_t *i)
+{
+	char c = v[*i];
+
+	if (sc->quote) {
+		if (c == '\\' && *i + 1 < n)
+			(*i)++;
+		else if (c == '"')
+			sc->quote = false;
+		return true;
+	}
+	if (c == '"') {
+		sc->quote = true;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * v[*i] inside a comment or a domain literal: nesting is counted and a
+ * backslash's character is stepped over.  Returns false when v[*i] is
+ * in neither.
+ */
+static bool
+alias_split_nested(struct alias_scan *sc, const char *v, size_t n,
+    size_t *i)
+{
+	char c = v[*i];
+
+	if (sc->depth > 0) {
+		if (c == '\\' && *i + 1 < n)
+			(*i)++;
+		else if (c == '(')
+			sc->depth++;
+		else if (c == ')')
+			sc->depth--;
+		return true;
+	}
+	if (sc->lit) {
+		if (c == '\\' && *i + 1 < n)
+			(*i)++;
+		else if (c == ']')
+			sc->lit = false;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * c outside quotes, comments and literals: opens a comment or a
+ * literal, enters or leaves angle brackets or a group.  Returns true
+ * for the comma that ends the element.
+ */
+static bool
+alias_split_top(struct alias_scan *sc, char c)
+{
+	if (c == '(')
+		sc->depth++;
+	else if (c == '[')
+		sc->lit = true;
+	else if (c == '<')
+		sc->angle = true;
+	else if (c == '>')
+		sc->angle = false;
+	else if (c == ':' && !sc->angle)
+		sc->group = true;
+	else if (c == ';' && !sc->angle)
+		sc->group = false;
+	else if (c == ',' && !sc->angle && !sc->group)
+		return true;
+	return false;
+}
+
 /*
  * Finds the next list element of v[*pos..n): its bounds, trailing
  * blanks trimmed, in [*start, *end).  Returns false at the end.
@@ -438,9 +523,9 @@ static bool
 alias_split(const char *v, size_t n, size_t *pos, size_t *start,
     size_t *end)
 {
-	size_t	 i = *pos, depth = 0;
-	bool	 quote = false, angle = false, group = false, lit = false;
-	bool	 special;
+	struct alias_scan	 sc = { 0, false, false, false, false };
+	size_t			 i = *pos;
+	bool			 special;
 
 	while (i < n && (alias_space(v[i]) || v[i] == ','))
 		i++;
@@ -449,53 +534,16 @@ alias_split(const char *v, size_t n, size_t *pos, size_t *start,
 	*start = i;
 	special = alias_special(v + i, n - i);
 	for (; i < n; i++) {
-		char c = v[i];
-
-		if (quote) {
-			if (c == '\\' && i + 1 < n)
-				i++;
-			else if (c == '"')
-				quote = false;
+		if (alias_split_quote(&sc, v, n, &i))
 			continue;
-		}
-		if (c == '"') {
-			quote = true;
-			continue;
-		}
 		if (special) {
-			if (c == ',')
+			if (v[i] == ',')
 				break;
 			continue;
 		}
-		if (depth > 0) {
-			if (c == '\\' && i + 1 < n)
-				i++;
-			else if (c == '(')
-				depth++;
-			else if (c == ')')
-				depth--;
+		if (alias_split_nested(&sc, v, n, &i))
 			continue;
-		}
-		if (lit) {
-			if (c == '\\' && i + 1 < n)
-				i++;
-			else if (c == ']')
-				lit = false;
-			continue;
-		}
-		if (c == '(')
-			depth++;
-		else if (c == '[')
-			lit = true;
-		else if (c == '<')
-			angle = true;
-		else if (c == '>')
-			angle = false;
-		else if (c == ':' && !angle)
-			group = true;
-		else if (c == ';' && !angle)
-			group = false;
-		else if (c == ',' && !angle && !group)
+		if (alias_split_top(&sc, v[i]))
 			break;
 	}
 	*pos = i;
