@@ -316,10 +316,10 @@ notify_fold_file(const struct conf *conf, int dfd, const char *dir,
 		p->next = due;
 }
 
-/* Every record of dfd but skip (an event's, done already). */
+/* Every record of dfd. */
 static void
 notify_fold_all(const struct conf *conf, int dfd, const char *dir,
-    const char *skip, struct notify_pass *p)
+    struct notify_pass *p)
 {
 	struct dirent	*de;
 	DIR		*d;
@@ -332,8 +332,7 @@ notify_fold_all(const struct conf *conf, int dfd, const char *dir,
 		return;
 	}
 	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.' && (skip == NULL ||
-		    strcmp(de->d_name, skip) != 0))
+		if (de->d_name[0] != '.')
 			notify_fold_file(conf, dfd, dir, de->d_name, NULL, p);
 	closedir(d);
 }
@@ -533,9 +532,11 @@ notify_start(const struct conf *conf, const struct notify_who *w,
 }
 
 /*
- * One pass: the event ev (NULL: none) folded into its record, then
- * every other record; the runs that are due are made once notify/ is
- * unlocked.  Returns when the next folded events are due (0: none).
+ * One pass: the event ev folded into its own record, or (ev NULL, a
+ * flush) every record; the runs that are due are made once notify/ is
+ * unlocked.  Returns when the next folded events of the records read
+ * are due (0: none).  An event reads no other record: the daemon's
+ * timer and each queue run flush those.
  */
 static time_t
 notify_pass(const struct conf *conf, const struct notify_rec *ev)
@@ -572,7 +573,8 @@ notify_pass(const struct conf *conf, const struct notify_rec *ev)
 		}
 		if (ev != NULL)
 			notify_fold_file(conf, dfd, dir, name, ev, p);
-		notify_fold_all(conf, dfd, dir, ev != NULL ? name : NULL, p);
+		else
+			notify_fold_all(conf, dfd, dir, p);
 	}
 	if (dfd != -1)
 		close(dfd);		/* and its lock */

@@ -102,9 +102,9 @@ int	notify_file_name(enum notify_kind kind, const char *account,
 	    char *name, size_t len);
 
 /*
- * An event: recorded, and the program run when it is due (with the
- * other records that are due: folded events wait for the next process
- * that can run the program).  Nothing happens without notify_command,
+ * An event: recorded, and the program run when its record is due
+ * (the other records are left to notify_flush: the daemon's timer and
+ * each queue run).  Nothing happens without notify_command,
  * but for queue_age, whose warning in the log keeps the same pace.
  * queue_id NULL or "" for an account's event; reason is escaped here.
  * Failures are logged; nothing is returned.
