@@ -272,6 +272,43 @@ nomem:
 	return -1;
 }
 
+/* XOAUTH2 and OAUTHBEARER: a user name and a token that cannot split
+ * the \x01-separated fields.  0, or -1 with err. */
+static int
+sasl_oauth_check(const struct sasl *s, char *err, size_t errlen)
+{
+	if (!sasl_no_controls(s->user)) {
+		snprintf(err, errlen, "control character in the user name");
+		return -1;
+	}
+	if (!sasl_token_ok(s->secret)) {
+		snprintf(err, errlen, "the access token is empty or "
+		    "holds a space or a control character");
+		return -1;
+	}
+	return 0;
+}
+
+/* The initial response of XOAUTH2 or OAUTHBEARER, which holds the
+ * token, added to resp: 0, or -1 when out of memory. */
+static int
+sasl_oauth_first(const struct sasl *s, struct buf *resp)
+{
+	if (s->mech == SASL_XOAUTH2)
+		return buf_addstr(resp, "user=") == 0 &&
+		    buf_addstr(resp, s->user) == 0 &&
+		    buf_addstr(resp, "\001auth=Bearer ") == 0 &&
+		    buf_addstr(resp, s->secret) == 0 &&
+		    buf_addstr(resp, "\001\001") == 0 ? 0 : -1;
+	return buf_addstr(resp, "n,") == 0 &&
+	    (s->user[0] == '\0' ||
+	    (buf_addstr(resp, "a=") == 0 &&
+	    sasl_add_saslname(resp, s->user) == 0)) &&
+	    buf_addstr(resp, ",\001auth=Bearer ") == 0 &&
+	    buf_addstr(resp, s->secret) == 0 &&
+	    buf_addstr(resp, "\001\001") == 0 ? 0 : -1;
+}
+
 /* The initial response of mechanisms that have one: 0, or -1 with err.
  * resp is a secret buffer (sasl_initial, sasl_step). */
 static int
@@ -297,30 +334,9 @@ sasl_first(struct sasl *s, struct buf *resp, char *err, size_t errlen)
 		break;
 	case SASL_XOAUTH2:
 	case SASL_OAUTHBEARER:
-		if (!sasl_no_controls(s->user)) {
-			snprintf(err, errlen,
-			    "control character in the user name");
+		if (sasl_oauth_check(s, err, errlen) == -1)
 			return -1;
-		}
-		if (!sasl_token_ok(s->secret)) {
-			snprintf(err, errlen, "the access token is empty or "
-			    "holds a space or a control character");
-			return -1;
-		}
-		if (s->mech == SASL_XOAUTH2)
-			r = buf_addstr(resp, "user=") == 0 &&
-			    buf_addstr(resp, s->user) == 0 &&
-			    buf_addstr(resp, "\001auth=Bearer ") == 0 &&
-			    buf_addstr(resp, s->secret) == 0 &&
-			    buf_addstr(resp, "\001\001") == 0 ? 0 : -1;
-		else
-			r = buf_addstr(resp, "n,") == 0 &&
-			    (s->user[0] == '\0' ||
-			    (buf_addstr(resp, "a=") == 0 &&
-			    sasl_add_saslname(resp, s->user) == 0)) &&
-			    buf_addstr(resp, ",\001auth=Bearer ") == 0 &&
-			    buf_addstr(resp, s->secret) == 0 &&
-			    buf_addstr(resp, "\001\001") == 0 ? 0 : -1;
+		r = sasl_oauth_first(s, resp);
 		break;
 	case SASL_EXTERNAL:
 		/* An empty authorization identity: the certificate's. */
@@ -654,32 +670,81 @@ scram_server_final(struct sasl *s, const char *chal, size_t len,
 	return SASL_CONTINUE;		/* an empty response; then 235 */
 }
 
+/* PLAIN: a challenge before the initial response asks for it. */
+static enum sasl_status
+sasl_step_plain(struct sasl *s, struct buf *resp, char *err, size_t errlen)
+{
+	if (s->step == 0) {
+		/* The server asked for the response separately. */
+		if (sasl_first(s, resp, err, errlen) == -1)
+			return SASL_FAIL;
+		return SASL_CONTINUE;
+	}
+	snprintf(err, errlen, "PLAIN: unexpected challenge");
+	return SASL_FAIL;
+}
+
+/* LOGIN: the user name answers the first prompt, the password the
+ * second, whatever they say. */
+static enum sasl_status
+sasl_step_login(struct sasl *s, struct buf *resp, char *err, size_t errlen)
+{
+	if (s->step > 1) {
+		snprintf(err, errlen, "LOGIN: unexpected challenge");
+		return SASL_FAIL;
+	}
+	if (buf_addstr(resp, s->step == 0 ? s->user : s->secret) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return SASL_FAIL;
+	}
+	s->step++;
+	return SASL_CONTINUE;
+}
+
+/* SCRAM after its initial response: the server's first message, then
+ * its final one with the signature; nothing after that. */
+static enum sasl_status
+scram_step(struct sasl *s, const char *chal, size_t len, struct buf *resp,
+    char *err, size_t errlen)
+{
+	if (s->step == 1)
+		return scram_server_first(s, chal, len, resp, err, errlen);
+	if (s->step == 2)
+		return scram_server_final(s, chal, len, err, errlen);
+	snprintf(err, errlen,
+	    "unexpected challenge after the server's signature");
+	return SASL_FAIL;
+}
+
+/* XOAUTH2 and OAUTHBEARER after the token: the challenge is the
+ * server's error, answered so that it can finish with 535. */
+static enum sasl_status
+sasl_oauth_step(struct sasl *s, struct buf *resp, char *err, size_t errlen)
+{
+	if (s->step == 1) {
+		/* An error (JSON): let the server say 535. */
+		s->step = 2;
+		if (s->mech == SASL_OAUTHBEARER &&
+		    buf_addch(resp, '\001') == -1) {
+			snprintf(err, errlen, "out of memory");
+			return SASL_FAIL;
+		}
+		return SASL_CONTINUE;
+	}
+	snprintf(err, errlen, "unexpected challenge after the "
+	    "token was refused");
+	return SASL_FAIL;
+}
+
 static enum sasl_status
 sasl_step_mech(struct sasl *s, const char *chal, size_t len,
     struct buf *resp, char *err, size_t errlen)
 {
 	switch (s->mech) {
 	case SASL_PLAIN:
-		if (s->step == 0) {
-			/* The server asked for the response separately. */
-			if (sasl_first(s, resp, err, errlen) == -1)
-				return SASL_FAIL;
-			return SASL_CONTINUE;
-		}
-		snprintf(err, errlen, "PLAIN: unexpected challenge");
-		return SASL_FAIL;
+		return sasl_step_plain(s, resp, err, errlen);
 	case SASL_LOGIN:
-		if (s->step > 1) {
-			snprintf(err, errlen, "LOGIN: unexpected challenge");
-			return SASL_FAIL;
-		}
-		if (buf_addstr(resp, s->step == 0 ? s->user : s->secret) ==
-		    -1) {
-			snprintf(err, errlen, "out of memory");
-			return SASL_FAIL;
-		}
-		s->step++;
-		return SASL_CONTINUE;
+		return sasl_step_login(s, resp, err, errlen);
 	case SASL_CRAM_MD5:
 		return sasl_cram_md5(s, chal, len, resp, err, errlen);
 	case SASL_NMECH:
@@ -705,33 +770,14 @@ sasl_step_mech(struct sasl *s, const char *chal, size_t len,
 	switch (s->mech) {
 	case SASL_SCRAM_SHA_1:
 	case SASL_SCRAM_SHA_256:
-		if (s->step == 1)
-			return scram_server_first(s, chal, len, resp, err,
-			    errlen);
-		if (s->step == 2)
-			return scram_server_final(s, chal, len, err, errlen);
-		snprintf(err, errlen, "unexpected challenge after the "
-		    "server's signature");
-		return SASL_FAIL;
+		return scram_step(s, chal, len, resp, err, errlen);
 	case SASL_XOAUTH2:
 	case SASL_OAUTHBEARER:
-		if (s->step == 1) {
-			/* An error (JSON): let the server say 535. */
-			s->step = 2;
-			if (s->mech == SASL_OAUTHBEARER &&
-			    buf_addch(resp, '\001') == -1)
-				break;
-			return SASL_CONTINUE;
-		}
-		snprintf(err, errlen, "unexpected challenge after the "
-		    "token was refused");
-		return SASL_FAIL;
+		return sasl_oauth_step(s, resp, err, errlen);
 	default:
 		snprintf(err, errlen, "unexpected challenge");
 		return SASL_FAIL;
 	}
-	snprintf(err, errlen, "out of memory");
-	return SASL_FAIL;
 }
 
 enum sasl_status
