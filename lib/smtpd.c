@@ -786,6 +786,29 @@ smtpd_data(struct smtpd *s, const char *arg)
 	smtpd_reset(s);
 }
 
+/* RSET: the transaction is dropped; it takes no argument. */
+static void
+smtpd_rset(struct smtpd *s, const char *arg)
+{
+	if (*arg != '\0')
+		smtpd_error(s, "501 5.5.4 Syntax: RSET");
+	else {
+		smtpd_reset(s);
+		smtpd_reply(s, "250 2.0.0 Ok");
+	}
+}
+
+/* VRFY: no address is confirmed or denied (RFC 5321 3.5.3). */
+static void
+smtpd_vrfy(struct smtpd *s, const char *arg)
+{
+	if (*arg == '\0')
+		smtpd_error(s, "501 5.5.4 Syntax: VRFY address");
+	else
+		smtpd_reply(s, "252 2.5.0 Cannot VRFY user, but will "
+		    "accept message and attempt delivery");
+}
+
 static void
 smtpd_command(struct smtpd *s, char *line, size_t len)
 {
@@ -818,22 +841,13 @@ smtpd_command(struct smtpd *s, char *line, size_t len)
 		smtpd_rcpt(s, arg);
 	else if (IS("DATA"))
 		smtpd_data(s, arg);
-	else if (IS("RSET")) {
-		if (*arg != '\0')
-			smtpd_error(s, "501 5.5.4 Syntax: RSET");
-		else {
-			smtpd_reset(s);
-			smtpd_reply(s, "250 2.0.0 Ok");
-		}
-	} else if (IS("NOOP"))
+	else if (IS("RSET"))
+		smtpd_rset(s, arg);
+	else if (IS("NOOP"))
 		smtpd_reply(s, "250 2.0.0 Ok");
-	else if (IS("VRFY")) {
-		if (*arg == '\0')
-			smtpd_error(s, "501 5.5.4 Syntax: VRFY address");
-		else
-			smtpd_reply(s, "252 2.5.0 Cannot VRFY user, but will "
-			    "accept message and attempt delivery");
-	} else if (IS("HELP"))
+	else if (IS("VRFY"))
+		smtpd_vrfy(s, arg);
+	else if (IS("HELP"))
 		smtpd_reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA "
 		    "RSET NOOP VRFY HELP QUIT; see sendmail(8)");
 	else if (IS("QUIT")) {
