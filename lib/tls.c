@@ -155,12 +155,80 @@ tls_check_peer(struct tls *t, const struct tls_params *p, X509 *cert,
 	    X509_verify_cert_error_string(vr));
 }
 
+/* The certificates the server's is checked against: tls_ca_file, or
+ * the system store; none when nothing is verified or a fingerprint
+ * pins the certificate.  0, or -1 with err. */
 static int
-tls_setup(struct tls *t, const struct tls_params *p, char *err,
+tls_load_trust(SSL_CTX *ctx, const struct tls_params *p, char *err,
+    size_t errlen)
+{
+	if (p->verify && p->fingerprint == NULL) {
+		if (p->ca_file != NULL) {
+			if (SSL_CTX_load_verify_locations(ctx, p->ca_file,
+			    NULL) != 1) {
+				tls_errstr(p->ca_file, err, errlen);
+				return -1;
+			}
+		} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+			tls_errstr("system certificate store", err, errlen);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Our own certificate chain and its key, when one is configured.
+ * 0, or -1 with err. */
+static int
+tls_load_cert(SSL_CTX *ctx, const struct tls_params *p, char *err,
+    size_t errlen)
+{
+	if (p->cert_file != NULL) {
+		if (SSL_CTX_use_certificate_chain_file(ctx,
+		    p->cert_file) != 1) {
+			tls_errstr(p->cert_file, err, errlen);
+			return -1;
+		}
+		if (SSL_CTX_use_PrivateKey_file(ctx, p->key_file,
+		    SSL_FILETYPE_PEM) != 1 ||
+		    SSL_CTX_check_private_key(ctx) != 1) {
+			tls_errstr(p->key_file, err, errlen);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The name the certificate must carry: an IP address as such, else a
+ * host name, also sent as SNI, without partial wildcards.  0, or -1
+ * with err. */
+static int
+tls_set_name(SSL *ssl, const struct tls_params *p, char *err,
     size_t errlen)
 {
 	X509_VERIFY_PARAM	*vp;
 
+	if (tls_is_ip(p->servername)) {
+		vp = SSL_get0_param(ssl);
+		if (X509_VERIFY_PARAM_set1_ip_asc(vp, p->servername) != 1) {
+			tls_errstr("IP address check", err, errlen);
+			return -1;
+		}
+	} else {
+		if (SSL_set_tlsext_host_name(ssl, p->servername) != 1 ||
+		    SSL_set1_host(ssl, p->servername) != 1) {
+			tls_errstr("server name", err, errlen);
+			return -1;
+		}
+		SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	}
+	return 0;
+}
+
+static int
+tls_setup(struct tls *t, const struct tls_params *p, char *err,
+    size_t errlen)
+{
 	if ((t->ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
 		tls_errstr("SSL_CTX_new", err, errlen);
 		return -1;
@@ -173,51 +241,14 @@ tls_setup(struct tls *t, const struct tls_params *p, char *err,
 		return -1;
 	}
 	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_NONE, NULL);
-	if (p->verify && p->fingerprint == NULL) {
-		if (p->ca_file != NULL) {
-			if (SSL_CTX_load_verify_locations(t->ctx, p->ca_file,
-			    NULL) != 1) {
-				tls_errstr(p->ca_file, err, errlen);
-				return -1;
-			}
-		} else if (SSL_CTX_set_default_verify_paths(t->ctx) != 1) {
-			tls_errstr("system certificate store", err, errlen);
-			return -1;
-		}
-	}
-	if (p->cert_file != NULL) {
-		if (SSL_CTX_use_certificate_chain_file(t->ctx,
-		    p->cert_file) != 1) {
-			tls_errstr(p->cert_file, err, errlen);
-			return -1;
-		}
-		if (SSL_CTX_use_PrivateKey_file(t->ctx, p->key_file,
-		    SSL_FILETYPE_PEM) != 1 ||
-		    SSL_CTX_check_private_key(t->ctx) != 1) {
-			tls_errstr(p->key_file, err, errlen);
-			return -1;
-		}
-	}
+	if (tls_load_trust(t->ctx, p, err, errlen) == -1 ||
+	    tls_load_cert(t->ctx, p, err, errlen) == -1)
+		return -1;
 	if ((t->ssl = SSL_new(t->ctx)) == NULL) {
 		tls_errstr("SSL_new", err, errlen);
 		return -1;
 	}
-	if (tls_is_ip(p->servername)) {
-		vp = SSL_get0_param(t->ssl);
-		if (X509_VERIFY_PARAM_set1_ip_asc(vp, p->servername) != 1) {
-			tls_errstr("IP address check", err, errlen);
-			return -1;
-		}
-	} else {
-		if (SSL_set_tlsext_host_name(t->ssl, p->servername) != 1 ||
-		    SSL_set1_host(t->ssl, p->servername) != 1) {
-			tls_errstr("server name", err, errlen);
-			return -1;
-		}
-		SSL_set_hostflags(t->ssl,
-		    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-	}
-	return 0;
+	return tls_set_name(t->ssl, p, err, errlen);
 }
 
 struct tls *
