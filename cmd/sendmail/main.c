@@ -299,6 +299,55 @@ option_q(struct opts *o, const char *rest)
 		usage("-q%s: bad interval", rest);
 }
 
+/* One option letter that takes no value. */
+static void
+option_flag(struct opts *o, char c)
+{
+	switch (c) {
+	case 't':
+		o->extract = true;
+		break;
+	case 'i':
+		o->ignore_dots = true;
+		break;
+	case 'v':
+		o->verbose = true;
+		break;
+	case 'n':
+	case 'm':
+	case 's':
+	case 'G':
+	case 'U':
+		ignored(o, "-", (char[]){ c, '\0' });
+		break;
+	default:
+		usage("unknown option -%c", c);
+	}
+}
+
+/*
+ * The letters of argv[*i] after its '-', as getopt() reads them: the
+ * first that takes a value takes the rest of the word, or else the next
+ * argument, and *i moves past it.
+ */
+static void
+option_cluster(struct opts *o, char **argv, int *i)
+{
+	char	*a, c;
+
+	for (a = argv[*i] + 1; (c = *a) != '\0'; a++) {
+		if (takes_value(c)) {
+			const char *v = a[1] != '\0' ? a + 1 : argv[++*i];
+
+			if (v == NULL)
+				usage("option -%c needs a value", c);
+			option_value(o, c, v);
+			break;
+		}
+		option_flag(o, c);
+	}
+}
+
 /*
  * Options may come before or after the recipients, as with the getopt()
  * that sendmail 8 and Postfix use on this system; "--" ends them, and
@@ -308,7 +357,7 @@ static void
 parse_args(struct opts *o, int argc, char **argv)
 {
 	int	 i;
-	char	*a, c;
+	char	*a;
 	bool	 dashdash = false;
 
 	if ((o->rcpts = calloc((size_t)argc + 1, sizeof *o->rcpts)) == NULL) {
@@ -348,36 +397,7 @@ parse_args(struct opts *o, int argc, char **argv)
 			ignored(o, "", a);
 			continue;
 		}
-		for (a++; (c = *a) != '\0'; a++) {
-			if (takes_value(c)) {
-				const char *v = a[1] != '\0' ? a + 1 : argv[++i];
-
-				if (v == NULL)
-					usage("option -%c needs a value", c);
-				option_value(o, c, v);
-				break;
-			}
-			switch (c) {
-			case 't':
-				o->extract = true;
-				break;
-			case 'i':
-				o->ignore_dots = true;
-				break;
-			case 'v':
-				o->verbose = true;
-				break;
-			case 'n':
-			case 'm':
-			case 's':
-			case 'G':
-			case 'U':
-				ignored(o, "-", (char[]){ c, '\0' });
-				break;
-			default:
-				usage("unknown option -%c", c);
-			}
-		}
+		option_cluster(o, argv, &i);
 	}
 }
 
