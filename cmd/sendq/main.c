@@ -312,61 +312,53 @@ show_text(const char *p, size_t len, bool *cr)
 	}
 }
 
-static int
-cmd_show(const struct conf *conf, const char *id)
+/* The envelope of a message, then an empty line.  sub: failed/, or
+ * NULL for the queue. */
+static void
+show_env(const struct queue_env *env, const char *sub)
 {
-	struct queue		*q;
-	struct queue_env	 env;
-	const char		*sub;
-	/* Off the stack: the caller sets our stack limit (ulimit -s). */
-	static char		 chunk[65536];
-	char			 when[64], err[512];
-	size_t			 i;
-	ssize_t			 n;
-	int			 ex, fd;
-	bool			 cr = false;
+	char	 when[64];
+	size_t	 i;
 
-	if ((q = open_queue(conf, &ex)) == NULL)
-		return ex;
-	if ((ex = find_message(q, id, &sub, &env)) != EX_OK) {
-		queue_free(q);
-		return ex;
-	}
-	printf("id: %s%s\n", env.id, sub != NULL ? " (failed)" : "");
-	printf("arrival: %s\n", util_rfc5322_date(env.arrival, when,
+	printf("id: %s%s\n", env->id, sub != NULL ? " (failed)" : "");
+	printf("arrival: %s\n", util_rfc5322_date(env->arrival, when,
 	    sizeof when));
 	/* Addresses and replies came from outside: escaped (SPEC). */
 	printf("sender: <");
-	show_escaped(env.sender, strlen(env.sender), NULL);
-	printf(">\nuid: %lu\naccount: ", (unsigned long)env.uid);
-	show_escaped(env.account, strlen(env.account), NULL);
-	printf("\nsize: %lld\n", (long long)env.size);
-	printf("attempts: %u\n", env.attempts);
-	if (env.next_attempt != 0 && sub == NULL)
+	show_escaped(env->sender, strlen(env->sender), NULL);
+	printf(">\nuid: %lu\naccount: ", (unsigned long)env->uid);
+	show_escaped(env->account, strlen(env->account), NULL);
+	printf("\nsize: %lld\n", (long long)env->size);
+	printf("attempts: %u\n", env->attempts);
+	if (env->next_attempt != 0 && sub == NULL)
 		printf("next attempt: %s\n", util_rfc5322_date(
-		    env.next_attempt, when, sizeof when));
-	for (i = 0; i < env.nrcpts; i++) {
+		    env->next_attempt, when, sizeof when));
+	for (i = 0; i < env->nrcpts; i++) {
 		printf("recipient: <");
-		show_escaped(env.rcpts[i].addr, strlen(env.rcpts[i].addr),
+		show_escaped(env->rcpts[i].addr, strlen(env->rcpts[i].addr),
 		    NULL);
-		printf("> %s", queue_env_state_name(env.rcpts[i].state));
-		if (env.rcpts[i].reason != NULL) {
+		printf("> %s", queue_env_state_name(env->rcpts[i].state));
+		if (env->rcpts[i].reason != NULL) {
 			printf(" (");
-			show_escaped(env.rcpts[i].reason,
-			    strlen(env.rcpts[i].reason), NULL);
+			show_escaped(env->rcpts[i].reason,
+			    strlen(env->rcpts[i].reason), NULL);
 			printf(")");
 		}
 		printf("\n");
 	}
 	printf("\n");
-	fflush(stdout);
-	fd = queue_data_open(q, sub, env.id, err, sizeof err);
-	queue_env_clear(&env);
-	queue_free(q);
-	if (fd == -1) {
-		fprintf(stderr, "sendq: %s\n", err);
-		return EX_IOERR;
-	}
+}
+
+/* The message text read from fd, which is closed: EX_OK, or EX_IOERR
+ * when it could not be read or printed whole. */
+static int
+show_data(int fd)
+{
+	/* Off the stack: the caller sets our stack limit (ulimit -s). */
+	static char	 chunk[65536];
+	ssize_t		 n;
+	bool		 cr = false;
+
 	/* The text too, but for its TABs and line ends (SPEC). */
 	while ((n = read(fd, chunk, sizeof chunk)) > 0)
 		show_text(chunk, (size_t)n, &cr);
@@ -375,6 +367,33 @@ cmd_show(const struct conf *conf, const char *id)
 	close(fd);
 	return fflush(stdout) == 0 && !ferror(stdout) && n == 0 ? EX_OK :
 	    EX_IOERR;
+}
+
+static int
+cmd_show(const struct conf *conf, const char *id)
+{
+	struct queue		*q;
+	struct queue_env	 env;
+	const char		*sub;
+	char			 err[512];
+	int			 ex, fd;
+
+	if ((q = open_queue(conf, &ex)) == NULL)
+		return ex;
+	if ((ex = find_message(q, id, &sub, &env)) != EX_OK) {
+		queue_free(q);
+		return ex;
+	}
+	show_env(&env, sub);
+	fflush(stdout);
+	fd = queue_data_open(q, sub, env.id, err, sizeof err);
+	queue_env_clear(&env);
+	queue_free(q);
+	if (fd == -1) {
+		fprintf(stderr, "sendq: %s\n", err);
+		return EX_IOERR;
+	}
+	return show_data(fd);
 }
 
 /* Removes messages, queued or failed; one being delivered is left. */
