@@ -155,9 +155,9 @@ tls_check_peer(struct tls *t, const struct tls_params *p, X509 *cert,
 	    X509_verify_cert_error_string(vr));
 }
 
-/* The certificates the server's is checked against: tls_ca_file, or
- * the system store; none when nothing is verified or a fingerprint
- * pins the certificate.  0, or -1 with err. */
+/* What the server's certificate is checked against: tls_ca_file, or
+ * the system store; nothing when it is not verified or a fingerprint
+ * pins it.  0, or -1 with err. */
 static int
 tls_load_trust(SSL_CTX *ctx, const struct tls_params *p, char *err,
     size_t errlen)
