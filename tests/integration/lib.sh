@@ -239,24 +239,30 @@ _fixture_kill() {
 	return "$rc"
 }
 
-fixture_stop() {
+# _fixture_stop WHAT NAME ERRFILE: stop it; it must have exited 0
+_fixture_stop() {
 	local rc=0
-	[ -n "${_T_FIXTURE_PID[$1]:-}" ] || fail "fixture $1 is not running"
-	_fixture_kill "$1" || rc=$?
-	[ "$rc" -eq 0 ] || fail "fixture $1 exited with status $rc: $(tail -n 20 "$T/$1/smtpd.err")"
+	[ -n "${_T_FIXTURE_PID[$2]:-}" ] || fail "$1 $2 is not running"
+	_fixture_kill "$2" || rc=$?
+	[ "$rc" -eq 0 ] || fail "$1 $2 exited with status $rc: $(tail -n 20 "$T/$2/$3")"
 }
 
-fixture_faults() {
-	local name=$1 dir=$T/$1
-	shift
-	[ -d "$dir" ] || fail "no fixture $name"
+# _fixture_script WHAT NAME FILE LINE...: the fixture's FILE replaced
+# whole by the lines (none: emptied), as it reads it at each step
+_fixture_script() {
+	local what=$1 name=$2 file=$3 dir=$T/$2
+	shift 3
+	[ -d "$dir" ] || fail "no $what $name"
 	if [ $# -gt 0 ]; then
-		printf '%s\n' "$@" >"$dir/.faults.tmp"
+		printf '%s\n' "$@" >"$dir/.$file.tmp"
 	else
-		: >"$dir/.faults.tmp"
+		: >"$dir/.$file.tmp"
 	fi
-	mv -f "$dir/.faults.tmp" "$dir/faults"
+	mv -f "$dir/.$file.tmp" "$dir/$file"
 }
+
+fixture_stop() { _fixture_stop fixture "$1" smtpd.err; }
+fixture_faults() { _fixture_script fixture "$1" faults "${@:2}"; }
 
 fixture_msgs() {
 	local n=0 f
@@ -343,24 +349,8 @@ oauth2_start() {
 	O2PORT=$(cat "$dir/port")
 }
 
-oauth2_stop() {
-	local rc=0
-	[ -n "${_T_FIXTURE_PID[$1]:-}" ] || fail "oauth2 fixture $1 is not running"
-	_fixture_kill "$1" || rc=$?
-	[ "$rc" -eq 0 ] || fail "oauth2 fixture $1 exited with status $rc: $(tail -n 20 "$T/$1/oauth2.err")"
-}
-
-oauth2_errors() {
-	local name=$1 dir=$T/$1
-	shift
-	[ -d "$dir" ] || fail "no oauth2 fixture $name"
-	if [ $# -gt 0 ]; then
-		printf '%s\n' "$@" >"$dir/.errors.tmp"
-	else
-		: >"$dir/.errors.tmp"
-	fi
-	mv -f "$dir/.errors.tmp" "$dir/errors"
-}
+oauth2_stop() { _fixture_stop "oauth2 fixture" "$1" oauth2.err; }
+oauth2_errors() { _fixture_script "oauth2 fixture" "$1" errors "${@:2}"; }
 
 oauth2_revoke() {
 	[ -d "$T/$1" ] || fail "no oauth2 fixture $1"
@@ -372,6 +362,14 @@ oauth2_revoke() {
 }
 
 # ------------------------------------------------------------ assertions
+
+# ok TEXT: one numbered "ok N - TEXT" line of a script's checks (T_PASS
+# counts them)
+T_PASS=0
+ok() {
+	T_PASS=$((T_PASS + 1))
+	echo "ok $T_PASS - $*"
+}
 
 assert_eq() {
 	[ "$1" = "$2" ] && return 0

@@ -14,11 +14,6 @@ command -v curl >/dev/null || fail "curl is not installed"
 t_tmpdir
 t_certs
 
-pass=0
-ok() {
-	pass=$((pass + 1))
-	echo "ok $pass - $*"
-}
 
 SEC=s3cr3t-Cl1ent
 DEVICE_GRANT=urn:ietf:params:oauth:grant-type:device_code
