@@ -99,6 +99,10 @@ static const enum sasl_mech deliver_auth_clear[] = {
 	SASL_SCRAM_SHA_256, SASL_SCRAM_SHA_1, SASL_CRAM_MD5, SASL_PLAIN,
 	SASL_LOGIN,
 };
+/* With oauth2_provider: the token mechanisms, the standard one first. */
+static const enum sasl_mech deliver_auth_oauth2[] = {
+	SASL_OAUTHBEARER, SASL_XOAUTH2,
+};
 
 static const struct {
 	enum conf_auth	 auth;
@@ -123,34 +127,29 @@ static const struct {
 static void
 deliver_mechs(const struct conf_account *a, struct smtp_params *p)
 {
+	bool			 oauth2 = a->oauth2_provider != CONF_OAUTH2_NONE;
 	const enum sasl_mech	*order;
-	size_t			 i;
+	size_t			 i, n;
 
 	p->nmechs = 0;
-	if (a->oauth2_provider != CONF_OAUTH2_NONE) {
-		/* A token refused by one is refused by the other: no
-		 * fallback; the token is refreshed instead (smtp.c). */
-		if (a->auth == CONF_AUTH_AUTO) {
-			p->mechs[p->nmechs++] = SASL_OAUTHBEARER;
-			p->mechs[p->nmechs++] = SASL_XOAUTH2;
-		}
-		for (i = 0; i < NELEM(deliver_auth_named); i++)
-			if (deliver_auth_named[i].auth == a->auth)
-				p->mechs[p->nmechs++] =
-				    deliver_auth_named[i].mech;
-		p->mechs_fallback = false;
-		return;
-	}
 	if (a->auth == CONF_AUTH_AUTO) {
-		order = a->tls != CONF_TLS_NONE ? deliver_auth_tls :
-		    deliver_auth_clear;
-		for (i = 0; i < NELEM(deliver_auth_tls); i++)
+		if (oauth2) {
+			order = deliver_auth_oauth2;
+			n = NELEM(deliver_auth_oauth2);
+		} else {
+			order = a->tls != CONF_TLS_NONE ? deliver_auth_tls :
+			    deliver_auth_clear;
+			n = NELEM(deliver_auth_tls);
+		}
+		for (i = 0; i < n; i++)
 			p->mechs[p->nmechs++] = order[i];
 	}
 	for (i = 0; i < NELEM(deliver_auth_named); i++)
 		if (deliver_auth_named[i].auth == a->auth)
 			p->mechs[p->nmechs++] = deliver_auth_named[i].mech;
-	p->mechs_fallback = a->tls != CONF_TLS_NONE;
+	/* A token refused by one is refused by the other: no fallback;
+	 * the token is refreshed instead (smtp.c). */
+	p->mechs_fallback = a->tls != CONF_TLS_NONE && !oauth2;
 }
 
 /*
@@ -423,6 +422,7 @@ deliver_token_refresh(void *arg, const char *refused)
 void
 deliver_secret_hook(struct deliver_secret *ds, struct smtp_params *p)
 {
+	ds->err[0] = '\0';
 	if (ds->acct->oauth2_provider == CONF_OAUTH2_NONE)
 		return;
 	p->token_refresh = deliver_token_refresh;
@@ -450,7 +450,6 @@ deliver_open(struct deliver *d, struct session *s, struct smtp_result *res)
 	for (i = 0; i < s->acct->nhosts; i++) {
 		deliver_params(d->conf, s->acct, i, s->sec.value, &p);
 		deliver_secret_hook(&s->sec, &p);
-		s->sec.err[0] = '\0';
 		if ((c = smtp_client_new(&p)) == NULL) {
 			res->cls = SMTP_ERR_INTERNAL;
 			snprintf(res->what, sizeof res->what, "out of memory");

@@ -127,8 +127,9 @@ struct deliver_secret {
 
 /* 0 with ds->value set, or -1 with ds->trouble and ds->err. */
 int		 deliver_secret_get(struct deliver_secret *ds);
-/* Sets p's token_refresh hook for an OAuth2 account (ds must outlive
- * the client). */
+/* Readies ds for a new connection: its last error cleared, and p's
+ * token_refresh hook set for an OAuth2 account (ds must outlive the
+ * client). */
 void		 deliver_secret_hook(struct deliver_secret *ds,
 		    struct smtp_params *p);
 /* Wipes and frees the value; ds may be used again. */

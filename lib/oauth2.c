@@ -389,15 +389,24 @@ static const struct {
 	    "the provider had an internal error" },
 };
 
-const char *
-oauth2_error_text(const char *code)
+/* The index of code in oauth2_errors, or NELEM(oauth2_errors). */
+static size_t
+oauth2_error_find(const char *code)
 {
 	size_t	 i;
 
 	for (i = 0; i < NELEM(oauth2_errors); i++)
 		if (strcmp(oauth2_errors[i].code, code) == 0)
-			return oauth2_errors[i].text;
-	return NULL;
+			break;
+	return i;
+}
+
+const char *
+oauth2_error_text(const char *code)
+{
+	size_t	 i = oauth2_error_find(code);
+
+	return i < NELEM(oauth2_errors) ? oauth2_errors[i].text : NULL;
 }
 
 void
@@ -431,7 +440,7 @@ static void
 oauth2_reply_error(struct json_object *o, long status, struct oauth2_reply *r)
 {
 	char		*code = NULL, *desc = NULL, qd[256];
-	const char	*text;
+	const char	*text = NULL;
 	size_t		 i;
 
 	r->st = status >= 500 || status == 429 ? OAUTH2_TEMP : OAUTH2_REFUSED;
@@ -439,11 +448,11 @@ oauth2_reply_error(struct json_object *o, long status, struct oauth2_reply *r)
 	(void)oauth2_json_str(o, "error_description", false, &desc);
 	if (code != NULL) {
 		oauth2_quote(r->error, sizeof r->error, code, 48);
-		for (i = 0; i < NELEM(oauth2_errors); i++)
-			if (strcmp(oauth2_errors[i].code, code) == 0)
-				r->st = oauth2_errors[i].st;
+		if ((i = oauth2_error_find(code)) < NELEM(oauth2_errors)) {
+			r->st = oauth2_errors[i].st;
+			text = oauth2_errors[i].text;
+		}
 	}
-	text = code != NULL ? oauth2_error_text(code) : NULL;
 	oauth2_quote(qd, sizeof qd, desc != NULL ? desc : "", 200);
 	snprintf(r->what, sizeof r->what, "%s%s%s%s%s%s", r->error[0] ?
 	    r->error : "an error", text != NULL ? ": " : "", text != NULL ?

@@ -158,7 +158,6 @@ connect_host(const struct conf *conf, const struct conf_account *a,
 	    a->hosts[i].port);
 	deliver_params(conf, a, i, ds->value, &params);
 	deliver_secret_hook(ds, &params);
-	ds->err[0] = '\0';
 	if ((c = smtp_client_new(&params)) == NULL) {
 		printf("  FAILED: out of memory\n");
 		return false;

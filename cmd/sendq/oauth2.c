@@ -413,9 +413,9 @@ login(const struct conf_account *a, bool paste)
 int
 cmd_oauth2(const struct conf *conf, int argc, char **argv)
 {
+	const struct conf_account *a;
 	const char	*name = NULL;
 	bool		 paste = false;
-	size_t		 i;
 	int		 k;
 
 	if (argc < 2 || strcmp(argv[0], "login") != 0)
@@ -429,15 +429,12 @@ cmd_oauth2(const struct conf *conf, int argc, char **argv)
 			name = argv[k];
 	if (name == NULL)
 		return -1;
-	for (i = 0; i < conf->naccounts; i++)
-		if (strcmp(conf->accounts[i].name, name) == 0)
-			break;
-	if (i == conf->naccounts) {
+	if ((a = conf_account_by_name(conf, name)) == NULL) {
 		fprintf(stderr, "sendq: no account %s in %s\n", name,
 		    conf->path);
 		return EX_USAGE;
 	}
-	if (conf->accounts[i].oauth2_provider == CONF_OAUTH2_NONE) {
+	if (a->oauth2_provider == CONF_OAUTH2_NONE) {
 		fprintf(stderr, "sendq: account %s has no oauth2_provider\n",
 		    name);
 		return EX_CONFIG;
@@ -447,5 +444,5 @@ cmd_oauth2(const struct conf *conf, int argc, char **argv)
 		    "user sendq (the token file is theirs)\n");
 		return EX_NOPERM;
 	}
-	return login(&conf->accounts[i], paste);
+	return login(a, paste);
 }
