@@ -757,7 +757,7 @@ addr_parse_arg(const char *s, struct addr_list *out, char *err,
 
 int
 addr_rewrite_text(const char *s, size_t len, const char *domain,
-    const char *replace, struct buf *out, char *err, size_t errlen)
+    struct buf *out, char *err, size_t errlen)
 {
 	struct spans	 found;
 	size_t		 i, pos = 0;
@@ -768,11 +768,7 @@ addr_rewrite_text(const char *s, size_t len, const char *domain,
 	for (i = 0; i < found.n && ret == 0; i++) {
 		const struct span *sp = &found.v[i];
 
-		if (replace != NULL) {
-			if (buf_add(out, s + pos, sp->start - pos) == -1 ||
-			    buf_addstr(out, replace) == -1)
-				ret = -1;
-		} else if (addr_domain(sp->spec) != NULL)
+		if (addr_domain(sp->spec) != NULL)
 			continue;
 		/* Up to the end of the local part as it was, "@domain". */
 		else if (buf_add(out, s + pos, sp->end - pos) == -1 ||

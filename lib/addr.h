@@ -61,14 +61,13 @@ int	addr_parse_list(const char *s, size_t len, struct addr_list *out,
 int	addr_parse_arg(const char *s, struct addr_list *out, char *err,
 	    size_t errlen);
 /*
- * Copies an address-list header body to out with every address
- * replaced by `replace` when that is not NULL, else with "@domain" added
- * to every address that has no domain; every other byte stays as it was
+ * Copies an address-list header body to out with "@domain" added to
+ * every address that has no domain; every other byte stays as it was
  * (display names, comments, folding).  -1 with err when the text does
  * not parse (the caller then keeps it as it is).
  */
 int	addr_rewrite_text(const char *s, size_t len, const char *domain,
-	    const char *replace, struct buf *out, char *err, size_t errlen);
+	    struct buf *out, char *err, size_t errlen);
 /*
  * The name of the first mailbox of an address-list header body that has
  * one, added to out.  A display name is copied as written (quoted

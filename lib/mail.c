@@ -369,7 +369,7 @@ out_reply_to(struct out *o, const struct headers *h, const char *v,
 	buf_init(&b, 2 * MAIL_HEADER_MAX);
 	if (r == -1 || buf_addstr(&b, "Reply-To:") == -1 ||
 	    (mp->domain != NULL ? addr_rewrite_text(v, (size_t)(end - v),
-	    mp->domain, NULL, &b, err, sizeof err) :
+	    mp->domain, &b, err, sizeof err) :
 	    buf_add(&b, v, (size_t)(end - v))) == -1)
 		o->st = MAIL_ERR_NOMEM;
 	else
@@ -401,7 +401,7 @@ out_field(struct out *o, const struct headers *h, const struct field *f,
 		buf_init(&b, 2 * MAIL_HEADER_MAX);
 		if (buf_add(&b, p, (size_t)(v - p)) == 0 &&
 		    addr_rewrite_text(v, (size_t)(end - v), mp->domain,
-		    NULL, &b, err, sizeof err) == 0) {
+		    &b, err, sizeof err) == 0) {
 			out_lines(o, b.data, b.data + b.len);
 			buf_free(&b);
 			return;

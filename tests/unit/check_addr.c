@@ -174,20 +174,17 @@ END_TEST
 
 static const struct {
 	const char	*in;
-	const char	*replace;
 	const char	*out;	/* NULL: refused, kept as it is */
 } rewrites[] = {
-	{ " root", NULL, " root@example.com" },
-	{ " Cron Daemon <root>", NULL, " Cron Daemon <root@example.com>" },
-	{ " root (Cron Daemon)", NULL, " root@example.com (Cron Daemon)" },
-	{ " a@b.test,\r\n\tc", NULL, " a@b.test,\r\n\tc@example.com" },
-	{ " Team: x, y@z.test;", NULL, " Team: x@example.com, y@z.test;" },
-	{ " \"quoted local\"", NULL, " \"quoted local\"@example.com" },
-	{ " undisclosed-recipients:;", NULL, " undisclosed-recipients:;" },
-	{ " =?UTF-8?B?w6k=?= <u>", NULL, " =?UTF-8?B?w6k=?= <u@example.com>" },
-	{ " Someone <s@x.test>", "box@prov.test", " Someone <box@prov.test>" },
-	{ " s@x.test (web)", "box@prov.test", " box@prov.test (web)" },
-	{ " Broken Name x", NULL, NULL },
+	{ " root", " root@example.com" },
+	{ " Cron Daemon <root>", " Cron Daemon <root@example.com>" },
+	{ " root (Cron Daemon)", " root@example.com (Cron Daemon)" },
+	{ " a@b.test,\r\n\tc", " a@b.test,\r\n\tc@example.com" },
+	{ " Team: x, y@z.test;", " Team: x@example.com, y@z.test;" },
+	{ " \"quoted local\"", " \"quoted local\"@example.com" },
+	{ " undisclosed-recipients:;", " undisclosed-recipients:;" },
+	{ " =?UTF-8?B?w6k=?= <u>", " =?UTF-8?B?w6k=?= <u@example.com>" },
+	{ " Broken Name x", NULL },
 };
 
 START_TEST(rewrite_text)
@@ -198,7 +195,7 @@ START_TEST(rewrite_text)
 
 	buf_init(&out, 0);
 	r = addr_rewrite_text(rewrites[_i].in, strlen(rewrites[_i].in),
-	    "example.com", rewrites[_i].replace, &out, err, sizeof err);
+	    "example.com", &out, err, sizeof err);
 	if (rewrites[_i].out == NULL)
 		ck_assert_int_eq(r, -1);
 	else {
