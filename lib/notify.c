@@ -289,13 +289,14 @@ static void
 notify_fold_file(const struct conf *conf, int dfd, const char *dir,
     const char *name, const struct notify_rec *ev, struct notify_pass *p)
 {
-	struct notify_rec	 r;
+	struct notify_rec	 r, before;
 	struct notify_run	 run;
 	bool			 ran;
 	time_t			 due;
 
 	if (notify_load(dfd, name, &r) == -1 && ev == NULL)
 		return;		/* a flush: only records that parse */
+	memcpy(&before, &r, sizeof before);
 	if (ev != NULL && (r.kind != ev->kind ||
 	    strcmp(r.account, ev->account) != 0)) {
 		memset(&r, 0, sizeof r);
@@ -305,7 +306,11 @@ notify_fold_file(const struct conf *conf, int dfd, const char *dir,
 	ran = notify_fold(&r, ev != NULL, ev != NULL ? ev->queue_id : NULL,
 	    ev != NULL ? ev->reason : NULL, p->now, conf->notify_interval,
 	    p->can_run && p->nruns < NOTIFY_MAX_RUNS, &run);
-	if ((ran || ev != NULL) && notify_write(dfd, dir, name, &r) == -1)
+	/* Written only when it changed: a queue_age check that finds the
+	 * same message again changes nothing (and leaves notify/'s time,
+	 * which the daemon watches, alone). */
+	if (memcmp(&before, &r, sizeof r) != 0 &&
+	    notify_write(dfd, dir, name, &r) == -1)
 		return;
 	if (ran) {
 		p->rec[p->nruns] = r;
