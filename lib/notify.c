@@ -559,7 +559,10 @@ notify_pass(const struct conf *conf, const struct notify_rec *ev)
 		log_warnx("notify: out of memory");
 		return 0;
 	}
-	notify_who(&w);
+	/* Who runs the program matters only when there is one. */
+	memset(&w, 0, sizeof w);
+	if (conf->notify_command != NULL)
+		notify_who(&w);
 	p->can_run = conf->notify_command == NULL || w.can;
 	p->now = util_now();
 	snprintf(dir, sizeof dir, "%s/" NOTIFY_DIR, conf->queue_dir);
