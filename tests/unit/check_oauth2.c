@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "helper.h"
 #include "crypto.h"
 #include "oauth2.h"
 #include "oauth2_file.h"
@@ -338,10 +339,7 @@ START_TEST(save_and_load)
 	ck_assert_int_eq(u.expires_at, 99);
 	oauth2_token_clear(&t);
 	oauth2_token_clear(&u);
-	unlink(path);
-	snprintf(path, sizeof path, "%s/sub", dir);
-	rmdir(path);
-	rmdir(dir);
+	t_rmrf(dir);		/* the file, its lock, sub/ */
 }
 END_TEST
 
